@@ -41,7 +41,12 @@ export class DecodeError extends RemoteProtocolError {
   /** Byte offset (WBXML) or line:column (XML) or element path where the problem was found. */
   readonly where: string | undefined;
 
-  constructor(code: string, message: string, where?: string, options: { cause?: unknown; httpStatus?: number } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    where?: string,
+    options: { cause?: unknown; httpStatus?: number; status?: number } = {},
+  ) {
     super(code, where === undefined ? message : `${message} (at ${where})`, { status: 400, ...options });
     this.where = where;
   }

@@ -27,7 +27,11 @@ export interface MetInf {
 /** A generic XML element, for Data that holds a nested document (TNDS `MgmtTree`, DevInf). */
 export interface XmlElement {
   readonly name: string;
-  /** Namespace URI in effect for this element, when one was declared (e.g. `syncml:dmddf1.2`). */
+  /**
+   * Namespace URI of this element when it differs from its parent's (e.g. `syncml:dmddf1.2` on `MgmtTree`).
+   * Absent means inherited from the enclosing XmlElement (no namespace at the embedded root); `''` means none.
+   * Decoders set it only where it changes, so children of `MgmtTree` carry none.
+   */
   readonly namespace?: string;
   readonly attributes?: Readonly<Record<string, string>>;
   readonly children: readonly XmlContent[];
