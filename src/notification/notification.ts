@@ -2,15 +2,15 @@
  * The two operations on a whole Package 0: the server builds one, the device authenticates one.
  * Pure: the caller supplies the credentials (the DMAcc SRVCRED entry) and decides the resync policy.
  */
-import {
-  computeNotificationDigest,
-  digestsEqual,
-  RESYNC_NONCE,
-  RESYNC_NONCE_ASCII,
-} from './digest.js';
+import { computeNotificationDigest, digestsEqual, RESYNC_NONCE, RESYNC_NONCE_ASCII } from './digest.js';
 import { NotificationAuthError } from './notification-errors.js';
 import { sessionIdText } from './session-id.js';
-import { decodeNotification, encodeTrigger, type DecodedNotification, type NotificationDecodeLimits } from './trigger-codec.js';
+import {
+  decodeNotification,
+  encodeTrigger,
+  type DecodedNotification,
+  type NotificationDecodeLimits,
+} from './trigger-codec.js';
 import { TriggerLayout, type NotificationTrigger } from './trigger.js';
 
 /** The server's credentials toward the device: the DMAcc `AppAuth` entry with AAuthLevel SRVCRED (security.md §9). */
@@ -102,7 +102,13 @@ export function authenticateNotification(
     });
     if (digestsEqual(expected, decoded.digest)) {
       // A stored nonce equal to the resync nonce is still the stored one: no resync needed.
-      return { trigger, sessionIdText: sessionIdText(trigger.sessionId), nonceUsed: used, nonce, digest: decoded.digest };
+      return {
+        trigger,
+        sessionIdText: sessionIdText(trigger.sessionId),
+        nonceUsed: used,
+        nonce,
+        digest: decoded.digest,
+      };
     }
   }
   // security.md §8.3: if the resync nonce also fails, the trigger is ignored.

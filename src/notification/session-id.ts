@@ -46,6 +46,9 @@ export function assertSessionId(sessionId: number): void {
     sessionId > TriggerLayout.MAX_SESSION_ID
   ) {
     // protocol.md §5.1: a server-initiated session id is a 16-bit value 1..0xFFFF.
-    throw new NotificationEncodeError('sessionId', `session id ${String(sessionId)} is not an integer in 1..0xFFFF`);
+    throw new NotificationEncodeError(
+      'sessionId',
+      `session id ${String(sessionId)} is not an integer in 1..0xFFFF`,
+    );
   }
 }

@@ -11,7 +11,13 @@
  */
 import { NotificationDecodeError, NotificationEncodeError } from './notification-errors.js';
 import { assertSessionId } from './session-id.js';
-import { NOTIFICATION_VERSION, TriggerLayout, UI_MODES, type NotificationTrigger, type UiMode } from './trigger.js';
+import {
+  NOTIFICATION_VERSION,
+  TriggerLayout,
+  UI_MODES,
+  type NotificationTrigger,
+  type UiMode,
+} from './trigger.js';
 
 export interface NotificationDecodeLimits {
   /** Largest accepted notification (digest included). Default 2048: a trigger fits in a few SMS. */
@@ -58,9 +64,13 @@ export function encodeTrigger(trigger: NotificationTrigger): Uint8Array {
   if (problem !== undefined) throw new NotificationEncodeError('serverId', problem);
   const id = utf8.encode(serverId);
   if (id.length > TriggerLayout.MAX_SERVER_ID_BYTES) {
-    throw new NotificationEncodeError('serverId', `server id is ${id.length} UTF-8 bytes, the length byte allows 255`);
+    throw new NotificationEncodeError(
+      'serverId',
+      `server id is ${id.length} UTF-8 bytes, the length byte allows 255`,
+    );
   }
-  if (!(vendorData instanceof Uint8Array)) throw new NotificationEncodeError('vendorData', 'vendor data must be bytes');
+  if (!(vendorData instanceof Uint8Array))
+    throw new NotificationEncodeError('vendorData', 'vendor data must be bytes');
 
   const out = new Uint8Array(TriggerLayout.HEADER_BYTES + id.length + vendorData.length);
   out[0] = version >> 2;
@@ -81,7 +91,10 @@ export function decodeNotification(
 ): DecodedNotification {
   const { maxBytes, minVersion, maxVersion } = { ...DEFAULT_NOTIFICATION_LIMITS, ...limits };
   if (bytes.length > maxBytes) {
-    throw new NotificationDecodeError('notification-too-long', `notification of ${bytes.length} bytes exceeds the limit of ${maxBytes}`);
+    throw new NotificationDecodeError(
+      'notification-too-long',
+      `notification of ${bytes.length} bytes exceeds the limit of ${maxBytes}`,
+    );
   }
   if (bytes.length < HEADER_END) {
     throw new NotificationDecodeError(
@@ -100,11 +113,19 @@ export function decodeNotification(
     );
   }
   if ((b(h + 1) & 0b111) !== 0 || b(h + 2) !== 0 || b(h + 3) !== 0 || b(h + 4) !== 0) {
-    throw new NotificationDecodeError('notification-reserved-bits-set', 'future-use bits must be zero (§8.1)', h + 1);
+    throw new NotificationDecodeError(
+      'notification-reserved-bits-set',
+      'future-use bits must be zero (§8.1)',
+      h + 1,
+    );
   }
   const sessionId = (b(h + 5) << 8) | b(h + 6);
   if (sessionId === 0) {
-    throw new NotificationDecodeError('notification-session-id-zero', 'session id 0 is not a valid session id', h + 5);
+    throw new NotificationDecodeError(
+      'notification-session-id-zero',
+      'session id 0 is not a valid session id',
+      h + 5,
+    );
   }
   const idLength = b(h + 7);
   if (idLength === 0) {
@@ -121,10 +142,15 @@ export function decodeNotification(
   try {
     serverId = strictUtf8.decode(bytes.subarray(HEADER_END, HEADER_END + idLength));
   } catch (cause) {
-    throw new NotificationDecodeError('notification-server-id-invalid', `server identifier is not UTF-8 (${String(cause)})`, HEADER_END);
+    throw new NotificationDecodeError(
+      'notification-server-id-invalid',
+      `server identifier is not UTF-8 (${String(cause)})`,
+      HEADER_END,
+    );
   }
   const problem = serverIdProblem(serverId);
-  if (problem !== undefined) throw new NotificationDecodeError('notification-server-id-invalid', problem, HEADER_END);
+  if (problem !== undefined)
+    throw new NotificationDecodeError('notification-server-id-invalid', problem, HEADER_END);
 
   return {
     digest: bytes.slice(0, h),
@@ -144,6 +170,7 @@ export function decodeNotification(
 function serverIdProblem(serverId: string): string | undefined {
   if (typeof serverId !== 'string' || serverId.length === 0) return 'server id must be a non-empty string';
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(serverId)) return `server id ${JSON.stringify(serverId)} contains control characters`;
+  if (/[\u0000-\u001f\u007f]/.test(serverId))
+    return `server id ${JSON.stringify(serverId)} contains control characters`;
   return undefined;
 }
