@@ -1,0 +1,5 @@
+/** Delivery of Package 0 notifications from the server to devices. */
+export * from './notification-channel.js';
+export * from './udp-channel.js';
+export * from './http-channel.js';
+export * from './channel-router.js';
