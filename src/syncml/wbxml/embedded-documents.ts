@@ -1,0 +1,204 @@
+/**
+ * Embedded documents in SyncML Data (wbxml.md §8, DG-ENC-03). In XML a TNDS `MgmtTree` sits inline in `<Data>`
+ * with Meta Type `application/vnd.syncml.dmtnds+xml`; in WBXML the same tree travels as OPAQUE holding a complete
+ * nested WBXML document, with Type `…dmtnds+wbxml`. libwbxml converts between the two automatically, looking for
+ * the Type in the Meta of the Data's parent (Item) or, failing that, its grandparent (the command). We do the same
+ * in both directions, so an Element tree reads the same whichever encoding carried it.
+ */
+import { DecodeError, EncodeError } from '../../errors.js';
+import { TNDS_WBXML_TYPE, TNDS_XML_TYPE } from '../constants.js';
+import type { Element, Node, Opaque } from '../element.js';
+import { isElement } from '../element.js';
+import type { DecodeLimits } from '../limits.js';
+import { METINF_NS, SYNCML_NS, pageForNamespace } from './code-pages.js';
+import { parseWbxml } from './reader.js';
+import { serializeWbxml } from './writer.js';
+
+/** Where each OPAQUE started in the outer bytes, so errors in a nested document point into the message. */
+export type OpaqueOffsets = ReadonlyMap<Opaque, number>;
+
+const LIMIT_CODES = new Set(['too-large', 'too-deep', 'too-many-elements']);
+
+/** XML form → WBXML form: Data holding an element becomes OPAQUE of a nested WBXML document; Type `+xml` → `+wbxml`. */
+export function embedDocuments(root: Element, version: number): Element {
+  return new Embedder(version).visit(root);
+}
+
+/** WBXML form → XML form: the reverse of embedDocuments, for OPAQUE Data whose governing Type is `…dmtnds+wbxml`. */
+export function expandDocuments(
+  root: Element,
+  limits: DecodeLimits,
+  offsets: OpaqueOffsets,
+  elementCount: number,
+): Element {
+  return new Expander(limits, offsets, elementCount).visit(root, undefined, 1); // the root is at depth 1
+}
+
+class Embedder {
+  /** Set by visit(): the element had Data embedded directly under it but no Type of its own to rewrite. */
+  private unresolved = false;
+
+  constructor(private readonly version: number) {}
+
+  visit(el: Element): Element {
+    let kids: Node[] | undefined;
+    let embeddedHere = false;
+    let childUnresolved = false;
+    el.children.forEach((node, i) => {
+      if (!isElement(node)) return;
+      let next: Element;
+      if (isSyncml(node, 'Data') && embeddedElement(node) !== undefined) {
+        next = this.embedData(node);
+        embeddedHere = true;
+      } else {
+        this.unresolved = false;
+        next = this.visit(node);
+        childUnresolved ||= this.unresolved;
+      }
+      if (next !== node) (kids ??= el.children.slice())[i] = next;
+    });
+    this.unresolved = false;
+    if (!embeddedHere && !childUnresolved) return kids === undefined ? el : { ...el, children: kids };
+    const retyped = retype(kids ?? el.children, TNDS_XML_TYPE, TNDS_WBXML_TYPE);
+    if (retyped === undefined) {
+      this.unresolved = embeddedHere; // let the parent (the command) rewrite its Meta Type
+      return kids === undefined ? el : { ...el, children: kids };
+    }
+    return { ...el, children: retyped };
+  }
+
+  private embedData(data: Element): Element {
+    const doc = embeddedElement(data)!;
+    const nested = serializeWbxml(doc, { version: this.version });
+    return { ...data, children: [{ opaque: nested }] };
+  }
+}
+
+class Expander {
+  private elements: number;
+  /** Set by visit(): a Data directly under the element was expanded under the parent's Type. */
+  private usedParentType = false;
+
+  constructor(
+    private readonly limits: DecodeLimits,
+    private readonly offsets: OpaqueOffsets,
+    elementCount: number,
+  ) {
+    this.elements = elementCount;
+  }
+
+  visit(el: Element, parentType: string | undefined, depth: number): Element {
+    const ownType = metaType(el);
+    const governing = ownType ?? parentType;
+    let kids: Node[] | undefined;
+    let expandedOwn = false;
+    let expandedParent = false;
+    let childUsedMine = false;
+    el.children.forEach((node, i) => {
+      if (!isElement(node)) return;
+      let next: Element = node;
+      if (isSyncml(node, 'Data')) {
+        if (governing === TNDS_WBXML_TYPE) {
+          next = this.expandData(node, depth + 1);
+          if (next !== node) {
+            if (ownType !== undefined) expandedOwn = true;
+            else expandedParent = true;
+          }
+        }
+      } else if (node.children.length > 0) {
+        this.usedParentType = false;
+        next = this.visit(node, ownType, depth + 1);
+        childUsedMine ||= this.usedParentType;
+      }
+      if (next !== node) (kids ??= el.children.slice())[i] = next;
+    });
+    this.usedParentType = expandedParent;
+    if (expandedOwn || childUsedMine) {
+      return { ...el, children: retype(kids ?? el.children, TNDS_WBXML_TYPE, TNDS_XML_TYPE) ?? kids ?? el.children };
+    }
+    return kids === undefined ? el : { ...el, children: kids };
+  }
+
+  /** Data with one OPAQUE that parses as WBXML → Data holding the nested root; otherwise left as it is. */
+  private expandData(data: Element, depth: number): Element {
+    const only = data.children.length === 1 ? data.children[0]! : undefined;
+    if (only === undefined || typeof only === 'string' || isElement(only)) return data;
+    const base = this.offsets.get(only) ?? 0;
+    try {
+      const { document, elementCount } = parseWbxml(only.opaque, this.limits, {
+        base,
+        depth,
+        elements: this.elements,
+      });
+      this.elements = elementCount;
+      return { ...data, children: [document.root] };
+    } catch (error) {
+      // libwbxml keeps Data that does not parse as it came; limits are hard, though.
+      if (error instanceof DecodeError && !LIMIT_CODES.has(error.code)) return data;
+      throw error;
+    }
+  }
+}
+
+function isSyncml(el: Element, name: string): boolean {
+  return el.name === name && pageForNamespace(el.ns)?.ns === SYNCML_NS;
+}
+
+function isMetinf(el: Element, name: string): boolean {
+  return el.name === name && pageForNamespace(el.ns)?.ns === METINF_NS;
+}
+
+/** The one element a Data holds (whitespace around it is layout); undefined if it holds none. */
+function embeddedElement(data: Element): Element | undefined {
+  let found: Element | undefined;
+  for (const node of data.children) {
+    if (isElement(node)) {
+      if (found !== undefined) {
+        throw new EncodeError('wbxml-embedded-document', '<Data> holds more than one element; WBXML embeds one document');
+      }
+      found = node;
+    } else if (typeof node !== 'string' || node.trim().length > 0) {
+      if (found !== undefined || hasElement(data)) {
+        throw new EncodeError('wbxml-embedded-document', '<Data> mixes an embedded document with other content');
+      }
+    }
+  }
+  return found;
+}
+
+function hasElement(el: Element): boolean {
+  return el.children.some((n) => isElement(n));
+}
+
+/** Text of `Meta/Type` among el's children, if any. */
+function metaType(el: Element): string | undefined {
+  for (const node of el.children) {
+    if (!isElement(node) || !isSyncml(node, 'Meta')) continue;
+    for (const m of node.children) {
+      if (isElement(m) && isMetinf(m, 'Type')) return m.children.length === 1 ? textOf(m.children[0]!) : undefined;
+    }
+  }
+  return undefined;
+}
+
+function textOf(node: Node): string | undefined {
+  return typeof node === 'string' ? node : undefined;
+}
+
+/** Children with `Meta/Type` `from` replaced by `to`; undefined when there is no such Type. */
+function retype(children: readonly Node[], from: string, to: string): Node[] | undefined {
+  for (let i = 0; i < children.length; i++) {
+    const meta = children[i]!;
+    if (!isElement(meta) || !isSyncml(meta, 'Meta')) continue;
+    for (let j = 0; j < meta.children.length; j++) {
+      const type = meta.children[j]!;
+      if (!isElement(type) || !isMetinf(type, 'Type') || type.children.length !== 1 || type.children[0] !== from) continue;
+      const metaKids = meta.children.slice();
+      metaKids[j] = { ...type, children: [to] };
+      const out = children.slice();
+      out[i] = { ...meta, children: metaKids };
+      return out;
+    }
+  }
+  return undefined;
+}
