@@ -1,0 +1,359 @@
+/**
+ * A strict, non-validating XML 1.0 + Namespaces parser producing the namespace-resolved Element tree.
+ * Works on char codes of one decoded string with an explicit stack. Refuses DOCTYPE and every entity
+ * declaration (no expansion ever), input over the limits, malformed markup and mismatched tags, each with a
+ * DecodeError located at line:column. Comments and processing instructions are skipped.
+ */
+import { DecodeError } from '../../errors.js';
+import type { Element, Node } from '../element.js';
+import type { DecodeLimits } from '../limits.js';
+import { resolveLimits } from '../limits.js';
+import { decodeEntities } from './entities.js';
+import { lineColumn, sourceText } from './source-text.js';
+
+const XML_NS = 'http://www.w3.org/XML/1998/namespace';
+const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
+
+/** In-scope namespace bindings: one link per declaration, sharing the parent's chain. */
+interface Scope {
+  readonly defaultNs: string;
+  readonly prefix: string | undefined;
+  readonly uri: string;
+  readonly parent: Scope | undefined;
+}
+
+const ROOT_SCOPE: Scope = { defaultNs: '', prefix: 'xml', uri: XML_NS, parent: undefined };
+
+interface MutableElement {
+  name: string;
+  ns: string;
+  attributes?: Record<string, string>;
+  children: Node[];
+}
+
+interface Frame {
+  readonly qname: string;
+  readonly el: MutableElement;
+  readonly scope: Scope;
+  text: string | undefined;
+}
+
+/** Parses a whole document into its root Element (bytes must be UTF-8; a string is taken as already decoded). */
+export function parseXml(input: Uint8Array | string, limits?: Partial<DecodeLimits>): Element {
+  const resolved = resolveLimits(limits);
+  return new Parser(sourceText(input, resolved.maxBytes), resolved).parse();
+}
+
+function isNameStart(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || (c >= 0xc0 && c !== 0xd7 && c !== 0xf7);
+}
+
+function isNameChar(c: number): boolean {
+  return isNameStart(c) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0xb7;
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
+}
+
+class Parser {
+  private pos = 0;
+  private elements = 0;
+
+  constructor(
+    private readonly src: string,
+    private readonly limits: DecodeLimits,
+  ) {}
+
+  private fail(code: string, message: string, at: number = this.pos): never {
+    throw new DecodeError(code, message, lineColumn(this.src, at));
+  }
+
+  parse(): Element {
+    this.prolog();
+    const root = this.content();
+    this.epilog();
+    return root;
+  }
+
+  private skipSpace(): void {
+    const src = this.src;
+    while (isSpace(src.charCodeAt(this.pos))) this.pos++;
+  }
+
+  /** XMLDecl? Misc* — the declaration only at the very start; DOCTYPE refused. */
+  private prolog(): void {
+    const src = this.src;
+    if (src.startsWith('<?xml', 0) && isSpace(src.charCodeAt(5))) this.xmlDeclaration();
+    for (;;) {
+      this.skipSpace();
+      if (this.pos >= src.length) this.fail('xml-malformed', 'no root element');
+      if (src.charCodeAt(this.pos) !== 0x3c) this.fail('xml-malformed', 'text before the root element');
+      if (!this.misc()) return;
+    }
+  }
+
+  /** After the root: only whitespace, comments and processing instructions. */
+  private epilog(): void {
+    const src = this.src;
+    for (;;) {
+      this.skipSpace();
+      if (this.pos >= src.length) return;
+      if (src.charCodeAt(this.pos) !== 0x3c || !this.misc()) {
+        this.fail('xml-malformed', 'content after the root element');
+      }
+    }
+  }
+
+  /** At `<`: skips a comment or PI and returns true; refuses declarations; returns false for an element. */
+  private misc(): boolean {
+    const src = this.src;
+    const c1 = src.charCodeAt(this.pos + 1);
+    if (c1 === 0x3f /* ? */) {
+      this.processingInstruction();
+      return true;
+    }
+    if (c1 === 0x21 /* ! */) {
+      if (src.startsWith('<!--', this.pos)) {
+        this.comment();
+        return true;
+      }
+      this.declaration();
+    }
+    return false;
+  }
+
+  private xmlDeclaration(): void {
+    const end = this.src.indexOf('?>', 5);
+    if (end === -1) this.fail('xml-malformed', 'unterminated XML declaration');
+    const decl = this.src.slice(5, end);
+    if (!/^\s+version\s*=\s*(["'])1\.[0-9]+\1/.test(decl)) this.fail('xml-malformed', 'XML declaration without version');
+    const enc = /\sencoding\s*=\s*(["'])([^"']*)\1/.exec(decl);
+    const name = enc?.[2]?.toLowerCase();
+    if (name !== undefined && name !== 'utf-8' && name !== 'utf8' && name !== 'us-ascii' && name !== 'ascii') {
+      this.fail('xml-encoding', `encoding "${enc?.[2] ?? ''}" is not supported: SyncML DM XML must be UTF-8`, 0);
+    }
+    this.pos = end + 2;
+  }
+
+  private processingInstruction(): void {
+    const start = this.pos;
+    const end = this.src.indexOf('?>', start + 2);
+    if (end === -1) this.fail('xml-malformed', 'unterminated processing instruction');
+    const target = /^[^\s?]*/.exec(this.src.slice(start + 2, end))?.[0] ?? '';
+    if (target === '' || target.toLowerCase() === 'xml') {
+      this.fail('xml-malformed', target === '' ? 'processing instruction without target' : 'misplaced XML declaration', start);
+    }
+    this.pos = end + 2;
+  }
+
+  private comment(): void {
+    const start = this.pos;
+    const end = this.src.indexOf('--', start + 4);
+    if (end === -1) this.fail('xml-malformed', 'unterminated comment');
+    if (this.src.charCodeAt(end + 2) !== 0x3e) this.fail('xml-malformed', '"--" inside a comment', end);
+    this.pos = end + 3;
+  }
+
+  /** `<!` that is neither a comment nor (in content) CDATA: a DTD construct, never accepted. */
+  private declaration(): never {
+    const src = this.src;
+    if (src.startsWith('<!DOCTYPE', this.pos)) this.fail('xml-doctype', 'XML DOCTYPE is not allowed');
+    if (src.startsWith('<!ENTITY', this.pos)) this.fail('xml-entity', 'XML entity declarations are not allowed');
+    return this.fail('xml-malformed', 'markup declarations are not allowed');
+  }
+
+  /** Parses the root element and everything inside it, iteratively. */
+  private content(): Element {
+    const src = this.src;
+    const stack: Frame[] = [];
+    const root = this.openTag(stack, ROOT_SCOPE);
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1]!;
+      const lt = src.indexOf('<', this.pos);
+      if (lt === -1) this.fail('xml-malformed', `unexpected end of input: <${frame.qname}> is not closed`, src.length);
+      if (lt > this.pos) this.text(frame, lt);
+      this.pos = lt;
+      const c1 = src.charCodeAt(lt + 1);
+      if (c1 === 0x2f /* / */) {
+        this.closeTag(frame);
+        stack.pop();
+      } else if (c1 === 0x21 /* ! */) {
+        if (src.startsWith('<![CDATA[', lt)) this.cdata(frame);
+        else if (src.startsWith('<!--', lt)) this.comment();
+        else this.declaration();
+      } else if (c1 === 0x3f /* ? */) {
+        this.processingInstruction();
+      } else {
+        if (frame.text !== undefined) {
+          frame.el.children.push(frame.text);
+          frame.text = undefined;
+        }
+        frame.el.children.push(this.openTag(stack, frame.scope));
+      }
+    }
+    return root;
+  }
+
+  private text(frame: Frame, end: number): void {
+    const start = this.pos;
+    let text = this.src.slice(start, end);
+    if (text.indexOf('&') !== -1) {
+      const decoded = decodeEntities(text);
+      if (typeof decoded !== 'string') this.fail(decoded.code, decoded.message, start + decoded.offset);
+      text = decoded;
+    } else if (text.indexOf(']]>') !== -1) {
+      this.fail('xml-malformed', '"]]>" is not allowed in text', start + text.indexOf(']]>'));
+    }
+    frame.text = frame.text === undefined ? text : frame.text + text;
+  }
+
+  private cdata(frame: Frame): void {
+    const start = this.pos + 9;
+    const end = this.src.indexOf(']]>', start);
+    if (end === -1) this.fail('xml-malformed', 'unterminated CDATA section');
+    const text = this.src.slice(start, end);
+    frame.text = frame.text === undefined ? text : frame.text + text;
+    this.pos = end + 3;
+  }
+
+  private closeTag(frame: Frame): void {
+    const src = this.src;
+    const start = this.pos;
+    const nameAt = start + 2;
+    const qname = frame.qname;
+    const after = src.charCodeAt(nameAt + qname.length);
+    if (!src.startsWith(qname, nameAt) || isNameChar(after) || after === 0x3a) {
+      this.pos = nameAt;
+      const found = this.name();
+      this.fail('xml-mismatched-tag', `</${found}> does not close <${qname}>`, start);
+    }
+    this.pos = nameAt + qname.length;
+    this.skipSpace();
+    if (src.charCodeAt(this.pos) !== 0x3e) this.fail('xml-malformed', `expected ">" to end </${qname}>`);
+    this.pos++;
+    if (frame.text !== undefined) frame.el.children.push(frame.text);
+  }
+
+  /** A Name; throws when there is none at pos. */
+  private name(): string {
+    const src = this.src;
+    const start = this.pos;
+    const c = src.charCodeAt(start);
+    if (!isNameStart(c) && c !== 0x3a) this.fail('xml-malformed', 'expected a name');
+    let i = start + 1;
+    while (i < src.length) {
+      const d = src.charCodeAt(i);
+      if (!isNameChar(d) && d !== 0x3a) break;
+      i++;
+    }
+    this.pos = i;
+    return src.slice(start, i);
+  }
+
+  /** At `<name`: reads the start tag, resolves namespaces, pushes a frame unless the tag is empty (`/>`). */
+  private openTag(stack: Frame[], parentScope: Scope): MutableElement {
+    const src = this.src;
+    const tagStart = this.pos;
+    this.pos++;
+    if (++this.elements > this.limits.maxElements) {
+      this.fail('too-many-elements', `more than ${this.limits.maxElements} elements`, tagStart);
+    }
+    if (stack.length >= this.limits.maxDepth) {
+      this.fail('too-deep', `elements nested deeper than ${this.limits.maxDepth}`, tagStart);
+    }
+    const qname = this.name();
+    let names: string[] | undefined;
+    let values: string[] | undefined;
+    let scope = parentScope;
+    let empty = false;
+    for (;;) {
+      const hadSpace = isSpace(src.charCodeAt(this.pos));
+      this.skipSpace();
+      const c = src.charCodeAt(this.pos);
+      if (c === 0x3e /* > */) {
+        this.pos++;
+        break;
+      }
+      if (c === 0x2f /* / */ && src.charCodeAt(this.pos + 1) === 0x3e) {
+        this.pos += 2;
+        empty = true;
+        break;
+      }
+      if (this.pos >= src.length) this.fail('xml-malformed', `unexpected end of input in <${qname}>`);
+      if (!hadSpace) this.fail('xml-malformed', `expected whitespace, ">" or "/>" in <${qname}>`);
+      const attrAt = this.pos;
+      const name = this.name();
+      const value = this.attributeValue(name);
+      if (name === 'xmlns') {
+        scope = { defaultNs: value, prefix: undefined, uri: value, parent: scope };
+      } else if (name.startsWith('xmlns:')) {
+        const prefix = name.slice(6);
+        if (prefix === '' || prefix.includes(':') || value === '' || prefix === 'xmlns' || value === XMLNS_NS) {
+          this.fail('xml-namespace', `illegal namespace declaration ${name}="${value}"`, attrAt);
+        }
+        scope = { defaultNs: scope.defaultNs, prefix, uri: value, parent: scope };
+      } else {
+        names ??= [];
+        values ??= [];
+        if (names.includes(name)) this.fail('xml-malformed', `duplicate attribute ${name}`, attrAt);
+        names.push(name);
+        values.push(value);
+      }
+    }
+    const el: MutableElement = { name: qname, ns: scope.defaultNs, children: [] };
+    const colon = qname.indexOf(':');
+    if (colon !== -1) {
+      el.name = qname.slice(colon + 1);
+      el.ns = this.resolvePrefix(qname, colon, scope, tagStart);
+    }
+    if (names !== undefined && values !== undefined) {
+      const attributes: Record<string, string> = {};
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i]!;
+        const colonAt = name.indexOf(':');
+        if (colonAt !== -1) this.resolvePrefix(name, colonAt, scope, tagStart);
+        Object.defineProperty(attributes, name, { value: values[i], enumerable: true, writable: true, configurable: true });
+      }
+      el.attributes = attributes;
+    }
+    if (!empty) stack.push({ qname, el, scope, text: undefined });
+    return el;
+  }
+
+  private resolvePrefix(qname: string, colon: number, scope: Scope, at: number): string {
+    const prefix = qname.slice(0, colon);
+    if (colon === 0 || colon === qname.length - 1 || qname.indexOf(':', colon + 1) !== -1) {
+      this.fail('xml-namespace', `"${qname}" is not a qualified name`, at);
+    }
+    for (let s: Scope | undefined = scope; s !== undefined; s = s.parent) {
+      if (s.prefix === prefix) return s.uri;
+    }
+    return this.fail('xml-namespace', `namespace prefix "${prefix}" is not declared`, at);
+  }
+
+  /** `= "value"` with entities decoded and whitespace normalized (XML 1.0 §3.3.3). */
+  private attributeValue(name: string): string {
+    const src = this.src;
+    this.skipSpace();
+    if (src.charCodeAt(this.pos) !== 0x3d) this.fail('xml-malformed', `expected "=" after attribute ${name}`);
+    this.pos++;
+    this.skipSpace();
+    const quote = src.charCodeAt(this.pos);
+    if (quote !== 0x22 && quote !== 0x27) this.fail('xml-malformed', `attribute ${name} value must be quoted`);
+    const start = this.pos + 1;
+    const end = src.indexOf(quote === 0x22 ? '"' : "'", start);
+    if (end === -1) this.fail('xml-malformed', `unterminated value of attribute ${name}`);
+    let value = src.slice(start, end);
+    const lt = value.indexOf('<');
+    if (lt !== -1) this.fail('xml-malformed', `"<" in the value of attribute ${name}`, start + lt);
+    if (value.indexOf('\n') !== -1 || value.indexOf('\t') !== -1) value = value.replace(/[\n\t]/g, ' ');
+    if (value.indexOf('&') !== -1) {
+      const decoded = decodeEntities(value);
+      if (typeof decoded !== 'string') this.fail(decoded.code, decoded.message, start + decoded.offset);
+      value = decoded;
+    }
+    this.pos = end + 1;
+    return value;
+  }
+}
