@@ -3,3 +3,7 @@ export * from './constants.js';
 export * from './content-type.js';
 export * from './limits.js';
 export * from './command-outcome.js';
+export * from './element.js';
+export * from './mapping/index.js';
+export * from './xml/index.js';
+export * from './codec.js';
