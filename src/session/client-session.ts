@@ -1,0 +1,625 @@
+/**
+ * The sans-I/O DM client engine (protocol.md §2–§10). It turns the server's decoded messages into the next
+ * client message plus events. Commands are executed through an injected CommandExecutor and user interaction
+ * through an injected UiHandler (both may be async); nonces persist through an injected NonceStore. No sockets,
+ * timers or randomness inside: time comes from the injected Clock, nonces from the injected Random.
+ */
+import type { Alert, Atomic, Command, Cred, Item, Sequence, Status, SyncMLMessage } from '../syncml/model.js';
+import type { CommandExecutor, CommandOutcome } from '../syncml/command-outcome.js';
+import { AlertCode, AUTH_TYPE_BY_NAME, authNameOf, StatusCode, type AuthName } from '../syncml/constants.js';
+import type { Clock } from '../platform/clock.js';
+import type { Random } from '../platform/random.js';
+import { AuthenticationError, LocalProtocolError, type OmadmError, RemoteProtocolError } from '../errors.js';
+import { basicCredential, fromB64, hmacMac, md5Credential } from '../security/digest.js';
+import { buildHmacHeader } from '../security/hmac-header.js';
+import { generateNonce, type NonceStore } from '../security/nonce.js';
+import { verifyCredentials } from '../security/verify.js';
+import { StateMachine, type TransitionTable } from './state-machine.js';
+import { alert, buildHeader, challenge, checkHeader, commandStatus, headerStatus, needsAnswer, statusesForAll } from './commands.js';
+import { pack, type Measure, type PendingCommand } from './packer.js';
+import { appendChunk, assemble, dataSize, objectKey, startObject, type IncomingObject } from './large-object.js';
+import { parseUiAlert, uiAnswerStatus, type UiHandler } from './ui-alert.js';
+import type { EndReason, Outgoing, Received, Secret } from './types.js';
+
+export type ClientState = 'idle' | 'setup' | 'management' | 'ended';
+export type ClientTrigger = 'start' | 'receive' | 'challenged' | 'respond' | 'end' | 'abort' | 'timeout';
+
+/**
+ * The client's state machine. setup = Package 1 sent, waiting for Package 2; management = Package 3 sent.
+ * `challenged` keeps the client in setup: protocol.md §4.2 (1) sends Package 1 again.
+ */
+export const CLIENT_TRANSITIONS: TransitionTable<ClientState, ClientTrigger> = {
+  idle: { start: 'setup', abort: 'ended' },
+  setup: { receive: 'setup', challenged: 'setup', respond: 'management', end: 'ended', abort: 'ended', timeout: 'ended' },
+  management: { receive: 'management', respond: 'management', end: 'ended', abort: 'ended', timeout: 'ended' },
+  ended: {},
+};
+
+/** A Generic Alert (1226) or Client Event (1224) raised by the device (protocol.md §13). */
+export interface ClientAlert {
+  /** The caller's id, echoed in the `alert-status` event that reports the server's answer. */
+  readonly id: string;
+  readonly code?: typeof AlertCode.GENERIC_ALERT | typeof AlertCode.CLIENT_EVENT;
+  readonly correlator?: string;
+  /** Each Item with Meta Type and Format and Data; Source/LocURI when the MO requires it. */
+  readonly items: readonly Item[];
+}
+
+export type ClientEvent =
+  | { readonly type: 'authenticated'; readonly auth: AuthName | undefined; readonly code: number }
+  | { readonly type: 'challenged'; readonly auth: AuthName; readonly attempt: number }
+  | { readonly type: 'server-authenticated'; readonly auth: AuthName }
+  | { readonly type: 'server-auth-failed'; readonly reason: string }
+  | { readonly type: 'alert-status'; readonly id: string; readonly code: number }
+  | { readonly type: 'large-object-rejected'; readonly code: number }
+  | { readonly type: 'ended'; readonly reason: EndReason; readonly error?: OmadmError };
+
+export interface ClientStep {
+  /** The next message to send, or undefined when the client sends nothing (session over, or nothing to say). */
+  readonly outgoing: Outgoing | undefined;
+  readonly events: readonly ClientEvent[];
+}
+
+export interface ClientSessionOptions {
+  /** DMAcc AppAddr: where Package 1 goes, and the SyncHdr Target of every message. */
+  readonly serverUri: string;
+  /** DMAcc ServerID: the NonceStore account and the CommandContext for the executor. */
+  readonly serverId: string;
+  /** SyncHdr Source/LocURI: the same value as ./DevInfo/DevId. */
+  readonly deviceId: string;
+  /** Client-chosen for client-initiated sessions; for server-initiated ones use `sessionIdFromTrigger`. */
+  readonly sessionId: string;
+  /** `server` answers a Package 0 with Alert 1200; default `client` (1201). */
+  readonly initiator?: 'client' | 'server';
+  /** The ./DevInfo Items for the Replace in Package 1 (Source/LocURI + Data each). */
+  readonly devInfo: readonly Item[];
+  /** Credentials the client presents to the server (DMAcc CLCRED). */
+  readonly credentials?: Secret;
+  /** Send credentials in Package 1 before being challenged. Default true when `credentials` is set. */
+  readonly credentialsUpFront?: boolean;
+  /** Credentials the server must present (DMAcc SRVCRED). When set, the server must authenticate. */
+  readonly serverCredentials?: Secret;
+  readonly executor: CommandExecutor;
+  /** The device's user interface; without it UI alerts are answered 406 (protocol.md §12). */
+  readonly ui?: UiHandler;
+  readonly nonces: NonceStore;
+  readonly random: Random;
+  readonly clock: Clock;
+  /** Encoded size of a message (the real encoder's length); without it packages are never split. */
+  readonly measure?: Measure;
+  /** Largest message the client accepts (sent as MaxMsgSize). */
+  readonly maxMsgSize?: number;
+  /** Largest object the client accepts (sent as MaxObjSize; 413 above it). */
+  readonly maxObjSize?: number;
+  /** How many challenges the client answers before giving up. Default 3. */
+  readonly maxAuthAttempts?: number;
+  /** Inactivity after which `tick()` ends the session. Default 5 minutes. */
+  readonly timeoutMs?: number;
+}
+
+/** protocol.md §5.1: the trigger's 16-bit session id as upper-case hex without leading zeros. */
+export function sessionIdFromTrigger(id: number): string {
+  return (id & 0xffff).toString(16).toUpperCase();
+}
+
+interface SentRecord {
+  readonly tag: string | undefined;
+  readonly command: Command;
+}
+
+const AUTH_FAILURES: ReadonlySet<number> = new Set([StatusCode.INVALID_CREDENTIALS, StatusCode.MISSING_CREDENTIALS]);
+
+export class ClientSession {
+  readonly #o: ClientSessionOptions;
+  readonly #machine = new StateMachine<ClientState, ClientTrigger>('client', CLIENT_TRANSITIONS, 'idle');
+  #url: string;
+  #msgId = 0;
+  #scheme: AuthName | undefined;
+  #sendCred: boolean;
+  #clientNonce: string | undefined;
+  #serverNonce: string | undefined;
+  #authenticated = false;
+  #authAttempts = 0;
+  #serverAuthenticated = false;
+  #serverAuthFailures = 0;
+  #serverMaxMsgSize: number | undefined;
+  #serverMaxObjSize: number | undefined;
+  #outbox: PendingCommand[] = [];
+  #alerts: PendingCommand[] = [];
+  #package1Alerts: PendingCommand[] = [];
+  #sent = new Map<string, SentRecord>();
+  #incoming: { object: IncomingObject; command: Command } | undefined;
+  #rejectedObjectKey: string | undefined;
+  #lastActivity: number;
+  #events: ClientEvent[] = [];
+
+  constructor(options: ClientSessionOptions) {
+    this.#o = options;
+    this.#url = options.serverUri;
+    this.#scheme = options.credentials?.auth;
+    this.#sendCred = options.credentials !== undefined && (options.credentialsUpFront ?? true);
+    this.#lastActivity = options.clock.now();
+  }
+
+  get state(): ClientState {
+    return this.#machine.state;
+  }
+  /** Where the next message goes: the server URI, or the latest RespURI (protocol.md §9). */
+  get url(): string {
+    return this.#url;
+  }
+  get sessionId(): string {
+    return this.#o.sessionId;
+  }
+  /** Whether the server accepted the client's credentials for the session (212) or this message (200). */
+  get authenticated(): boolean {
+    return this.#authenticated;
+  }
+  get serverAuthenticated(): boolean {
+    return this.#serverAuthenticated;
+  }
+
+  /** Queues a Generic Alert / Client Event for the next message (Package 1 when called before `start`). */
+  addAlert(input: ClientAlert): void {
+    if (this.#machine.state === 'ended') {
+      throw new LocalProtocolError('session-ended', `client session in state ended cannot handle event add-alert`);
+    }
+    const command: Alert = {
+      kind: 'Alert',
+      cmdId: 0,
+      code: input.code ?? AlertCode.GENERIC_ALERT,
+      ...(input.correlator === undefined ? {} : { correlator: input.correlator }),
+      items: input.items,
+    };
+    this.#alerts.push({ command, tag: `alert:${input.id}` });
+  }
+
+  /** Package 1 (protocol.md §3.2): Alert 1200/1201, Replace ./DevInfo, Cred when configured, Final. */
+  async start(): Promise<ClientStep> {
+    this.#machine.fire('start');
+    this.#clientNonce = await this.#o.nonces.get(this.#o.serverId, 'client-to-server');
+    this.#serverNonce = await this.#o.nonces.get(this.#o.serverId, 'server-to-client');
+    this.#package1Alerts = this.#alerts;
+    this.#alerts = [];
+    const outgoing = this.#send([...this.#package1()], true);
+    return this.#step(outgoing);
+  }
+
+  /** Session abort (Alert 1223, protocol.md §6): the client stops; any answer is ignored. */
+  abort(): ClientStep {
+    const wasIdle = this.#machine.state === 'idle';
+    this.#machine.fire('abort');
+    this.#events.push({ type: 'ended', reason: 'aborted' });
+    if (wasIdle) return this.#step(undefined);
+    const outgoing = this.#send([{ command: alert(AlertCode.SESSION_ABORT), tag: 'abort' }], true);
+    return this.#step(outgoing);
+  }
+
+  /** The caller tells the engine time passed: ends the session after `timeoutMs` of silence from the server. */
+  tick(): ClientStep {
+    const state = this.#machine.state;
+    if ((state === 'setup' || state === 'management') && this.#o.clock.now() - this.#lastActivity >= (this.#o.timeoutMs ?? 300_000)) {
+      this.#machine.fire('timeout');
+      this.#events.push({ type: 'ended', reason: 'timeout' });
+    }
+    return this.#step(undefined);
+  }
+
+  /** Consumes one server message; returns the next client message (or none) and events. */
+  async receive(message: SyncMLMessage, received: Received = {}): Promise<ClientStep> {
+    this.#machine.fire('receive');
+    this.#lastActivity = this.#o.clock.now();
+    const { header, body } = message;
+    checkHeader(header, 'server');
+    if (header.sessionId !== this.#o.sessionId) {
+      throw new RemoteProtocolError(
+        'session-id-mismatch',
+        `server answered SessionID ${header.sessionId} in client session ${this.#o.sessionId}`,
+      );
+    }
+    // protocol.md §9: every later message of the session goes to the RespURI.
+    if (header.respUri !== undefined && header.respUri !== '') this.#url = header.respUri;
+    if (header.meta?.maxMsgSize !== undefined) this.#serverMaxMsgSize = header.meta.maxMsgSize;
+    if (header.meta?.maxObjSize !== undefined) this.#serverMaxObjSize = header.meta.maxObjSize;
+
+    // Server → client authentication (security.md §6), decided before anything is executed.
+    const serverHdr = await this.#checkServer(message, received);
+
+    // Client → server authentication: the Status for our SyncHdr.
+    const ours = body.find((c): c is Status => c.kind === 'Status' && c.cmdRef === 0);
+    if (ours !== undefined) {
+      const outcome = await this.#onHeaderStatus(ours, serverHdr.status);
+      if (outcome !== undefined) return outcome;
+    }
+
+    if (serverHdr.failed) {
+      // protocol.md §4.2 (2): with no commands, the client MUST NOT answer with only a challenge: the session ends.
+      if (!needsAnswer(body) || this.#serverAuthFailures > (this.#o.maxAuthAttempts ?? 3)) {
+        return this.#end('peer-auth-failed', new AuthenticationError('server-auth-failed', 'server did not authenticate itself'));
+      }
+      // DG-AUT-06: challenge the server; every command gets the same failure code; nothing is executed.
+      const statuses = statusesForAll(body, header.msgId, serverHdr.code);
+      const pending: PendingCommand[] = [serverHdr.status, ...statuses].map((command) => ({ command }));
+      this.#machine.fire('respond');
+      return this.#step(this.#send(pending, message.final));
+    }
+
+    const replies: PendingCommand[] = [];
+    let cancelled = false;
+    for (const command of body) {
+      if (command.kind === 'Status') {
+        this.#onStatus(command, header.msgId);
+        continue;
+      }
+      if (command.kind === 'Results') continue; // a server never sends Results; nothing to answer.
+      if (command.kind === 'Alert' && command.code === AlertCode.SESSION_ABORT) {
+        // protocol.md §6 / DG-SES-07: the client stops and sends no response.
+        return this.#end('aborted-by-peer');
+      }
+      if (cancelled) {
+        // protocol.md §12: after a cancelled UI alert, unprocessed commands get 215.
+        replies.push(...statusesForAll([command], header.msgId, StatusCode.NOT_EXECUTED).map((c) => ({ command: c })));
+        continue;
+      }
+      const result = await this.#process(command, header.msgId);
+      replies.push(...result.replies);
+      if (result.cancelled) cancelled = true;
+    }
+
+    const hasAnswers = replies.length > 0;
+    const ourPackageOpen = this.#outbox.length > 0 || this.#alerts.length > 0;
+    if (message.final && !hasAnswers && !ourPackageOpen) {
+      // protocol.md §10: nothing needs an answer; a header-Status-only message is never sent.
+      return this.#end('completed');
+    }
+    const head: PendingCommand[] = [{ command: serverHdr.status }];
+    // protocol.md §6: the receiver of a non-final message asks for the next one with Alert 1222.
+    if (!message.final) head.push({ command: alert(AlertCode.NEXT_MESSAGE), tag: 'next' });
+    const pending = [...head, ...replies, ...this.#outbox, ...this.#alerts];
+    this.#outbox = [];
+    this.#alerts = [];
+    this.#machine.fire('respond');
+    return this.#step(this.#send(pending, message.final && this.#incoming === undefined));
+  }
+
+  // ---- authentication -------------------------------------------------------------------------------------
+
+  async #checkServer(message: SyncMLMessage, received: Received): Promise<{ code: number; status: Status; failed: boolean }> {
+    const { header } = message;
+    const secret = this.#o.serverCredentials;
+    if (secret === undefined || (this.#serverAuthenticated && secret.auth !== 'hmac')) {
+      return { code: StatusCode.OK, status: headerStatus(header, StatusCode.OK), failed: false };
+    }
+    const check = verifyCredentials(
+      { cred: header.cred, hmacHeader: received.hmac, body: received.body, locName: header.source.locName },
+      secret,
+      this.#serverNonce,
+    );
+    // security.md §7: the verifier issues a fresh nonce and persists it.
+    const nonce = generateNonce(this.#o.random);
+    this.#serverNonce = nonce;
+    await this.#o.nonces.set(this.#o.serverId, 'server-to-client', nonce);
+    if (check.ok) {
+      const first = !this.#serverAuthenticated;
+      this.#serverAuthenticated = true;
+      if (first) this.#events.push({ type: 'server-authenticated', auth: secret.auth });
+      // security.md §5: with HMAC each message is verified on its own: 200, never 212.
+      const code = secret.auth === 'hmac' ? StatusCode.OK : StatusCode.AUTHENTICATION_ACCEPTED;
+      return { code, status: headerStatus(header, code, challenge(secret.auth, nonce)), failed: false };
+    }
+    this.#serverAuthFailures++;
+    const code = check.reason === 'missing' ? StatusCode.MISSING_CREDENTIALS : StatusCode.INVALID_CREDENTIALS;
+    this.#events.push({ type: 'server-auth-failed', reason: check.reason });
+    return { code, status: headerStatus(header, code, challenge(secret.auth, nonce)), failed: true };
+  }
+
+  /** Handles the Status for our SyncHdr; returns a step when it decides the whole answer (challenge, failure). */
+  async #onHeaderStatus(status: Status, serverHdr: Status): Promise<ClientStep | undefined> {
+    const nextNonce = status.chal?.meta.nextNonce;
+    if (status.code === StatusCode.AUTHENTICATION_ACCEPTED || status.code === StatusCode.OK) {
+      if (nextNonce !== undefined) await this.#takeNonce(nextNonce);
+      if (this.#sendCred || this.#scheme === 'hmac') {
+        if (!this.#authenticated) this.#events.push({ type: 'authenticated', auth: this.#scheme, code: status.code });
+        this.#authenticated = true;
+      }
+      // protocol.md §4.1: 212 = authenticated for the session; 200 = this message only, send Cred again.
+      if (status.code === StatusCode.AUTHENTICATION_ACCEPTED && this.#scheme !== 'hmac') this.#sendCred = false;
+      return undefined;
+    }
+    if (!AUTH_FAILURES.has(status.code)) {
+      return this.#end('auth-failed', new RemoteProtocolError('header-refused', `server refused the SyncHdr with status ${status.code}`, { status: status.code }));
+    }
+    const requested = status.chal === undefined ? undefined : authNameOf(status.chal.meta.type ?? AUTH_TYPE_BY_NAME.basic);
+    const credentials = this.#o.credentials;
+    const fail = (message: string): ClientStep =>
+      this.#end('auth-failed', new AuthenticationError('client-auth-failed', message, { status: status.code }));
+    if (status.chal === undefined) return fail(`server refused the credentials (${status.code}) without a challenge`);
+    if (requested === undefined) return fail(`server challenged with unsupported type ${String(status.chal.meta.type)}`);
+    if (credentials === undefined) return fail(`server asked for ${requested} credentials and none are configured`);
+    if (requested !== credentials.auth) {
+      return fail(`server asked for ${requested} credentials; this account is configured for ${credentials.auth}`);
+    }
+    if (this.#authenticated) return fail(`server challenged again (${status.code}) after accepting the credentials`);
+    this.#authAttempts++;
+    if (this.#authAttempts > (this.#o.maxAuthAttempts ?? 3)) {
+      return fail(`server refused the credentials ${this.#authAttempts} times (last status ${status.code})`);
+    }
+    if (this.#machine.state !== 'setup') return fail(`server challenged (${status.code}) outside the setup phase`);
+    this.#scheme = requested;
+    this.#sendCred = true;
+    if (nextNonce !== undefined) await this.#takeNonce(nextNonce);
+    this.#events.push({ type: 'challenged', auth: requested, attempt: this.#authAttempts });
+    // protocol.md §4.2 (1): the client reverts to Package 1 — Alert and DevInfo again, with the requested
+    // credentials and a Status for the server's SyncHdr, in the same session, to the RespURI if one was given.
+    this.#machine.fire('challenged');
+    this.#outbox = [];
+    return this.#step(this.#send([{ command: serverHdr }, ...this.#package1()], true));
+  }
+
+  /**
+   * security.md §7: use a nonce from the server for the next credentials; persist it only when the server is
+   * trusted (authenticated, or no server authentication configured), so an impostor cannot plant nonces.
+   */
+  async #takeNonce(nonce: string): Promise<void> {
+    this.#clientNonce = nonce;
+    if (this.#o.serverCredentials === undefined || this.#serverAuthenticated) {
+      await this.#o.nonces.set(this.#o.serverId, 'client-to-server', nonce);
+    }
+  }
+
+  // ---- executing server commands ----------------------------------------------------------------------------
+
+  async #process(command: Command, msgRef: number): Promise<{ replies: PendingCommand[]; cancelled: boolean }> {
+    const replies: PendingCommand[] = [];
+    const reply = (c: Command): void => {
+      replies.push({ command: c });
+    };
+    // protocol.md §8: a new command while a large object is incomplete → Alert 1225, nothing committed.
+    if (this.#incoming !== undefined) {
+      const continues = 'items' in command && command.items.length === 1 && objectKey(command.kind, command.items[0]!) === this.#incoming.object.key;
+      if (!continues) {
+        const broken = this.#incoming.object.first;
+        const uri = broken.target?.locUri ?? broken.source?.locUri;
+        reply(alert(AlertCode.NO_END_OF_DATA, uri === undefined ? [] : [{ target: { locUri: uri } }]));
+        this.#incoming = undefined;
+      }
+    }
+    if (command.kind === 'Alert') {
+      const r = await this.#alert(command, msgRef);
+      if (!(command.noResp ?? false)) reply(r.status);
+      return { replies, cancelled: r.cancelled };
+    }
+    if (command.kind === 'Sequence') {
+      const r = await this.#sequence(command, msgRef);
+      return { replies: [...replies, ...r.replies], cancelled: r.cancelled };
+    }
+    if (command.kind === 'Atomic') return { replies: [...replies, ...(await this.#atomic(command, msgRef))], cancelled: false };
+    if (command.kind === 'Status' || command.kind === 'Results') return { replies, cancelled: false };
+    const items = command.items;
+    // Large objects arriving in chunks.
+    if (items.length === 1 && (items[0]!.moreData === true || this.#incoming !== undefined)) {
+      const item = items[0]!;
+      const key = objectKey(command.kind, item);
+      if (this.#rejectedObjectKey === key) {
+        if (item.moreData !== true) this.#rejectedObjectKey = undefined;
+        if (!(command.noResp ?? false)) reply(commandStatus(command, msgRef, StatusCode.REQUEST_ENTITY_TOO_LARGE));
+        return { replies, cancelled: false };
+      }
+      if (this.#incoming === undefined) {
+        const size = item.meta?.size ?? command.meta?.size;
+        if (size !== undefined && this.#o.maxObjSize !== undefined && size > this.#o.maxObjSize) {
+          // protocol.md §7: objects larger than MaxObjSize are refused with 413.
+          this.#rejectedObjectKey = key;
+          this.#events.push({ type: 'large-object-rejected', code: StatusCode.REQUEST_ENTITY_TOO_LARGE });
+          reply(commandStatus(command, msgRef, StatusCode.REQUEST_ENTITY_TOO_LARGE));
+          return { replies, cancelled: false };
+        }
+        this.#incoming = { object: startObject(command.kind, item, command.meta), command };
+      } else {
+        this.#incoming = { ...this.#incoming, object: appendChunk(this.#incoming.object, item) };
+      }
+      if (item.moreData === true) {
+        // protocol.md §8: 213 for every buffered chunk.
+        reply(commandStatus(command, msgRef, StatusCode.CHUNKED_ITEM_ACCEPTED));
+        return { replies, cancelled: false };
+      }
+      const { object, command: first } = this.#incoming;
+      this.#incoming = undefined;
+      const whole = assemble(object);
+      if (object.size !== undefined && whole.size !== object.size) {
+        // protocol.md §8: size mismatch → 424, nothing committed.
+        this.#events.push({ type: 'large-object-rejected', code: StatusCode.SIZE_MISMATCH });
+        reply(commandStatus(command, msgRef, StatusCode.SIZE_MISMATCH));
+        return { replies, cancelled: false };
+      }
+      const assembled = { ...first, cmdId: command.cmdId, items: [whole.item] } as Command;
+      return { replies: [...replies, ...(await this.#executeOne(assembled, msgRef))], cancelled: false };
+    }
+    return { replies: [...replies, ...(await this.#executeOne(command, msgRef))], cancelled: false };
+  }
+
+  async #executeOne(command: Command, msgRef: number): Promise<PendingCommand[]> {
+    const tooBig =
+      this.#o.maxObjSize !== undefined && 'items' in command && command.items.some((item) => dataSize(item.data) > this.#o.maxObjSize!);
+    const outcome: CommandOutcome = tooBig
+      ? { code: StatusCode.REQUEST_ENTITY_TOO_LARGE }
+      : await this.#o.executor.execute(command, { serverId: this.#o.serverId });
+    return this.#answer(command, msgRef, outcome);
+  }
+
+  /** Status (then Results after it, then children's statuses) for one executed command (protocol.md §5.5). */
+  #answer(command: Command, msgRef: number, outcome: CommandOutcome): PendingCommand[] {
+    const out: PendingCommand[] = [];
+    const noResp = 'noResp' in command && command.noResp === true;
+    if (!noResp) out.push({ command: commandStatus(command, msgRef, outcome.code, outcome.statusItems === undefined ? {} : { items: outcome.statusItems }) });
+    if (command.kind === 'Get' && outcome.results !== undefined && outcome.results.length > 0) {
+      out.push({
+        command: { kind: 'Results', cmdId: 0, msgRef, cmdRef: command.cmdId, items: outcome.results },
+      });
+    }
+    if (command.kind === 'Atomic' || command.kind === 'Sequence') {
+      command.commands.forEach((child, i) => {
+        const childOutcome = outcome.children?.[i] ?? { code: outcome.code };
+        out.push(...this.#answer(child, msgRef, childOutcome));
+      });
+    }
+    return out;
+  }
+
+  async #alert(command: Alert, msgRef: number): Promise<{ status: Status; cancelled: boolean }> {
+    const code = command.code ?? 0;
+    if (code === AlertCode.NEXT_MESSAGE) return { status: commandStatus(command, msgRef, StatusCode.OK), cancelled: false };
+    if (code < AlertCode.DISPLAY || code > AlertCode.MULTIPLE_CHOICE) {
+      return { status: commandStatus(command, msgRef, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED), cancelled: false };
+    }
+    if (this.#o.ui === undefined) {
+      // protocol.md §12: a client without UI answers 406.
+      return { status: commandStatus(command, msgRef, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED), cancelled: false };
+    }
+    const request = parseUiAlert(command);
+    if (request === undefined) return { status: commandStatus(command, msgRef, StatusCode.INCOMPLETE_COMMAND), cancelled: false };
+    const answer = await this.#o.ui(request);
+    const { code: statusCode, items } = uiAnswerStatus(request, answer);
+    return {
+      status: commandStatus(command, msgRef, statusCode, { items }),
+      cancelled: statusCode === StatusCode.OPERATION_CANCELLED,
+    };
+  }
+
+  /** Sequence: children in order; a "no" (304) or cancel (214) skips the rest with 215 (protocol.md §12, DG-UI-03). */
+  async #sequence(command: Sequence, msgRef: number): Promise<{ replies: PendingCommand[]; cancelled: boolean }> {
+    const children: PendingCommand[] = [];
+    let skip = false;
+    let cancelled = false;
+    for (const child of command.commands) {
+      if (skip) {
+        children.push(...statusesForAll([child], msgRef, StatusCode.NOT_EXECUTED).map((c) => ({ command: c })));
+        continue;
+      }
+      if (child.kind === 'Alert') {
+        const r = await this.#alert(child, msgRef);
+        if (!(child.noResp ?? false)) children.push({ command: r.status });
+        if (r.status.code === StatusCode.NOT_MODIFIED || r.cancelled) skip = true;
+        if (r.cancelled) cancelled = true;
+        continue;
+      }
+      const r = await this.#process(child, msgRef);
+      children.push(...r.replies);
+    }
+    // protocol.md §11: the Sequence itself is 200 once its execution started.
+    const own = command.noResp === true ? [] : [{ command: commandStatus(command, msgRef, StatusCode.OK) }];
+    return { replies: [...own, ...children], cancelled };
+  }
+
+  /** Atomic: UI alerts inside are asked first; a "no" fails the whole Atomic (507, 216) before anything runs. */
+  async #atomic(command: Atomic, msgRef: number): Promise<PendingCommand[]> {
+    const uiStatuses = new Map<number, Status>();
+    let refused = false;
+    for (const child of command.commands) {
+      if (child.kind !== 'Alert') continue;
+      const r = await this.#alert(child, msgRef);
+      uiStatuses.set(child.cmdId, r.status);
+      if (!isOk(r.status.code)) refused = true;
+    }
+    if (refused) {
+      const out: PendingCommand[] = [{ command: commandStatus(command, msgRef, StatusCode.ATOMIC_FAILED) }];
+      for (const child of command.commands) {
+        const ui = uiStatuses.get(child.cmdId);
+        if (ui !== undefined) out.push({ command: ui });
+        else out.push(...statusesForAll([child], msgRef, StatusCode.ATOMIC_ROLLBACK_OK).map((c) => ({ command: c })));
+      }
+      return out;
+    }
+    const rest = command.commands.filter((child) => child.kind !== 'Alert');
+    const outcome = await this.#o.executor.execute({ ...command, commands: rest }, { serverId: this.#o.serverId });
+    const out: PendingCommand[] = command.noResp === true ? [] : [{ command: commandStatus(command, msgRef, outcome.code) }];
+    let index = 0;
+    for (const child of command.commands) {
+      const ui = uiStatuses.get(child.cmdId);
+      if (ui !== undefined) {
+        out.push({ command: ui });
+        continue;
+      }
+      out.push(...this.#answer(child, msgRef, outcome.children?.[index] ?? { code: outcome.code }));
+      index++;
+    }
+    return out;
+  }
+
+  #onStatus(status: Status, serverMsgId: number): void {
+    if (status.cmdRef === 0) return;
+    void serverMsgId;
+    const record = this.#sent.get(`${status.msgRef ?? this.#msgId}:${status.cmdRef}`);
+    if (record?.tag?.startsWith('alert:') === true) {
+      this.#events.push({ type: 'alert-status', id: record.tag.slice('alert:'.length), code: status.code });
+    }
+  }
+
+  // ---- composing ---------------------------------------------------------------------------------------------
+
+  #package1(): PendingCommand[] {
+    const code = this.#o.initiator === 'server' ? AlertCode.SERVER_INITIATED_MGMT : AlertCode.CLIENT_INITIATED_MGMT;
+    const devInfo: Command = { kind: 'Replace', cmdId: 0, items: this.#o.devInfo };
+    return [{ command: alert(code), tag: 'session' }, { command: devInfo, tag: 'devinfo' }, ...this.#package1Alerts];
+  }
+
+  #cred(): { cred?: Cred; locName?: string } {
+    const credentials = this.#o.credentials;
+    if (credentials === undefined || this.#scheme === undefined) return {};
+    if (this.#scheme === 'hmac') return { locName: credentials.username };
+    if (!this.#sendCred) return {};
+    const meta = { type: AUTH_TYPE_BY_NAME[this.#scheme], format: 'b64' };
+    if (this.#scheme === 'basic') return { cred: { meta, data: basicCredential(credentials.username, credentials.password) } };
+    const nonce = fromB64(this.#clientNonce ?? '');
+    return { cred: { meta, data: md5Credential(credentials.username, credentials.password, nonce) }, locName: credentials.username };
+  }
+
+  #send(commands: readonly PendingCommand[], final: boolean): Outgoing {
+    const msgId = ++this.#msgId;
+    const { cred, locName } = this.#cred();
+    const header = buildHeader({
+      sessionId: this.#o.sessionId,
+      msgId,
+      target: { locUri: this.#o.serverUri },
+      source: { locUri: this.#o.deviceId, ...(locName === undefined ? {} : { locName }) },
+      ...(cred === undefined ? {} : { cred }),
+      meta: {
+        ...(this.#o.maxMsgSize === undefined ? {} : { maxMsgSize: this.#o.maxMsgSize }),
+        ...(this.#o.maxObjSize === undefined ? {} : { maxObjSize: this.#o.maxObjSize }),
+      },
+    });
+    const result = pack({ header, commands, final, maxMsgSize: this.#serverMaxMsgSize, measure: this.#o.measure, role: 'client' });
+    for (const packed of result.packed) {
+      this.#sent.set(`${msgId}:${packed.cmdId}`, { tag: packed.tag, command: packed.command });
+    }
+    // What did not fit waits for the server's Alert 1222 (protocol.md §6).
+    this.#outbox = [...result.rest];
+    const credentials = this.#o.credentials;
+    const hmacNonce = this.#clientNonce;
+    const useHmac = credentials !== undefined && this.#scheme === 'hmac' && this.#sendCred;
+    return {
+      message: result.message,
+      url: this.#url,
+      hmacHeader: (body: Uint8Array) =>
+        useHmac
+          ? buildHmacHeader(credentials.username, hmacMac(credentials.username, credentials.password, fromB64(hmacNonce ?? ''), body))
+          : undefined,
+    };
+  }
+
+  #end(reason: EndReason, error?: OmadmError): ClientStep {
+    this.#machine.fire('end');
+    this.#events.push(error === undefined ? { type: 'ended', reason } : { type: 'ended', reason, error });
+    return this.#step(undefined);
+  }
+
+  #step(outgoing: Outgoing | undefined): ClientStep {
+    const events = this.#events;
+    this.#events = [];
+    return { outgoing, events };
+  }
+}
+
+function isOk(code: number): boolean {
+  return code >= 200 && code < 300;
+}

@@ -1,0 +1,138 @@
+/**
+ * Fits a package into messages no larger than the peer's MaxMsgSize (protocol.md §6, §7), cutting a single
+ * large item into chunks when it cannot fit whole (protocol.md §8). The encoded size comes from an injected
+ * `measure` (the caller passes the real encoder), so this stays pure.
+ */
+import type { Command, Item, SyncHdr, SyncMLMessage } from '../syncml/model.js';
+import { LocalProtocolError } from '../errors.js';
+import { numberCommands } from './commands.js';
+import { chunkUnits, dataSize, isChunkable, sliceData } from './large-object.js';
+
+export type Measure = (message: SyncMLMessage) => number;
+
+/** A command waiting to be sent; `tag` lets the engine correlate the Status that will answer it. */
+export interface PendingCommand {
+  readonly command: Command;
+  readonly tag?: string;
+  /** Set once a large object has started: how many units (UTF-16 code units or bytes) were sent. */
+  readonly sentUnits?: number;
+}
+
+export interface PackedCommand {
+  readonly cmdId: number;
+  readonly tag: string | undefined;
+  readonly command: Command;
+  /** A non-final chunk of a large object (the peer answers 213). */
+  readonly chunk: boolean;
+}
+
+export interface PackResult {
+  readonly message: SyncMLMessage;
+  readonly packed: readonly PackedCommand[];
+  readonly rest: readonly PendingCommand[];
+}
+
+function chunkableItem(command: Command): Item | undefined {
+  if (command.kind !== 'Add' && command.kind !== 'Replace' && command.kind !== 'Results') return undefined;
+  if (command.items.length !== 1) return undefined;
+  const item = command.items[0]!;
+  return isChunkable(item.data) ? item : undefined;
+}
+
+function withChunk(command: Command, item: Item, start: number, length: number, total: number): { command: Command; last: boolean } {
+  const data = item.data as Extract<NonNullable<Item['data']>, { kind: 'text' | 'binary' }>;
+  const slice = sliceData(data, start, length);
+  const sliceUnits = slice.kind === 'text' ? slice.text.length : slice.kind === 'binary' ? slice.bytes.length : 0;
+  const last = start + sliceUnits >= total;
+  const { size: _size, ...metaWithoutSize } = item.meta ?? {};
+  // protocol.md §8: Size (total object size) only in the first chunk; MoreData on every chunk but the last.
+  const meta = start === 0 && !last ? { ...metaWithoutSize, size: dataSize(data) } : metaWithoutSize;
+  const chunkItem: Item = {
+    ...(item.target === undefined ? {} : { target: item.target }),
+    ...(item.source === undefined ? {} : { source: item.source }),
+    ...(Object.keys(meta).length === 0 ? {} : { meta }),
+    data: slice,
+    ...(last ? {} : { moreData: true }),
+  };
+  return { command: { ...command, items: [chunkItem] } as Command, last };
+}
+
+function unitsOf(command: Command, item: Item, start: number, length: number, total: number): number {
+  const { command: chunk } = withChunk(command, item, start, length, total);
+  const data = (chunk as { items: readonly Item[] }).items[0]!.data!;
+  return data.kind === 'text' ? data.text.length : data.kind === 'binary' ? data.bytes.length : 0;
+}
+
+export function pack(options: {
+  readonly header: SyncHdr;
+  readonly commands: readonly PendingCommand[];
+  /** Whether this message would close the package if everything fits. */
+  readonly final: boolean;
+  readonly maxMsgSize: number | undefined;
+  readonly measure: Measure | undefined;
+  readonly role: 'client' | 'server';
+}): PackResult {
+  const { header, commands, maxMsgSize, measure } = options;
+  const body: Command[] = [];
+  const packed: PackedCommand[] = [];
+  const fits = (extra: Command): boolean =>
+    measure === undefined || maxMsgSize === undefined || measure({ header, body: [...body, extra], final: true }) <= maxMsgSize;
+  let next = 1;
+  const take = (pending: PendingCommand, command: Command, chunk: boolean): void => {
+    const numbered = numberCommands([command], next);
+    next = numbered.next;
+    const sent = numbered.commands[0]!;
+    body.push(sent);
+    packed.push({ cmdId: sent.cmdId, tag: pending.tag, command: sent, chunk });
+  };
+  for (let i = 0; i < commands.length; i++) {
+    const pending = commands[i]!;
+    const item = chunkableItem(pending.command);
+    if (pending.sentUnits === undefined) {
+      const whole = numberCommands([pending.command], next).commands[0]!;
+      if (fits(whole)) {
+        take(pending, pending.command, false);
+        continue;
+      }
+    }
+    if (item !== undefined) {
+      const data = item.data as Extract<NonNullable<Item['data']>, { kind: 'text' | 'binary' }>;
+      const total = chunkUnits(data);
+      const start = pending.sentUnits ?? 0;
+      const candidate = (n: number): Command => numberCommands([withChunk(pending.command, item, start, n, total).command], next).commands[0]!;
+      if (fits(candidate(total - start))) {
+        take(pending, withChunk(pending.command, item, start, total - start, total).command, false);
+        continue;
+      }
+      // Largest chunk that fits, by bisection over the encoded size.
+      let lo = 0;
+      let hi = total - start - 1;
+      while (lo < hi) {
+        const mid = Math.ceil((lo + hi) / 2);
+        if (fits(candidate(mid))) lo = mid;
+        else hi = mid - 1;
+      }
+      if (lo === 0) {
+        if (body.length === 0) {
+          throw new LocalProtocolError(
+            'max-msg-size-too-small',
+            `${options.role} cannot fit even one byte of a large object into MaxMsgSize ${String(maxMsgSize)}`,
+          );
+        }
+        return { message: { header, body, final: false }, packed, rest: commands.slice(i) };
+      }
+      const sentNow = unitsOf(pending.command, item, start, lo, total);
+      take(pending, withChunk(pending.command, item, start, lo, total).command, true);
+      // protocol.md §8: nothing may be inserted between the chunks of an object; the message ends here.
+      return { message: { header, body, final: false }, packed, rest: [{ ...pending, sentUnits: start + sentNow }, ...commands.slice(i + 1)] };
+    }
+    if (body.length === 0) {
+      throw new LocalProtocolError(
+        'command-too-large',
+        `${options.role} cannot fit a ${pending.command.kind} command into MaxMsgSize ${String(maxMsgSize)} and it cannot be chunked`,
+      );
+    }
+    return { message: { header, body, final: false }, packed, rest: commands.slice(i) };
+  }
+  return { message: { header, body, final: options.final }, packed, rest: [] };
+}
