@@ -74,7 +74,7 @@ export interface NotificationListener {
   readonly address: string;
   /** Resolves when nothing is being verified, run or pending. */
   idle(): Promise<void>;
-  /** Stops listening, discards the pending notification and waits for the running session to end. */
+  /** Stops listening, discards the pending notification and waits for the running session to end. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -94,14 +94,17 @@ export async function listenForNotifications(
     endpoint.scheme === 'udp'
       ? await bindUdp(endpoint, (bytes, source) => void runner.receive(bytes, source))
       : await bindHttp(endpoint, maxBytes, (bytes, source) => runner.receive(bytes, source));
+  let closing: Promise<void> | undefined;
   return {
     address: transport.address,
     idle: () => runner.idle(),
-    close: async () => {
-      runner.stop();
-      await transport.close();
-      await runner.idle();
-    },
+    // Idempotent: a second close() waits for the first.
+    close: () =>
+      (closing ??= (async () => {
+        runner.stop();
+        await transport.close();
+        await runner.idle();
+      })()),
   };
 }
 
