@@ -12,7 +12,10 @@
 import fc from 'fast-check';
 import type {
   Alert,
+  Atomic,
   AtomicChild,
+  Exec,
+  Sequence,
   Chal,
   Command,
   Cred,
@@ -45,7 +48,21 @@ export const xmlCharArb: fc.Arbitrary<string> = fc.oneof(
   { weight: 10, arbitrary: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)) },
   {
     weight: 3,
-    arbitrary: fc.constantFrom('&', '<', '>', '"', "'", ']]>', '\t', '\n', '\r', '\r\n', ' ', '&amp;', '<![CDATA['),
+    arbitrary: fc.constantFrom(
+      '&',
+      '<',
+      '>',
+      '"',
+      "'",
+      ']]>',
+      '\t',
+      '\n',
+      '\r',
+      '\r\n',
+      ' ',
+      '&amp;',
+      '<![CDATA[',
+    ),
   },
   { weight: 2, arbitrary: fc.constantFrom('é', '€', '中', '𝄞', '\u00a0', 'ß', '😀') },
   { weight: 1, arbitrary: fc.integer({ min: 0xa0, max: 0xd7ff }).map((c) => String.fromCharCode(c)) },
@@ -61,7 +78,14 @@ export function trimmedTextArb(maxLength = 24): fc.Arbitrary<string> {
 }
 
 const uriArb: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('./DevInfo/DevId', './DevDetail/SwV', '.', './Vendor/MSFT/x', 'http://127.0.0.1:8080/dm', 'IMEI:35'),
+  fc.constantFrom(
+    './DevInfo/DevId',
+    './DevDetail/SwV',
+    '.',
+    './Vendor/MSFT/x',
+    'http://127.0.0.1:8080/dm',
+    'IMEI:35',
+  ),
   fc
     .array(fc.stringMatching(/^[A-Za-z0-9_-]{1,8}$/), { minLength: 1, maxLength: 4 })
     .map((segments) => `./${segments.join('/')}`),
@@ -76,7 +100,8 @@ function optional<T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> {
   return fc.option(arb, { nil: undefined, freq: 2 });
 }
 
-function compact<T extends object>(value: T): T {
+/** The generated record with its absent options removed (`undefined` → no key), typed as the model. */
+function compact<T extends object>(value: { readonly [K in keyof T]-?: T[K] | undefined }): T {
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) if (v !== undefined) out[key] = v;
   return out as T;
@@ -88,8 +113,15 @@ export const locRefArb: fc.Arbitrary<LocRef> = fc
 
 export const metInfArb: fc.Arbitrary<MetInf> = fc
   .record({
-    format: optional(fc.oneof(fc.constantFrom('chr', 'int', 'b64', 'bin', 'bool', 'node', 'null', 'xml'), trimmedTextArb())),
-    type: optional(fc.oneof(fc.constantFrom('text/plain', 'syncml:auth-md5', 'application/vnd.syncml.dmtnds+xml'), trimmedTextArb())),
+    format: optional(
+      fc.oneof(fc.constantFrom('chr', 'int', 'b64', 'bin', 'bool', 'node', 'null', 'xml'), trimmedTextArb()),
+    ),
+    type: optional(
+      fc.oneof(
+        fc.constantFrom('text/plain', 'syncml:auth-md5', 'application/vnd.syncml.dmtnds+xml'),
+        trimmedTextArb(),
+      ),
+    ),
     mark: optional(fc.constantFrom('critical', 'major', 'informational')),
     size: optional(natArb),
     nextNonce: optional(fc.base64String({ maxLength: 24 })),
@@ -107,19 +139,46 @@ export const credArb: fc.Arbitrary<Cred> = fc
 export const chalArb: fc.Arbitrary<Chal> = metInfArb.map((meta) => ({ meta }));
 
 const xmlNameArb = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_.-]{0,10}$/);
-const DDF_NAMES = ['MgmtTree', 'VerDTD', 'Node', 'NodeName', 'Path', 'RTProperties', 'Format', 'chr', 'Type', 'MIME', 'Value'];
+const DDF_NAMES = [
+  'MgmtTree',
+  'VerDTD',
+  'Node',
+  'NodeName',
+  'Path',
+  'RTProperties',
+  'Format',
+  'chr',
+  'Type',
+  'MIME',
+  'Value',
+];
 
 /** Embedded documents in decoder-canonical form. `tnds` keeps every element in `syncml:dmddf1.2` with DDF names. */
 export function xmlElementArb(tnds: boolean): fc.Arbitrary<XmlElement> {
   const nameArb = tnds ? fc.constantFrom(...DDF_NAMES) : xmlNameArb;
   const attributesArb = tnds
     ? fc.constant(undefined)
-    : optional(fc.dictionary(xmlNameArb.filter((n) => n !== 'xmlns'), xmlTextArb(8), { minKeys: 1, maxKeys: 2 }));
-  const nsArb = tnds ? fc.constant(undefined) : optional(fc.constantFrom('urn:example:a', 'urn:example:b', ''));
+    : optional(
+        fc.dictionary(
+          xmlNameArb.filter((n) => n !== 'xmlns'),
+          xmlTextArb(8),
+          { minKeys: 1, maxKeys: 2 },
+        ),
+      );
+  const nsArb = tnds
+    ? fc.constant(undefined)
+    : optional(fc.constantFrom('urn:example:a', 'urn:example:b', ''));
   const { element } = fc.letrec<{ element: XmlElement; leaf: XmlElement }>((tie) => ({
     leaf: fc
-      .record({ name: nameArb, namespace: nsArb, attributes: attributesArb, text: optional(xmlTextArb(12).filter((s) => s !== '')) })
-      .map(({ text, ...rest }) => compact<XmlElement>({ ...rest, children: text === undefined ? [] : [text] })),
+      .record({
+        name: nameArb,
+        namespace: nsArb,
+        attributes: attributesArb,
+        text: optional(xmlTextArb(12).filter((s) => s !== '')),
+      })
+      .map(({ text, ...rest }) =>
+        compact<XmlElement>({ ...rest, children: text === undefined ? [] : [text] }),
+      ),
     element: fc.oneof(
       { depthSize: 'small', withCrossShrink: true },
       tie('leaf'),
@@ -134,11 +193,18 @@ export function xmlElementArb(tnds: boolean): fc.Arbitrary<XmlElement> {
           ),
         })
         .map(({ children, ...rest }) =>
-          compact<XmlElement>({ ...rest, children: children.flatMap(([el, text]): XmlContent[] => (text === undefined ? [el] : [el, text])) }),
+          compact<XmlElement>({
+            ...rest,
+            children: children.flatMap(([el, text]): XmlContent[] =>
+              text === undefined ? [el] : [el, text],
+            ),
+          }),
         ),
     ),
   }));
-  return element.map((root) => canonicalNamespaces(tnds ? { ...root, name: 'MgmtTree', namespace: DMDDF_NAMESPACE } : root, ''));
+  return element.map((root) =>
+    canonicalNamespaces(tnds ? { ...root, name: 'MgmtTree', namespace: DMDDF_NAMESPACE } : root, ''),
+  );
 }
 
 /** Drops `namespace` where it equals the inherited one (the decoder sets it only where it changes). */
@@ -189,7 +255,11 @@ export function commandArb(options: MessageArbitraryOptions = {}): fc.Arbitrary<
       correlator: optional(trimmedTextArb(8)),
       items,
     })
-    .map(({ correlator, ...c }) => compact(c.kind === 'Exec' ? { ...c, correlator } : c) as AtomicChild);
+    .map(({ correlator, ...c }) =>
+      c.kind === 'Exec'
+        ? compact<Exec>({ ...c, kind: 'Exec', correlator })
+        : compact<Exclude<AtomicChild, Exec | Alert | Atomic | Sequence>>({ ...c, kind: c.kind }),
+    );
   const alert: fc.Arbitrary<Alert> = fc
     .record({
       kind: fc.constant('Alert' as const),
@@ -264,6 +334,10 @@ export const syncHdrArb: fc.Arbitrary<SyncHdr> = fc
 
 export function messageArb(options: MessageArbitraryOptions = {}): fc.Arbitrary<SyncMLMessage> {
   return fc
-    .record({ header: syncHdrArb, body: fc.array(commandArb(options), { maxLength: 5 }), final: fc.boolean() })
+    .record({
+      header: syncHdrArb,
+      body: fc.array(commandArb(options), { maxLength: 5 }),
+      final: fc.boolean(),
+    })
     .map((m): Mutable<SyncMLMessage> => m);
 }

@@ -82,7 +82,11 @@ function cmdIdOf(common: Common, at: At): number {
 }
 
 /** Optional fields copied only when present (exactOptionalPropertyTypes: no `undefined` values in the model). */
-function withOptional<T extends object>(base: T, common: Common, keys: readonly ('noResp' | 'cred' | 'meta')[]): T {
+function withOptional<T extends object>(
+  base: T,
+  common: Common,
+  keys: readonly ('noResp' | 'cred' | 'meta')[],
+): T {
   const out = base as Mutable<T> & Partial<Common>;
   for (const key of keys) {
     const value = common[key];
@@ -123,14 +127,22 @@ export function decodeCommand(el: Element, parent: At, depth: number, maxDepth: 
   }
 }
 
-function decodeItemCommand(kind: 'Add' | 'Copy' | 'Delete' | 'Get' | 'Replace', el: Element, at: At): Command {
+function decodeItemCommand(
+  kind: 'Add' | 'Copy' | 'Delete' | 'Get' | 'Replace',
+  el: Element,
+  at: At,
+): Command {
   const common: Common = { items: [] };
   for (const node of el.children) {
     if (!isElement(node)) checkFiller(node, at);
     else if (!isSyncmlNs(node.ns) || !readCommon(node, at, common, ITEM_COMMAND)) unknownElement(node, at);
   }
   // An empty Item list is kept: the engine answers 412 (Incomplete command) rather than refusing the message.
-  return withOptional({ kind, cmdId: cmdIdOf(common, at), items: common.items }, common, ['noResp', 'cred', 'meta']);
+  return withOptional({ kind, cmdId: cmdIdOf(common, at), items: common.items }, common, [
+    'noResp',
+    'cred',
+    'meta',
+  ]);
 }
 
 function decodeExec(el: Element, at: At): Exec {
@@ -170,7 +182,13 @@ function decodeAlert(el: Element, at: At): Alert {
   return withOptional(alert, common, ['noResp', 'cred']);
 }
 
-function decodeContainer(kind: 'Atomic' | 'Sequence', el: Element, at: At, depth: number, maxDepth: number): Command {
+function decodeContainer(
+  kind: 'Atomic' | 'Sequence',
+  el: Element,
+  at: At,
+  depth: number,
+  maxDepth: number,
+): Command {
   if (depth > maxDepth) {
     throw new DecodeError('too-deep', `Atomic/Sequence nesting deeper than ${maxDepth}`, pathOf(at));
   }
@@ -239,7 +257,16 @@ function decodeStatus(el: Element, at: At): Status {
   if (cmdRef === undefined) missing('CmdRef', at);
   if (cmd === undefined) missing('Cmd', at);
   if (code === undefined) missing('Data', at);
-  const status: Mutable<Status> = { kind: 'Status', cmdId, cmdRef, cmd, targetRefs, sourceRefs, code, items: common.items };
+  const status: Mutable<Status> = {
+    kind: 'Status',
+    cmdId,
+    cmdRef,
+    cmd,
+    targetRefs,
+    sourceRefs,
+    code,
+    items: common.items,
+  };
   if (msgRef !== undefined) status.msgRef = msgRef;
   if (common.cred !== undefined) status.cred = common.cred;
   if (chal !== undefined) status.chal = chal;

@@ -68,11 +68,15 @@ const METINF_NS_LOWER = METINF_NAMESPACE.toLowerCase();
 
 /** Namespace URNs compare case-insensitively (representation.md §1: emit exact, parse as URN). */
 export function isSyncmlNs(ns: string): boolean {
-  return ns === SYNCML_NAMESPACE || (ns.length === SYNCML_NAMESPACE.length && ns.toLowerCase() === SYNCML_NS_LOWER);
+  return (
+    ns === SYNCML_NAMESPACE || (ns.length === SYNCML_NAMESPACE.length && ns.toLowerCase() === SYNCML_NS_LOWER)
+  );
 }
 
 export function isMetinfNs(ns: string): boolean {
-  return ns === METINF_NAMESPACE || (ns.length === METINF_NAMESPACE.length && ns.toLowerCase() === METINF_NS_LOWER);
+  return (
+    ns === METINF_NAMESPACE || (ns.length === METINF_NAMESPACE.length && ns.toLowerCase() === METINF_NS_LOWER)
+  );
 }
 
 export function unknownElement(el: Element, at: At): never {
@@ -125,7 +129,8 @@ export function rawText(el: Element, at: At): string {
     else if (isElement(node)) unknownElement(node, child(at, el));
     else {
       const decoded = utf8OrUndefined(node.opaque);
-      if (decoded === undefined) fail('invalid-utf8', `<${el.name}> holds bytes that are not UTF-8 text`, child(at, el));
+      if (decoded === undefined)
+        fail('invalid-utf8', `<${el.name}> holds bytes that are not UTF-8 text`, child(at, el));
       text += decoded;
     }
   }

@@ -10,7 +10,16 @@ import { resolveLimits } from '../limits.js';
 import type { Command, SyncHdr, SyncMLMessage } from '../model.js';
 import { SYNCML_NAMESPACE, VER_DTD } from '../model.js';
 import type { At } from './decode-context.js';
-import { child, duplicate, fail, isSyncmlNs, missing, numberOf, trimmedText, unknownElement } from './decode-context.js';
+import {
+  child,
+  duplicate,
+  fail,
+  isSyncmlNs,
+  missing,
+  numberOf,
+  trimmedText,
+  unknownElement,
+} from './decode-context.js';
 import { decodeCommand } from './decode-commands.js';
 import { checkFiller, decodeCred, decodeLocRef, decodeMeta } from './decode-parts.js';
 
@@ -29,7 +38,12 @@ export function elementToMessage(root: Element, limits?: Partial<DecodeLimits>):
   }
   if (!isSyncmlNs(root.ns)) {
     if (OLDER_SYNCML.test(root.ns)) {
-      fail('unsupported-dtd-version', `namespace ${root.ns} is not SyncML 1.2`, at, StatusCode.DTD_VERSION_NOT_SUPPORTED);
+      fail(
+        'unsupported-dtd-version',
+        `namespace ${root.ns} is not SyncML 1.2`,
+        at,
+        StatusCode.DTD_VERSION_NOT_SUPPORTED,
+      );
     }
     const ns = root.ns === '' ? 'no namespace' : `namespace ${root.ns}`;
     fail('not-syncml', `<SyncML> is in ${ns}, expected ${SYNCML_NAMESPACE}`, at);

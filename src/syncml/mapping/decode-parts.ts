@@ -203,7 +203,8 @@ export function decodeData(el: Element, parent: At): Data {
     } else hasOpaque = true;
   }
   if (element !== undefined) {
-    if (hasText || hasOpaque) fail('invalid-data', '<Data> mixes an embedded document with text or opaque data', at);
+    if (hasText || hasOpaque)
+      fail('invalid-data', '<Data> mixes an embedded document with text or opaque data', at);
     return { kind: 'xml', element: toXmlElement(element, undefined, at) };
   }
   if (!hasOpaque) return { kind: 'text', text: (c as readonly string[]).join('') };
@@ -215,7 +216,9 @@ export function decodeData(el: Element, parent: At): Data {
 const encoder = new TextEncoder();
 
 function concatBytes(nodes: readonly Node[]): Uint8Array {
-  const parts = nodes.map((n) => (typeof n === 'string' ? encoder.encode(n) : isElement(n) ? new Uint8Array(0) : n.opaque));
+  const parts = nodes.map((n) =>
+    typeof n === 'string' ? encoder.encode(n) : isElement(n) ? new Uint8Array(0) : n.opaque,
+  );
   if (parts.length === 1) return parts[0]!;
   const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
   let offset = 0;
@@ -244,7 +247,8 @@ function toXmlElement(el: Element, parentNs: string | undefined, parent: At): Xm
     if (typeof node === 'string') text = node;
     else {
       text = utf8OrUndefined(node.opaque);
-      if (text === undefined) fail('invalid-data', `opaque bytes inside embedded <${el.name}> are not UTF-8 text`, at);
+      if (text === undefined)
+        fail('invalid-data', `opaque bytes inside embedded <${el.name}> are not UTF-8 text`, at);
     }
     if (text === '' || (hasElements && isWhitespace(text))) continue;
     const last = children[children.length - 1];

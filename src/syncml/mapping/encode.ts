@@ -139,7 +139,9 @@ function xmlToElement(x: XmlElement, inheritedNs: string): Element {
       if (c !== '') children.push(c);
     } else children.push(xmlToElement(c, ns));
   }
-  return x.attributes === undefined ? { name: x.name, ns, children } : { name: x.name, ns, attributes: x.attributes, children };
+  return x.attributes === undefined
+    ? { name: x.name, ns, children }
+    : { name: x.name, ns, attributes: x.attributes, children };
 }
 
 function common(cmd: { cmdId: number; noResp?: boolean }): Node[] {

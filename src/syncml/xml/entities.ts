@@ -46,9 +46,14 @@ export function decodeEntities(s: string): string | EntityProblem {
       const digits = name.slice(hex ? 2 : 1);
       const valid = digits.length > 0 && (hex ? /^[0-9a-fA-F]+$/ : /^[0-9]+$/).test(digits);
       const cp = valid ? parseInt(digits, hex ? 16 : 10) : NaN;
-      if (!valid) return { code: 'xml-malformed', message: `malformed character reference &${name};`, offset: amp };
+      if (!valid)
+        return { code: 'xml-malformed', message: `malformed character reference &${name};`, offset: amp };
       if (!isXmlChar(cp)) {
-        return { code: 'xml-illegal-char', message: `&${name}; is not a character allowed in XML 1.0`, offset: amp };
+        return {
+          code: 'xml-illegal-char',
+          message: `&${name}; is not a character allowed in XML 1.0`,
+          offset: amp,
+        };
       }
       value = String.fromCodePoint(cp);
     } else {

@@ -45,7 +45,12 @@ export function parseXml(input: Uint8Array | string, limits?: Partial<DecodeLimi
 }
 
 function isNameStart(c: number): boolean {
-  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || (c >= 0xc0 && c !== 0xd7 && c !== 0xf7);
+  return (
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    c === 0x5f ||
+    (c >= 0xc0 && c !== 0xd7 && c !== 0xf7)
+  );
 }
 
 function isNameChar(c: number): boolean {
@@ -127,11 +132,22 @@ class Parser {
     const end = this.src.indexOf('?>', 5);
     if (end === -1) this.fail('xml-malformed', 'unterminated XML declaration');
     const decl = this.src.slice(5, end);
-    if (!/^\s+version\s*=\s*(["'])1\.[0-9]+\1/.test(decl)) this.fail('xml-malformed', 'XML declaration without version');
+    if (!/^\s+version\s*=\s*(["'])1\.[0-9]+\1/.test(decl))
+      this.fail('xml-malformed', 'XML declaration without version');
     const enc = /\sencoding\s*=\s*(["'])([^"']*)\1/.exec(decl);
     const name = enc?.[2]?.toLowerCase();
-    if (name !== undefined && name !== 'utf-8' && name !== 'utf8' && name !== 'us-ascii' && name !== 'ascii') {
-      this.fail('xml-encoding', `encoding "${enc?.[2] ?? ''}" is not supported: SyncML DM XML must be UTF-8`, 0);
+    if (
+      name !== undefined &&
+      name !== 'utf-8' &&
+      name !== 'utf8' &&
+      name !== 'us-ascii' &&
+      name !== 'ascii'
+    ) {
+      this.fail(
+        'xml-encoding',
+        `encoding "${enc?.[2] ?? ''}" is not supported: SyncML DM XML must be UTF-8`,
+        0,
+      );
     }
     this.pos = end + 2;
   }
@@ -142,7 +158,11 @@ class Parser {
     if (end === -1) this.fail('xml-malformed', 'unterminated processing instruction');
     const target = /^[^\s?]*/.exec(this.src.slice(start + 2, end))?.[0] ?? '';
     if (target === '' || target.toLowerCase() === 'xml') {
-      this.fail('xml-malformed', target === '' ? 'processing instruction without target' : 'misplaced XML declaration', start);
+      this.fail(
+        'xml-malformed',
+        target === '' ? 'processing instruction without target' : 'misplaced XML declaration',
+        start,
+      );
     }
     this.pos = end + 2;
   }
@@ -159,7 +179,8 @@ class Parser {
   private declaration(): never {
     const src = this.src;
     if (src.startsWith('<!DOCTYPE', this.pos)) this.fail('xml-doctype', 'XML DOCTYPE is not allowed');
-    if (src.startsWith('<!ENTITY', this.pos)) this.fail('xml-entity', 'XML entity declarations are not allowed');
+    if (src.startsWith('<!ENTITY', this.pos))
+      this.fail('xml-entity', 'XML entity declarations are not allowed');
     return this.fail('xml-malformed', 'markup declarations are not allowed');
   }
 
@@ -171,7 +192,8 @@ class Parser {
     while (stack.length > 0) {
       const frame = stack[stack.length - 1]!;
       const lt = src.indexOf('<', this.pos);
-      if (lt === -1) this.fail('xml-malformed', `unexpected end of input: <${frame.qname}> is not closed`, src.length);
+      if (lt === -1)
+        this.fail('xml-malformed', `unexpected end of input: <${frame.qname}> is not closed`, src.length);
       if (lt > this.pos) this.text(frame, lt);
       this.pos = lt;
       const c1 = src.charCodeAt(lt + 1);
@@ -289,7 +311,13 @@ class Parser {
         scope = { defaultNs: value, prefix: undefined, uri: value, parent: scope };
       } else if (name.startsWith('xmlns:')) {
         const prefix = name.slice(6);
-        if (prefix === '' || prefix.includes(':') || value === '' || prefix === 'xmlns' || value === XMLNS_NS) {
+        if (
+          prefix === '' ||
+          prefix.includes(':') ||
+          value === '' ||
+          prefix === 'xmlns' ||
+          value === XMLNS_NS
+        ) {
           this.fail('xml-namespace', `illegal namespace declaration ${name}="${value}"`, attrAt);
         }
         scope = { defaultNs: scope.defaultNs, prefix, uri: value, parent: scope };
@@ -313,7 +341,12 @@ class Parser {
         const name = names[i]!;
         const colonAt = name.indexOf(':');
         if (colonAt !== -1) this.resolvePrefix(name, colonAt, scope, tagStart);
-        Object.defineProperty(attributes, name, { value: values[i], enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(attributes, name, {
+          value: values[i],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       el.attributes = attributes;
     }
@@ -340,7 +373,8 @@ class Parser {
     this.pos++;
     this.skipSpace();
     const quote = src.charCodeAt(this.pos);
-    if (quote !== 0x22 && quote !== 0x27) this.fail('xml-malformed', `attribute ${name} value must be quoted`);
+    if (quote !== 0x22 && quote !== 0x27)
+      this.fail('xml-malformed', `attribute ${name} value must be quoted`);
     const start = this.pos + 1;
     const end = src.indexOf(quote === 0x22 ? '"' : "'", start);
     if (end === -1) this.fail('xml-malformed', `unterminated value of attribute ${name}`);

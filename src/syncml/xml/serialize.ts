@@ -48,7 +48,10 @@ function checkCharacters(s: string, where: string): void {
   const lone = (s as WellFormedString).isWellFormed?.() === false;
   const bad = ILLEGAL.exec(s);
   if (bad === null && !lone) return;
-  const what = bad === null ? 'an unpaired surrogate' : `character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  const what =
+    bad === null
+      ? 'an unpaired surrogate'
+      : `character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
   throw new EncodeError(
     'xml-unrepresentable',
     `${where} holds ${what}, which XML 1.0 cannot carry: send the value as b64 (Meta Format b64) or over WBXML`,
@@ -74,7 +77,8 @@ const validNames = new Set<string>();
 
 function checkName(name: string, what: string): void {
   if (validNames.has(name)) return;
-  if (!NAME.test(name)) throw new EncodeError('xml-invalid-name', `${JSON.stringify(name)} is not a valid XML ${what} name`);
+  if (!NAME.test(name))
+    throw new EncodeError('xml-invalid-name', `${JSON.stringify(name)} is not a valid XML ${what} name`);
   if (validNames.size < 4096) validNames.add(name);
 }
 
@@ -90,7 +94,10 @@ class Writer {
     if (attributes !== undefined) {
       for (const key of Object.keys(attributes)) {
         if (key === 'xmlns' || key.startsWith('xmlns:')) {
-          throw new EncodeError('xml-invalid-name', `<${name}> attribute ${key}: namespaces come from Element.ns`);
+          throw new EncodeError(
+            'xml-invalid-name',
+            `<${name}> attribute ${key}: namespaces come from Element.ns`,
+          );
         }
         const colon = key.indexOf(':');
         checkName(colon === -1 ? key : key.slice(colon + 1), 'attribute');

@@ -22,10 +22,15 @@ export function lineColumn(text: string, pos: number): string {
 }
 
 export function tooLarge(size: number, maxBytes: number): DecodeError {
-  return new DecodeError('too-large', `message of ${size} bytes exceeds the limit of ${maxBytes} bytes`, undefined, {
-    httpStatus: 413,
-    status: 413,
-  });
+  return new DecodeError(
+    'too-large',
+    `message of ${size} bytes exceeds the limit of ${maxBytes} bytes`,
+    undefined,
+    {
+      httpStatus: 413,
+      status: 413,
+    },
+  );
 }
 
 /** Decodes and normalizes the document; throws DecodeError for oversize input, bad UTF-8 or illegal characters. */
@@ -40,7 +45,11 @@ export function sourceText(input: Uint8Array | string, maxBytes: number): string
     }
     text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
     if (!isWellFormed(text)) {
-      throw new DecodeError('xml-illegal-char', 'text holds an unpaired surrogate', lineColumn(text, firstLoneSurrogate(text)));
+      throw new DecodeError(
+        'xml-illegal-char',
+        'text holds an unpaired surrogate',
+        lineColumn(text, firstLoneSurrogate(text)),
+      );
     }
   } else {
     if (input.length > maxBytes) throw tooLarge(input.length, maxBytes);
@@ -49,7 +58,11 @@ export function sourceText(input: Uint8Array | string, maxBytes: number): string
     } catch {
       const offset = firstInvalidUtf8(input);
       const before = utf8.decode(input.subarray(0, offset));
-      throw new DecodeError('invalid-utf8', `invalid UTF-8 at byte ${offset}`, lineColumn(before, before.length));
+      throw new DecodeError(
+        'invalid-utf8',
+        `invalid UTF-8 at byte ${offset}`,
+        lineColumn(before, before.length),
+      );
     }
   }
   // XML 1.0 §2.11: CRLF and lone CR become LF before parsing.
@@ -57,7 +70,11 @@ export function sourceText(input: Uint8Array | string, maxBytes: number): string
   const bad = ILLEGAL_CHAR.exec(text);
   if (bad !== null) {
     const code = bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
-    throw new DecodeError('xml-illegal-char', `character U+${code} is not allowed in XML 1.0`, lineColumn(text, bad.index));
+    throw new DecodeError(
+      'xml-illegal-char',
+      `character U+${code} is not allowed in XML 1.0`,
+      lineColumn(text, bad.index),
+    );
   }
   return text;
 }

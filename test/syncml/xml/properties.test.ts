@@ -7,7 +7,9 @@ import { decodeXml, encodeXml, parseXml, serializeXml } from '../../../src/syncm
 import { messageToElement } from '../../../src/syncml/mapping/index.js';
 import { messageArb } from '../../support/arbitraries.js';
 
-const FIXTURE = readFileSync(new URL('../../../../shared/fixtures/libdmclient/PKG1_resend_after_401_md5.xml', import.meta.url));
+const FIXTURE = readFileSync(
+  new URL('../../../../shared/fixtures/libdmclient/PKG1_resend_after_401_md5.xml', import.meta.url),
+);
 
 describe('XML codec properties', () => {
   it('decode(encode(m)) deep-equals m for generated messages', () => {
