@@ -251,6 +251,14 @@ function listenEndpoint(listen: string): Endpoint {
   return { scheme, host, port, path: url.pathname === '' ? '/' : url.pathname };
 }
 
+/** The address is well formed but the OS refused it (in use, not a local interface, no permission). */
+function bindFailed(endpoint: Endpoint, cause: Error): LocalProtocolError {
+  const where = `${endpoint.scheme}://${hostForUrl(endpoint.host)}:${endpoint.port}`;
+  return new LocalProtocolError('notification-listen-failed', `cannot listen on ${where}: ${cause.message}`, {
+    cause,
+  });
+}
+
 function hostForUrl(host: string): string {
   return isIP(host) === 6 ? `[${host}]` : host;
 }
@@ -264,9 +272,12 @@ async function bindUdp(
     onMessage(new Uint8Array(message), `udp://${hostForUrl(remote.address)}:${remote.port}`);
   });
   await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
+    socket.once('error', (cause) => {
+      socket.close();
+      reject(bindFailed(endpoint, cause));
+    });
     socket.bind(endpoint.port, endpoint.host, () => {
-      socket.off('error', reject);
+      socket.removeAllListeners('error');
       resolve();
     });
   });
@@ -288,9 +299,9 @@ async function bindHttp(
     void handleHttp(request, response, endpoint.path, maxBytes, receive);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (cause) => reject(bindFailed(endpoint, cause)));
     server.listen(endpoint.port, endpoint.host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });
