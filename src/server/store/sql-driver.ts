@@ -1,0 +1,21 @@
+/**
+ * The little a SQL store needs from a database driver (Kysely-style: declare the subset, nothing more).
+ * SQL is written once with `?` placeholders; the PostgreSQL driver numbers them (`$1`, `$2`, …).
+ * Values: strings, numbers, null and Buffers (BLOB / BYTEA). BIGINT columns come back as numbers.
+ */
+export type SqlValue = string | number | null | Buffer;
+export type Row = Record<string, unknown>;
+
+export interface SqlExecutor {
+  /** Rows of a query (SELECT, or a write with RETURNING). */
+  all(sql: string, params?: readonly SqlValue[]): Promise<Row[]>;
+  /** Runs a write; `changes` is the number of rows written. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }>;
+}
+
+export interface SqlDriver extends SqlExecutor {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

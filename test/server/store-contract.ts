@@ -1,0 +1,748 @@
+/**
+ * The Store contract (src/server/store/store.ts), run unchanged against every implementation on a real database:
+ * store-sqlite.test.ts and store-postgres.test.ts. Each test gets a fresh, empty, migrated database.
+ */
+import { createHash } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/platform/clock.js';
+import {
+  DuplicateError,
+  MIGRATIONS,
+  StaleSessionError,
+  StoreRequestError,
+  clientSecretDigest,
+  migrate,
+} from '../../src/server/store/index.js';
+import type { CommandSpec, NewDevice, SqlStore, SqlStoreOptions } from '../../src/server/store/index.js';
+
+export interface StoreHarness {
+  /** Opens a store on a fresh, empty database. */
+  open(options: SqlStoreOptions): Promise<SqlStore>;
+  /** Opens another connection (another pool / handle) to the database `open` created. */
+  openSecond(options: SqlStoreOptions): Promise<SqlStore>;
+  /** Closes every store opened and removes the database. */
+  cleanup(): Promise<void>;
+}
+
+const GET_MOD: CommandSpec = { command: 'Get', target: './DevInfo/Mod' };
+const REPLACE: CommandSpec = { command: 'Replace', target: './Vendor/Setting', data: '42', format: 'int' };
+
+function device(id: string, extra: Partial<NewDevice> = {}): NewDevice {
+  return {
+    deviceId: id,
+    username: `user-${id}`,
+    password: 'client-pw',
+    authType: 'md5',
+    serverPassword: 'server-pw',
+    ...extra,
+  };
+}
+
+export function storeContract(name: string, makeHarness: () => StoreHarness): void {
+  describe(`Store contract (${name})`, () => {
+    let harness: StoreHarness;
+    let clock: ManualClock;
+    let store: SqlStore;
+
+    beforeEach(async () => {
+      harness = makeHarness();
+      clock = new ManualClock(1_700_000_000_000);
+      store = await harness.open({ clock, retention: { maxAgeMs: 60_000, maxPerDevice: 5 } });
+    });
+    afterEach(async () => {
+      await harness.cleanup();
+    });
+
+    /** A session with `ids` sent in it, at version 1. */
+    async function sendInNewSession(deviceId: string, sessionId: string, ids: number[]): Promise<void> {
+      await store.commitExchange({
+        deviceId,
+        session: { sessionId, expectedVersion: 0, snapshot: { step: 1 } },
+        markSent: ids,
+      });
+    }
+
+    describe('devices', () => {
+      it('creates a device storing only the digest of the client password', async () => {
+        const created = await store.createDevice(
+          device('IMEI:359000000000001', { notifyAddress: 'http://127.0.0.1:9/n' }),
+        );
+        expect(created).toMatchObject({
+          deviceId: 'IMEI:359000000000001',
+          username: 'user-IMEI:359000000000001',
+          clientSecretDigest: clientSecretDigest('user-IMEI:359000000000001', 'client-pw'),
+          authType: 'md5',
+          serverPassword: 'server-pw',
+          clientNonce: null,
+          serverNonce: null,
+          notifyAddress: 'http://127.0.0.1:9/n',
+          failedAuthCount: 0,
+          lockedUntil: null,
+          lastSeen: null,
+          createdAt: clock.now(),
+        });
+        expect(JSON.stringify(created)).not.toContain('client-pw');
+        expect(await store.getDevice('IMEI:359000000000001')).toEqual(created);
+      });
+
+      it('the stored digest is enough to verify an md5 credential (security.md §3 vector Bruce2/OhBehave/Nonce)', () => {
+        const digest = clientSecretDigest('Bruce2', 'OhBehave');
+        const cred = createHash('md5').update(`${digest}:Nonce`).digest('base64');
+        expect(cred).toBe('Zz6EivR3yeaaENcRN6lpAQ==');
+      });
+
+      it('refuses a duplicate device id with DuplicateError (409)', async () => {
+        await store.createDevice(device('dup'));
+        const error = await store.createDevice(device('dup')).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(DuplicateError);
+        expect(error).toMatchObject({ code: 'device-exists', httpStatus: 409 });
+      });
+
+      it('returns undefined for an unknown device', async () => {
+        expect(await store.getDevice('nope')).toBeUndefined();
+        expect(await store.updateDevice('nope', { lastSeen: 1 })).toBeUndefined();
+        expect(await store.deleteDevice('nope')).toBe(false);
+      });
+
+      it('lists devices ordered by id, paged by cursor and by offset, filtered by id prefix', async () => {
+        for (const id of ['b-2', 'a-1', 'b-1', 'c-1', 'b-3']) await store.createDevice(device(id));
+        const first = await store.listDevices({ limit: 2 });
+        expect(first.items.map((d) => d.deviceId)).toEqual(['a-1', 'b-1']);
+        expect(first.nextCursor).toBeDefined();
+        const second = await store.listDevices({ limit: 2, cursor: first.nextCursor! });
+        expect(second.items.map((d) => d.deviceId)).toEqual(['b-2', 'b-3']);
+        const third = await store.listDevices({ limit: 2, cursor: second.nextCursor! });
+        expect(third.items.map((d) => d.deviceId)).toEqual(['c-1']);
+        expect(third.nextCursor).toBeUndefined();
+        expect((await store.listDevices({ limit: 2, offset: 3 })).items.map((d) => d.deviceId)).toEqual([
+          'b-3',
+          'c-1',
+        ]);
+        const filtered = await store.listDevices({ idPrefix: 'b-', limit: 2 });
+        expect(filtered.items.map((d) => d.deviceId)).toEqual(['b-1', 'b-2']);
+        const rest = await store.listDevices({ idPrefix: 'b-', limit: 2, cursor: filtered.nextCursor! });
+        expect(rest.items.map((d) => d.deviceId)).toEqual(['b-3']);
+        expect((await store.listDevices({ idPrefix: 'B-' })).items).toEqual([]);
+      });
+
+      it('refuses bad page requests naming the field', async () => {
+        await expect(store.listDevices({ limit: 0 })).rejects.toMatchObject({ field: 'limit' });
+        await expect(store.listDevices({ limit: 1001 })).rejects.toBeInstanceOf(StoreRequestError);
+        await expect(store.listDevices({ offset: -1 })).rejects.toMatchObject({ field: 'offset' });
+        await expect(store.listDevices({ cursor: 'garbage!' })).rejects.toMatchObject({
+          field: 'cursor',
+          httpStatus: 400,
+        });
+      });
+
+      it('updates fields, re-derives the digest from a new password, refuses a user name change without one', async () => {
+        await store.createDevice(device('d1'));
+        const updated = await store.updateDevice('d1', {
+          authType: 'hmac',
+          serverPassword: 'new-server',
+          notifyAddress: 'http://127.0.0.1:1/x',
+          clientNonce: 'Y2xpZW50',
+          serverNonce: 'c2VydmVy',
+          lastSeen: 123,
+        });
+        expect(updated).toMatchObject({
+          authType: 'hmac',
+          serverPassword: 'new-server',
+          notifyAddress: 'http://127.0.0.1:1/x',
+          clientNonce: 'Y2xpZW50',
+          serverNonce: 'c2VydmVy',
+          lastSeen: 123,
+        });
+        expect((await store.updateDevice('d1', { password: 'p2' }))!.clientSecretDigest).toBe(
+          clientSecretDigest('user-d1', 'p2'),
+        );
+        await expect(store.updateDevice('d1', { username: 'other' })).rejects.toMatchObject({
+          field: 'password',
+        });
+        const renamed = await store.updateDevice('d1', { username: 'other', password: 'p3' });
+        expect(renamed).toMatchObject({
+          username: 'other',
+          clientSecretDigest: clientSecretDigest('other', 'p3'),
+        });
+        expect(await store.updateDevice('d1', { notifyAddress: null, clientNonce: null })).toMatchObject({
+          notifyAddress: null,
+          clientNonce: null,
+        });
+        expect(await store.updateDevice('d1', {})).toMatchObject({ deviceId: 'd1' });
+      });
+
+      it('deleting a device deletes its queue, sessions, tree values, alerts and messages', async () => {
+        await store.createDevice(device('gone'));
+        const cmd = await store.enqueueCommand('gone', GET_MOD);
+        await store.commitExchange({
+          deviceId: 'gone',
+          session: { sessionId: '1', expectedVersion: 0, snapshot: {} },
+          markSent: [cmd!.id],
+          treeValues: [{ uri: './DevInfo/Mod', data: 'X', format: 'chr', type: null }],
+          alerts: [{ sessionId: '1', code: 1226, correlator: null, items: [] }],
+          messages: [
+            {
+              sessionId: '1',
+              direction: 'in',
+              contentType: 'application/vnd.syncml.dm+xml',
+              body: new Uint8Array([1]),
+            },
+          ],
+        });
+        expect(await store.deleteDevice('gone')).toBe(true);
+        await store.createDevice(device('gone'));
+        expect(await store.getCommand('gone', cmd!.id)).toBeUndefined();
+        expect(await store.loadExchange('gone', '1')).toMatchObject({ session: undefined, pending: [] });
+        expect(await store.getTree('gone', '.')).toEqual([]);
+        expect((await store.listAlerts('gone')).items).toEqual([]);
+        expect((await store.listMessages('gone')).items).toEqual([]);
+      });
+    });
+
+    describe('command queue', () => {
+      it('enqueues for a known device only, as queued, with its spec intact', async () => {
+        expect(await store.enqueueCommand('unknown', GET_MOD)).toBeUndefined();
+        await store.createDevice(device('q'));
+        const spec: CommandSpec = {
+          command: 'Atomic',
+          commands: [REPLACE, { command: 'Delete', target: './Old' }],
+        };
+        const cmd = await store.enqueueCommand('q', spec, { expiresAt: clock.now() + 1000 });
+        expect(cmd).toMatchObject({
+          deviceId: 'q',
+          spec,
+          state: 'queued',
+          status: null,
+          childStatuses: null,
+          results: [],
+          sessionId: null,
+          createdAt: clock.now(),
+          sentAt: null,
+          doneAt: null,
+          expiresAt: clock.now() + 1000,
+        });
+        expect(await store.getCommand('q', cmd!.id)).toEqual(cmd);
+        expect(await store.getCommand('other', cmd!.id)).toBeUndefined();
+      });
+
+      it('lists history newest first, paged', async () => {
+        await store.createDevice(device('h'));
+        const ids: number[] = [];
+        for (let i = 0; i < 5; i++)
+          ids.push((await store.enqueueCommand('h', { command: 'Get', target: `./N${i}` }))!.id);
+        const first = await store.listCommands('h', { limit: 3 });
+        expect(first.items.map((c) => c.id)).toEqual([ids[4], ids[3], ids[2]]);
+        const second = await store.listCommands('h', { limit: 3, cursor: first.nextCursor! });
+        expect(second.items.map((c) => c.id)).toEqual([ids[1], ids[0]]);
+        expect(second.nextCursor).toBeUndefined();
+        expect((await store.listCommands('h', { offset: 4 })).items.map((c) => c.id)).toEqual([ids[0]]);
+        const deviceCursor = Buffer.from('{"k":"s"}').toString('base64url');
+        await expect(store.listCommands('h', { cursor: deviceCursor })).rejects.toMatchObject({
+          field: 'cursor',
+        });
+      });
+
+      it('cancels a queued command once; sent and final commands are not cancelled', async () => {
+        await store.createDevice(device('c'));
+        const a = await store.enqueueCommand('c', GET_MOD);
+        const b = await store.enqueueCommand('c', GET_MOD);
+        expect(await store.cancelCommand('c', a!.id)).toBe('cancelled');
+        expect(await store.getCommand('c', a!.id)).toMatchObject({ state: 'cancelled', doneAt: clock.now() });
+        expect(await store.cancelCommand('c', a!.id)).toBe('not-queued');
+        expect(await store.cancelCommand('c', 99999)).toBe('not-found');
+        expect(await store.cancelCommand('other', b!.id)).toBe('not-found');
+        await sendInNewSession('c', 's1', [b!.id]);
+        expect(await store.cancelCommand('c', b!.id)).toBe('not-queued');
+        expect((await store.getCommand('c', b!.id))!.state).toBe('sent');
+      });
+
+      it('expires queued commands past their expiry, leaving them out of the pending list', async () => {
+        await store.createDevice(device('e'));
+        const soon = await store.enqueueCommand('e', GET_MOD, { expiresAt: clock.now() + 1000 });
+        const never = await store.enqueueCommand('e', GET_MOD);
+        clock.advance(1000);
+        expect((await store.loadExchange('e', 's'))!.pending.map((c) => c.id)).toEqual([never!.id]);
+        await expect(sendInNewSession('e', 's', [soon!.id])).rejects.toBeInstanceOf(StaleSessionError);
+        expect(await store.expireDue()).toBe(1);
+        expect(await store.expireDue()).toBe(0);
+        expect(await store.getCommand('e', soon!.id)).toMatchObject({
+          state: 'expired',
+          doneAt: clock.now(),
+        });
+        expect((await store.getCommand('e', never!.id))!.state).toBe('queued');
+      });
+    });
+
+    describe('DM exchanges', () => {
+      it('idle check-in: one read gives the device, no session and nothing pending; unknown device is undefined', async () => {
+        await store.createDevice(device('idle'));
+        expect(await store.loadExchange('unknown', '1')).toBeUndefined();
+        const exchange = await store.loadExchange('idle', '1');
+        expect(exchange).toMatchObject({ device: { deviceId: 'idle' }, session: undefined, pending: [] });
+        const result = await store.commitExchange({
+          deviceId: 'idle',
+          device: { lastSeen: clock.now(), clientNonce: 'bm9uY2U=' },
+        });
+        expect(result).toEqual({ sessionVersion: 0, completed: [], alertIds: [] });
+        expect(await store.getDevice('idle')).toMatchObject({
+          lastSeen: clock.now(),
+          clientNonce: 'bm9uY2U=',
+        });
+      });
+
+      it('queued → sent → done with status and results; pending comes oldest first in one read', async () => {
+        await store.createDevice(device('x'));
+        const a = await store.enqueueCommand('x', GET_MOD);
+        const b = await store.enqueueCommand('x', REPLACE);
+        const load = await store.loadExchange('x', 'S1');
+        expect(load!.pending.map((c) => [c.id, c.spec])).toEqual([
+          [a!.id, GET_MOD],
+          [b!.id, REPLACE],
+        ]);
+        clock.advance(10);
+        const created = await store.commitExchange({
+          deviceId: 'x',
+          session: { sessionId: 'S1', expectedVersion: 0, snapshot: { pkg: 2 } },
+          markSent: [a!.id, b!.id],
+        });
+        expect(created.sessionVersion).toBe(1);
+        expect(await store.getCommand('x', a!.id)).toMatchObject({
+          state: 'sent',
+          sessionId: 'S1',
+          sentAt: clock.now(),
+        });
+        const again = await store.loadExchange('x', 'S1');
+        expect(again!.session).toMatchObject({
+          deviceId: 'x',
+          sessionId: 'S1',
+          snapshot: { pkg: 2 },
+          version: 1,
+        });
+        expect(again!.pending).toEqual([]);
+        clock.advance(10);
+        const results = [{ target: './DevInfo/Mod', data: 'Model X', format: 'chr', type: 'text/plain' }];
+        const advanced = await store.commitExchange({
+          deviceId: 'x',
+          session: { sessionId: 'S1', expectedVersion: 1, snapshot: { pkg: 4 } },
+          outcomes: [
+            { id: a!.id, state: 'done', status: 200, results },
+            { id: b!.id, state: 'failed', status: 405 },
+          ],
+        });
+        expect(advanced).toMatchObject({ sessionVersion: 2, completed: [a!.id, b!.id] });
+        expect(await store.getCommand('x', a!.id)).toMatchObject({
+          state: 'done',
+          status: 200,
+          results,
+          doneAt: clock.now(),
+        });
+        expect(await store.getCommand('x', b!.id)).toMatchObject({
+          state: 'failed',
+          status: 405,
+          results: [],
+        });
+      });
+
+      it('a command reaches its final state exactly once (a repeated outcome changes nothing)', async () => {
+        await store.createDevice(device('once'));
+        const a = await store.enqueueCommand('once', GET_MOD);
+        await sendInNewSession('once', 'S', [a!.id]);
+        await store.commitExchange({
+          deviceId: 'once',
+          session: { sessionId: 'S', expectedVersion: 1, snapshot: {} },
+          outcomes: [{ id: a!.id, state: 'done', status: 200 }],
+        });
+        const repeat = await store.commitExchange({
+          deviceId: 'once',
+          session: { sessionId: 'S', expectedVersion: 2, snapshot: {} },
+          outcomes: [{ id: a!.id, state: 'failed', status: 500 }],
+        });
+        expect(repeat.completed).toEqual([]);
+        expect(await store.getCommand('once', a!.id)).toMatchObject({ state: 'done', status: 200 });
+      });
+
+      it('Atomic outcome keeps the container status and one status per child', async () => {
+        await store.createDevice(device('at'));
+        const spec: CommandSpec = {
+          command: 'Atomic',
+          commands: [REPLACE, { command: 'Add', target: './A', data: 'v' }],
+        };
+        const a = await store.enqueueCommand('at', spec);
+        await sendInNewSession('at', 'S', [a!.id]);
+        await store.commitExchange({
+          deviceId: 'at',
+          session: { sessionId: 'S', expectedVersion: 1, snapshot: {} },
+          outcomes: [{ id: a!.id, state: 'failed', status: 507, childStatuses: [216, 500] }],
+        });
+        expect(await store.getCommand('at', a!.id)).toMatchObject({
+          state: 'failed',
+          status: 507,
+          childStatuses: [216, 500],
+          spec,
+        });
+      });
+
+      it('a stale session version is refused and nothing of that commit is written', async () => {
+        await store.createDevice(device('st'));
+        const a = await store.enqueueCommand('st', GET_MOD);
+        await sendInNewSession('st', 'S', [a!.id]);
+        const error = await store
+          .commitExchange({
+            deviceId: 'st',
+            session: { sessionId: 'S', expectedVersion: 5, snapshot: { lost: true } },
+            device: { lastSeen: 99 },
+            outcomes: [{ id: a!.id, state: 'done', status: 200 }],
+            treeValues: [{ uri: './X', data: '1', format: null, type: null }],
+          })
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(StaleSessionError);
+        expect(error).toMatchObject({ code: 'stale-session', httpStatus: 409 });
+        expect((await store.getCommand('st', a!.id))!.state).toBe('sent');
+        expect((await store.getDevice('st'))!.lastSeen).toBeNull();
+        expect(await store.getTree('st', '.')).toEqual([]);
+        expect((await store.loadExchange('st', 'S'))!.session).toMatchObject({
+          version: 1,
+          snapshot: { step: 1 },
+        });
+        await expect(
+          store.commitExchange({
+            deviceId: 'st',
+            session: { sessionId: 'S', expectedVersion: 0, snapshot: {} },
+          }),
+        ).rejects.toBeInstanceOf(StaleSessionError);
+      });
+
+      it('markSent of a command cancelled since the read is refused as stale, rolling back the session write', async () => {
+        await store.createDevice(device('cr'));
+        const a = await store.enqueueCommand('cr', GET_MOD);
+        expect((await store.loadExchange('cr', 'S'))!.pending).toHaveLength(1);
+        await store.cancelCommand('cr', a!.id);
+        await expect(sendInNewSession('cr', 'S', [a!.id])).rejects.toBeInstanceOf(StaleSessionError);
+        expect((await store.loadExchange('cr', 'S'))!.session).toBeUndefined();
+        expect((await store.getCommand('cr', a!.id))!.state).toBe('cancelled');
+      });
+
+      it('markSent needs a saved session; outcomes need a session', async () => {
+        await store.createDevice(device('rq'));
+        await expect(store.commitExchange({ deviceId: 'rq', markSent: [1] })).rejects.toMatchObject({
+          field: 'markSent',
+        });
+        await expect(
+          store.commitExchange({
+            deviceId: 'rq',
+            session: { sessionId: 'S', expectedVersion: 0, end: true },
+            markSent: [1],
+          }),
+        ).rejects.toMatchObject({ field: 'markSent' });
+        await expect(
+          store.commitExchange({ deviceId: 'rq', outcomes: [{ id: 1, state: 'done', status: 200 }] }),
+        ).rejects.toMatchObject({ field: 'outcomes' });
+      });
+
+      it('ending a session puts its unanswered commands back to queued (delivered again next session)', async () => {
+        await store.createDevice(device('end'));
+        const a = await store.enqueueCommand('end', GET_MOD);
+        const b = await store.enqueueCommand('end', REPLACE);
+        await sendInNewSession('end', 'S', [a!.id, b!.id]);
+        const ended = await store.commitExchange({
+          deviceId: 'end',
+          session: { sessionId: 'S', expectedVersion: 1, end: true },
+          outcomes: [{ id: a!.id, state: 'done', status: 200 }],
+        });
+        expect(ended).toMatchObject({ sessionVersion: 0, completed: [a!.id] });
+        expect(await store.getCommand('end', a!.id)).toMatchObject({ state: 'done' });
+        expect(await store.getCommand('end', b!.id)).toMatchObject({
+          state: 'queued',
+          sessionId: null,
+          sentAt: null,
+        });
+        const next = await store.loadExchange('end', 'T');
+        expect(next!.session).toBeUndefined();
+        expect(next!.pending.map((c) => c.id)).toEqual([b!.id]);
+        await expect(
+          store.commitExchange({
+            deviceId: 'end',
+            session: { sessionId: 'S', expectedVersion: 1, end: true },
+          }),
+        ).rejects.toBeInstanceOf(StaleSessionError);
+      });
+
+      it('a new session of the device takes over commands left sent in its previous (dead) session', async () => {
+        await store.createDevice(device('crash'));
+        const a = await store.enqueueCommand('crash', GET_MOD);
+        await sendInNewSession('crash', 'OLD', [a!.id]);
+        // The server died; the device comes back with a new session id.
+        const load = await store.loadExchange('crash', 'NEW');
+        expect(load!.pending.map((c) => [c.id, c.state])).toEqual([[a!.id, 'sent']]);
+        // The same session id again (a later package of OLD) does not see it as pending.
+        expect((await store.loadExchange('crash', 'OLD'))!.pending).toEqual([]);
+        await sendInNewSession('crash', 'NEW', [a!.id]);
+        expect(await store.getCommand('crash', a!.id)).toMatchObject({ state: 'sent', sessionId: 'NEW' });
+        expect((await store.loadExchange('crash', 'OLD'))!.session).toBeUndefined();
+        await expect(
+          store.commitExchange({
+            deviceId: 'crash',
+            session: { sessionId: 'OLD', expectedVersion: 1, snapshot: {} },
+          }),
+        ).rejects.toBeInstanceOf(StaleSessionError);
+      });
+
+      it('requeueOrphaned: sessions idle past the limit are dropped and their sent commands requeued', async () => {
+        await store.createDevice(device('o1'));
+        await store.createDevice(device('o2'));
+        const a = await store.enqueueCommand('o1', GET_MOD);
+        const b = await store.enqueueCommand('o2', GET_MOD);
+        await sendInNewSession('o1', 'S', [a!.id]);
+        clock.advance(60_000);
+        await sendInNewSession('o2', 'S', [b!.id]);
+        clock.advance(1_000);
+        expect(await store.requeueOrphaned({ idleMs: 30_000 })).toBe(1);
+        expect(await store.getCommand('o1', a!.id)).toMatchObject({ state: 'queued', sessionId: null });
+        expect(await store.getCommand('o2', b!.id)).toMatchObject({ state: 'sent', sessionId: 'S' });
+        expect((await store.loadExchange('o1', 'S'))!.session).toBeUndefined();
+        expect((await store.loadExchange('o2', 'S'))!.session).toBeDefined();
+        expect(await store.requeueOrphaned({ idleMs: 30_000 })).toBe(0);
+      });
+
+      it('counts authentication failures atomically and locks the device at the limit', async () => {
+        await store.createDevice(device('lock'));
+        const policy = { maxFailures: 3, lockMs: 60_000 };
+        expect(await store.commitExchange({ deviceId: 'lock', authFailure: policy })).toMatchObject({
+          failedAuthCount: 1,
+          lockedUntil: null,
+        });
+        await store.commitExchange({
+          deviceId: 'lock',
+          authFailure: policy,
+          device: { clientNonce: 'bmV3' },
+        });
+        const third = await store.commitExchange({ deviceId: 'lock', authFailure: policy });
+        expect(third).toMatchObject({ failedAuthCount: 3, lockedUntil: clock.now() + 60_000 });
+        expect(await store.getDevice('lock')).toMatchObject({
+          failedAuthCount: 3,
+          lockedUntil: clock.now() + 60_000,
+          clientNonce: 'bmV3',
+        });
+        await store.commitExchange({ deviceId: 'lock', device: { failedAuthCount: 0, lockedUntil: null } });
+        expect(await store.getDevice('lock')).toMatchObject({ failedAuthCount: 0, lockedUntil: null });
+      });
+
+      it('keeps the last known tree values, upserted, read back by subtree', async () => {
+        await store.createDevice(device('t'));
+        await store.commitExchange({
+          deviceId: 't',
+          treeValues: [
+            { uri: './DevInfo/Mod', data: 'M1', format: 'chr', type: 'text/plain' },
+            { uri: 'DevInfo/Man', data: 'Acme', format: 'chr', type: null },
+            { uri: './DevInfoX/Y', data: 'no', format: null, type: null },
+            { uri: './DevDetail/SwV', data: '1.0', format: 'chr', type: null },
+          ],
+        });
+        clock.advance(5);
+        await store.commitExchange({
+          deviceId: 't',
+          treeValues: [{ uri: './DevInfo/Mod', data: 'M2', format: 'chr', type: null }],
+        });
+        const devInfo = await store.getTree('t', './DevInfo');
+        expect(devInfo.map((v) => [v.uri, v.data])).toEqual([
+          ['./DevInfo/Man', 'Acme'],
+          ['./DevInfo/Mod', 'M2'],
+        ]);
+        expect(devInfo[1]).toMatchObject({ type: null, updatedAt: clock.now() });
+        expect((await store.getTree('t', './DevInfo/Mod/')).map((v) => v.uri)).toEqual(['./DevInfo/Mod']);
+        expect(await store.getTree('t', '.')).toHaveLength(4);
+        expect(await store.getTree('other', '.')).toEqual([]);
+      });
+
+      it('records generic alerts and lists them newest first', async () => {
+        await store.createDevice(device('al'));
+        const item = {
+          source: './FUMO/Pkg1',
+          type: 'org.openmobilealliance.dm.firmwareupdate.download',
+          format: 'int',
+          mark: 'critical',
+          data: '200',
+        };
+        const first = await store.commitExchange({
+          deviceId: 'al',
+          alerts: [
+            { sessionId: 'S', code: 1226, correlator: 'corr-1', items: [item] },
+            { sessionId: null, code: 1224, correlator: null, items: [] },
+          ],
+        });
+        expect(first.alertIds).toHaveLength(2);
+        const list = await store.listAlerts('al', { limit: 1 });
+        expect(list.items).toEqual([
+          {
+            id: first.alertIds[1],
+            deviceId: 'al',
+            sessionId: null,
+            code: 1224,
+            correlator: null,
+            items: [],
+            receivedAt: clock.now(),
+          },
+        ]);
+        const next = await store.listAlerts('al', { cursor: list.nextCursor! });
+        expect(next.items[0]).toMatchObject({
+          id: first.alertIds[0],
+          code: 1226,
+          correlator: 'corr-1',
+          items: [item],
+        });
+      });
+
+      it('logs messages gzip-compressed and gives them back byte for byte', async () => {
+        await store.createDevice(device('m'));
+        const xml = new TextEncoder().encode(
+          `<SyncML>${'<Status><CmdID>1</CmdID></Status>'.repeat(200)}</SyncML>`,
+        );
+        const wbxml = new Uint8Array([0x02, 0x00, 0x00, 0x6a, 0x00, 0xff, 0x01]);
+        await store.commitExchange({
+          deviceId: 'm',
+          messages: [
+            { sessionId: '1', direction: 'in', contentType: 'application/vnd.syncml.dm+xml', body: xml },
+            { sessionId: '1', direction: 'out', contentType: 'application/vnd.syncml.dm+wbxml', body: wbxml },
+          ],
+        });
+        const page = await store.listMessages('m');
+        expect(page.items.map((m) => [m.direction, m.contentType, m.size])).toEqual([
+          ['out', 'application/vnd.syncml.dm+wbxml', wbxml.length],
+          ['in', 'application/vnd.syncml.dm+xml', xml.length],
+        ]);
+        expect(Buffer.from(page.items[0]!.body)).toEqual(Buffer.from(wbxml));
+        expect(Buffer.from(page.items[1]!.body)).toEqual(Buffer.from(xml));
+        const stored = await store.driver.all(`SELECT body FROM messages WHERE direction = 'in'`);
+        expect((stored[0]!['body'] as Buffer).length).toBeLessThan(xml.length / 10);
+      });
+
+      it('prunes the message log by count on every commit and by age and count on demand', async () => {
+        await store.createDevice(device('p1'));
+        await store.createDevice(device('p2'));
+        const msg = (n: number) => ({
+          sessionId: null,
+          direction: 'in' as const,
+          contentType: 'text/plain',
+          body: new Uint8Array([n]),
+        });
+        for (let i = 0; i < 7; i++) await store.commitExchange({ deviceId: 'p1', messages: [msg(i)] });
+        // maxPerDevice 5 from the harness options: the two oldest are gone already.
+        expect((await store.listMessages('p1', { limit: 100 })).items.map((m) => m.body[0])).toEqual([
+          6, 5, 4, 3, 2,
+        ]);
+        await store.commitExchange({ deviceId: 'p2', messages: [msg(10)] });
+        clock.advance(61_000);
+        await store.commitExchange({ deviceId: 'p2', messages: [msg(11)] });
+        expect(await store.pruneMessages()).toBe(6);
+        expect((await store.listMessages('p1')).items).toEqual([]);
+        expect((await store.listMessages('p2')).items.map((m) => m.body[0])).toEqual([11]);
+        for (let i = 0; i < 3; i++) await store.commitExchange({ deviceId: 'p2', messages: [msg(20 + i)] });
+        expect(await store.pruneMessages({ maxPerDevice: 2 })).toBe(2);
+        expect((await store.listMessages('p2')).items.map((m) => m.body[0])).toEqual([22, 21]);
+      });
+    });
+
+    describe('concurrency (two connections to one database)', () => {
+      it('two processes advancing one session version: exactly one wins', async () => {
+        const other = await harness.openSecond({ clock });
+        await store.createDevice(device('race'));
+        const a = await store.enqueueCommand('race', GET_MOD);
+        await sendInNewSession('race', 'S', [a!.id]);
+        const attempts = await Promise.allSettled(
+          [store, other].map((s, i) =>
+            s.commitExchange({
+              deviceId: 'race',
+              session: { sessionId: 'S', expectedVersion: 1, snapshot: { by: i } },
+              outcomes: [{ id: a!.id, state: 'done', status: 200 + i }],
+            }),
+          ),
+        );
+        expect(attempts.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        const rejected = attempts.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        expect(rejected).toHaveLength(1);
+        expect(rejected[0]!.reason).toBeInstanceOf(StaleSessionError);
+        const winner = attempts.findIndex((r) => r.status === 'fulfilled');
+        expect((await other.loadExchange('race', 'S'))!.session).toMatchObject({
+          version: 2,
+          snapshot: { by: winner },
+        });
+        expect(await store.getCommand('race', a!.id)).toMatchObject({ state: 'done', status: 200 + winner });
+      });
+
+      it('two processes creating the same session and sending the same command: exactly one wins', async () => {
+        const other = await harness.openSecond({ clock });
+        await store.createDevice(device('race2'));
+        const a = await store.enqueueCommand('race2', GET_MOD);
+        const attempts = await Promise.allSettled(
+          [store, other].map((s) =>
+            s.commitExchange({
+              deviceId: 'race2',
+              session: { sessionId: 'S', expectedVersion: 0, snapshot: {} },
+              markSent: [a!.id],
+            }),
+          ),
+        );
+        expect(attempts.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+        expect(await other.getCommand('race2', a!.id)).toMatchObject({ state: 'sent', sessionId: 'S' });
+      });
+
+      it('an operator cancel racing a send: the command ends in exactly one consistent state', async () => {
+        const other = await harness.openSecond({ clock });
+        await store.createDevice(device('race3'));
+        const a = await store.enqueueCommand('race3', GET_MOD);
+        const [cancel, send] = await Promise.allSettled([
+          other.cancelCommand('race3', a!.id),
+          store.commitExchange({
+            deviceId: 'race3',
+            session: { sessionId: 'S', expectedVersion: 0, snapshot: {} },
+            markSent: [a!.id],
+          }),
+        ]);
+        const final = await store.getCommand('race3', a!.id);
+        if (cancel.status === 'fulfilled' && cancel.value === 'cancelled') {
+          expect(send.status).toBe('rejected');
+          expect(final!.state).toBe('cancelled');
+        } else {
+          expect(send.status).toBe('fulfilled');
+          expect(cancel).toMatchObject({ status: 'fulfilled', value: 'not-queued' });
+          expect(final!.state).toBe('sent');
+        }
+      });
+
+      it('concurrent authentication failures are all counted', async () => {
+        const other = await harness.openSecond({ clock });
+        await store.createDevice(device('af'));
+        const policy = { maxFailures: 100, lockMs: 1 };
+        await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            (i % 2 ? store : other).commitExchange({ deviceId: 'af', authFailure: policy }),
+          ),
+        );
+        expect((await store.getDevice('af'))!.failedAuthCount).toBe(10);
+      });
+    });
+
+    describe('migrations', () => {
+      it('re-running migrations on an open database applies nothing and keeps the data', async () => {
+        await store.createDevice(device('keep'));
+        expect(await migrate(store.driver, clock.now())).toEqual([]);
+        const second = await harness.openSecond({ clock });
+        expect(await second.getDevice('keep')).toMatchObject({ deviceId: 'keep' });
+        const rows = await store.driver.all(`SELECT version, name FROM omadm_migrations ORDER BY version`);
+        expect(rows.map((r) => Number(r['version']))).toEqual(MIGRATIONS.map((m) => m.version));
+      });
+
+      it('applies a new migration once, in order, recording it', async () => {
+        const extra = [
+          ...MIGRATIONS,
+          { version: 99, name: 'test column', statements: ['ALTER TABLE devices ADD COLUMN note TEXT'] },
+        ];
+        expect(await migrate(store.driver, clock.now(), extra)).toEqual([99]);
+        expect(await migrate(store.driver, clock.now(), extra)).toEqual([]);
+        await store.createDevice(device('n'));
+        await store.driver.run(`UPDATE devices SET note = 'hi' WHERE device_id = 'n'`);
+        expect((await store.driver.all(`SELECT note FROM devices`))[0]).toEqual({ note: 'hi' });
+      });
+    });
+  });
+}
