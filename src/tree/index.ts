@@ -15,3 +15,7 @@ export * from './tnds.js';
 export { addTnds, importTnds, tndsRoot } from './tnds-import.js';
 export { toCodecElement, fromCodecElement, type DocElement } from './doc-element.js';
 export * from './tree-store.js';
+export * from './standard-objects.js';
+export * from './dm-account.js';
+export * from './ddf.js';
+export * from './document-codec.js';
