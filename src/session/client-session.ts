@@ -448,8 +448,14 @@ export class ClientSession {
   }
 
   /** Status (then Results after it, then children's statuses) for one executed command (protocol.md §5.5). */
-  #answer(command: Command, msgRef: number, outcome: CommandOutcome): PendingCommand[] {
+  #answer(command: Command, msgRef: number, given: CommandOutcome): PendingCommand[] {
     const out: PendingCommand[] = [];
+    const max = this.#serverMaxObjSize;
+    // protocol.md §7: never send the server an object larger than its MaxObjSize.
+    const outcome: CommandOutcome =
+      max !== undefined && given.results?.some((item) => dataSize(item.data) > max) === true
+        ? { code: StatusCode.REQUEST_ENTITY_TOO_LARGE }
+        : given;
     const noResp = 'noResp' in command && command.noResp === true;
     if (!noResp) out.push({ command: commandStatus(command, msgRef, outcome.code, outcome.statusItems === undefined ? {} : { items: outcome.statusItems }) });
     if (command.kind === 'Get' && outcome.results !== undefined && outcome.results.length > 0) {
