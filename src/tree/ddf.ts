@@ -2,7 +2,6 @@
  * DDF documents (tree.md §8): MgmtTree → NodeDescriptions (to define a subtree) and back (to publish the
  * tree's description). Works on model XmlElements and codec Elements alike; ddf-codec.ts adds XML/WBXML.
  */
-import type { Format } from '../syncml/constants.js';
 import type { XmlElement } from '../syncml/model.js';
 import { ACCESS_RIGHTS, OCCURRENCES, type AccessRight, type NodeDescription, type Occurrence } from './description.js';
 import {
