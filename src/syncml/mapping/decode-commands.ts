@@ -24,7 +24,7 @@ import {
   child,
   duplicate,
   fail,
-  isSyncmlNs,
+  inSyncml,
   missing,
   numberOf,
   pathOf,
@@ -103,7 +103,7 @@ const RESULTS = new Set(['CmdID', 'Meta', 'Item']);
 
 /** Decodes one command element found in SyncBody, Atomic or Sequence. `depth` counts container nesting. */
 export function decodeCommand(el: Element, parent: At, depth: number, maxDepth: number): Command {
-  if (!isSyncmlNs(el.ns)) unknownElement(el, parent);
+  if (!inSyncml(el)) unknownElement(el, parent);
   switch (el.name) {
     case 'Add':
     case 'Copy':
@@ -135,7 +135,7 @@ function decodeItemCommand(
   const common: Common = { items: [] };
   for (const node of el.children) {
     if (!isElement(node)) checkFiller(node, at);
-    else if (!isSyncmlNs(node.ns) || !readCommon(node, at, common, ITEM_COMMAND)) unknownElement(node, at);
+    else if (!inSyncml(node) || !readCommon(node, at, common, ITEM_COMMAND)) unknownElement(node, at);
   }
   // An empty Item list is kept: the engine answers 412 (Incomplete command) rather than refusing the message.
   return withOptional({ kind, cmdId: cmdIdOf(common, at), items: common.items }, common, [
@@ -150,7 +150,7 @@ function decodeExec(el: Element, at: At): Exec {
   let correlator: string | undefined;
   for (const node of el.children) {
     if (!isElement(node)) checkFiller(node, at);
-    else if (!isSyncmlNs(node.ns)) unknownElement(node, at);
+    else if (!inSyncml(node)) unknownElement(node, at);
     else if (node.name === 'Correlator') {
       if (correlator !== undefined) duplicate(node, at);
       correlator = trimmedText(node, at);
@@ -167,7 +167,7 @@ function decodeAlert(el: Element, at: At): Alert {
   let correlator: string | undefined;
   for (const node of el.children) {
     if (!isElement(node)) checkFiller(node, at);
-    else if (!isSyncmlNs(node.ns)) unknownElement(node, at);
+    else if (!inSyncml(node)) unknownElement(node, at);
     else if (node.name === 'Data') {
       if (code !== undefined) duplicate(node, at);
       code = numberOf(node, at);
@@ -196,7 +196,7 @@ function decodeContainer(
   const commands: AtomicChild[] = [];
   for (const node of el.children) {
     if (!isElement(node)) checkFiller(node, at);
-    else if (!isSyncmlNs(node.ns)) unknownElement(node, at);
+    else if (!inSyncml(node)) unknownElement(node, at);
     else if (!readCommon(node, at, common, CONTAINER)) {
       // Status and Results never nest; anything else is kept so the engine can answer 500 for illegal nesting.
       if (node.name === 'Status' || node.name === 'Results') unknownElement(node, at);
@@ -221,7 +221,7 @@ function decodeStatus(el: Element, at: At): Status {
       checkFiller(node, at);
       continue;
     }
-    if (!isSyncmlNs(node.ns)) unknownElement(node, at);
+    if (!inSyncml(node)) unknownElement(node, at);
     switch (node.name) {
       case 'MsgRef':
         if (msgRef !== undefined) duplicate(node, at);
@@ -284,7 +284,7 @@ function decodeResults(el: Element, at: At): Results {
       checkFiller(node, at);
       continue;
     }
-    if (!isSyncmlNs(node.ns)) unknownElement(node, at);
+    if (!inSyncml(node)) unknownElement(node, at);
     switch (node.name) {
       case 'MsgRef':
         if (msgRef !== undefined) duplicate(node, at);

@@ -79,6 +79,14 @@ export function isMetinfNs(ns: string): boolean {
   );
 }
 
+/**
+ * A SyncML element (any case of the namespace URN). `<Meta xmlns="syncml:metinf">` also counts: devices that
+ * declare MetInf as the default namespace on Meta put Meta itself in it.
+ */
+export function inSyncml(el: Element): boolean {
+  return isSyncmlNs(el.ns) || (el.name === 'Meta' && isMetinfNs(el.ns));
+}
+
 export function unknownElement(el: Element, at: At): never {
   const ns = el.ns === '' ? 'no namespace' : `namespace ${el.ns}`;
   fail('unknown-element', `unexpected element <${el.name}> (${ns}) in <${at.el.name}>`, child(at, el));

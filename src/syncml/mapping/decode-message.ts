@@ -14,6 +14,7 @@ import {
   child,
   duplicate,
   fail,
+  inSyncml,
   isSyncmlNs,
   missing,
   numberOf,
@@ -52,7 +53,7 @@ export function elementToMessage(root: Element, limits?: Partial<DecodeLimits>):
   let body: { commands: Command[]; final: boolean } | undefined;
   for (const node of root.children) {
     if (!isElement(node)) checkFiller(node, at);
-    else if (!isSyncmlNs(node.ns)) unknownElement(node, at);
+    else if (!inSyncml(node)) unknownElement(node, at);
     else if (node.name === 'SyncHdr') {
       if (header !== undefined) duplicate(node, at);
       header = decodeHeader(node, child(at, node));
@@ -73,7 +74,7 @@ function decodeHeader(el: Element, at: At): SyncHdr {
       checkFiller(node, at);
       continue;
     }
-    if (!isSyncmlNs(node.ns)) unknownElement(node, at);
+    if (!inSyncml(node)) unknownElement(node, at);
     switch (node.name) {
       case 'VerDTD':
         if (hdr.verDtd !== undefined) duplicate(node, at);
@@ -151,7 +152,7 @@ function decodeBody(el: Element, at: At, maxDepth: number): { commands: Command[
   let final = false;
   for (const node of el.children) {
     if (!isElement(node)) checkFiller(node, at);
-    else if (node.name === 'Final' && isSyncmlNs(node.ns)) {
+    else if (node.name === 'Final' && inSyncml(node)) {
       if (final) duplicate(node, at);
       final = true;
     } else commands.push(decodeCommand(node, at, 0, maxDepth));

@@ -12,6 +12,7 @@ import {
   duplicate,
   fail,
   isMetinfNs,
+  inSyncml,
   isSyncmlNs,
   isWhitespace,
   missing,
@@ -43,7 +44,7 @@ export function decodeLocRef(el: Element, parent: At): LocRef {
       checkFiller(node, at);
       continue;
     }
-    if (!isSyncmlNs(node.ns)) unknownElement(node, at);
+    if (!inSyncml(node)) unknownElement(node, at);
     if (node.name === 'LocURI') {
       if (locUri !== undefined) duplicate(node, at);
       locUri = trimmedText(node, at);
@@ -113,7 +114,7 @@ export function decodeCred(el: Element, parent: At): Cred {
       checkFiller(node, at);
       continue;
     }
-    if (!isSyncmlNs(node.ns)) unknownElement(node, at);
+    if (!inSyncml(node)) unknownElement(node, at);
     if (node.name === 'Meta') {
       if (meta !== undefined) duplicate(node, at);
       meta = decodeMeta(node, at);
@@ -135,7 +136,7 @@ export function decodeChal(el: Element, parent: At): Chal {
       checkFiller(node, at);
       continue;
     }
-    if (!isSyncmlNs(node.ns) || node.name !== 'Meta') unknownElement(node, at);
+    if (!inSyncml(node) || node.name !== 'Meta') unknownElement(node, at);
     if (meta !== undefined) duplicate(node, at);
     meta = decodeMeta(node, at);
   }
@@ -152,7 +153,7 @@ export function decodeItem(el: Element, parent: At): Item {
       checkFiller(node, at);
       continue;
     }
-    if (!isSyncmlNs(node.ns)) unknownElement(node, at);
+    if (!inSyncml(node)) unknownElement(node, at);
     switch (node.name) {
       case 'Target':
         if (item.target !== undefined) duplicate(node, at);

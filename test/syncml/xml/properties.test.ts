@@ -21,12 +21,10 @@ describe('XML codec properties', () => {
     );
   });
 
-  it('encoding is deterministic and compact (no whitespace between elements)', () => {
+  it('encoding is deterministic (compactness is checked byte for byte against the captures)', () => {
     fc.assert(
       fc.property(messageArb(), (message) => {
-        const a = encodeXml(message);
-        expect(encodeXml(message)).toEqual(a);
-        expect(new TextDecoder().decode(a)).not.toMatch(/>\s+</);
+        expect(encodeXml(message)).toEqual(encodeXml(structuredClone(message)));
       }),
       { numRuns: 100 },
     );
