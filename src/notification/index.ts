@@ -6,3 +6,4 @@ export * from './trigger-codec.js';
 export * from './digest.js';
 export * from './notification.js';
 export * from './replay-guard.js';
+export * from './wap-push.js';
