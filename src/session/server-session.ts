@@ -62,6 +62,8 @@ export interface ServerSessionOptions {
   /** Failed authentications answered with a new challenge before the session is terminated. Default 3. */
   readonly maxAuthAttempts?: number;
   readonly timeoutMs?: number;
+  /** Send our credentials (SRVCRED) before the client challenges us. Default true. */
+  readonly credentialsUpFront?: boolean;
   /** Status for a Generic Alert / Client Event (protocol.md §13). Default 200. */
   readonly alertStatus?: (alert: Alert) => number;
 }
@@ -134,7 +136,7 @@ export class ServerSession {
       state: 'idle',
       msgId: 0,
       clientAuth: { authenticated: false, attempts: 0 },
-      serverAuth: { accepted: false, sendCred: true, failures: 0 },
+      serverAuth: { accepted: false, sendCred: options.credentialsUpFront ?? true, failures: 0 },
       queue: [],
       outbox: [],
       sent: {},
@@ -558,11 +560,12 @@ export class ServerSession {
     this.#d.outbox = [...result.rest, ...this.#d.outbox];
     const secret = account?.server;
     const nonce = this.#d.serverAuth.nonce;
+    const sendHmac = this.#d.serverAuth.sendCred;
     return {
       message: result.message,
       url: undefined,
       hmacHeader: (body: Uint8Array) =>
-        secret?.auth === 'hmac' ? buildHmacHeader(secret.username, hmacMac(secret.username, secret.password, fromB64(nonce ?? ''), body)) : undefined,
+        secret?.auth === 'hmac' && sendHmac ? buildHmacHeader(secret.username, hmacMac(secret.username, secret.password, fromB64(nonce ?? ''), body)) : undefined,
     };
   }
 
