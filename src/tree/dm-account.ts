@@ -15,9 +15,11 @@ export type AuthLevel = 'CLCRED' | 'SRVCRED' | 'OBEX' | 'HTTP';
 
 const RW = ['Add', 'Get', 'Replace'] as const;
 const NODE_RW = ['Add', 'Delete', 'Get', 'Replace'] as const;
-const SECRET = ['Add', 'Replace'] as const;
+const SECRET = ['Add', 'Delete', 'Replace'] as const;
 
-const text = (name: string, occurrence: 'One' | 'ZeroOrOne' = 'One') => leaf(name, { accessType: RW, occurrence });
+const OPTIONAL_RW = ['Add', 'Delete', 'Get', 'Replace'] as const;
+const text = (name: string, occurrence: 'One' | 'ZeroOrOne' = 'One') =>
+  leaf(name, { accessType: occurrence === 'One' ? RW : OPTIONAL_RW, occurrence });
 
 /** ./DMAcc with its `<x>` accounts (DM 1.2 layout, tree.md §7.3). */
 export function dmAccDescription(): NodeDescription {
