@@ -76,6 +76,8 @@ export interface CommandResult {
   readonly results: readonly Item[];
   /** Codes of an Atomic's / Sequence's children, in order. */
   readonly children: readonly (number | undefined)[];
+  /** Items carried in the Status (e.g. the text typed for a 1102 alert, the choices of 1103/1104). */
+  readonly statusItems: readonly Item[];
 }
 
 export type ServerEvent =
@@ -101,6 +103,7 @@ interface Pending {
   code?: number;
   results: Item[];
   children: (number | undefined)[];
+  statusItems: Item[];
   awaitingResults: boolean;
 }
 
@@ -405,6 +408,7 @@ export class ServerSession {
       return;
     }
     pending.code = status.code;
+    pending.statusItems = [...status.items];
     if (challengedByClient && (status.code === StatusCode.INVALID_CREDENTIALS || status.code === StatusCode.MISSING_CREDENTIALS)) {
       delete pending.code;
     }
@@ -488,7 +492,14 @@ export class ServerSession {
   #flushOutcomes(): void {
     for (const [id, pending] of Object.entries(this.#d.pending)) {
       if (pending.code === undefined || pending.awaitingResults) continue;
-      this.#events.push({ type: 'outcome', id, code: pending.code, results: pending.results, children: pending.children });
+      this.#events.push({
+        type: 'outcome',
+        id,
+        code: pending.code,
+        results: pending.results,
+        children: pending.children,
+        statusItems: pending.statusItems,
+      });
       delete this.#d.pending[id];
     }
   }
@@ -498,7 +509,7 @@ export class ServerSession {
       const max = this.#d.clientMaxObjSize;
       // protocol.md §7 / DG-LO-04: never send an object larger than the client's MaxObjSize.
       if (max !== undefined && 'items' in command && command.items.some((item) => dataSize(item.data) > max)) {
-        this.#events.push({ type: 'outcome', id, code: StatusCode.REQUEST_ENTITY_TOO_LARGE, results: [], children: [] });
+        this.#events.push({ type: 'outcome', id, code: StatusCode.REQUEST_ENTITY_TOO_LARGE, results: [], children: [], statusItems: [] });
         continue;
       }
       this.#d.outbox.push({ command, tag: id });
@@ -548,7 +559,7 @@ export class ServerSession {
       this.#d.sent[`${msgId}:${packed.cmdId}`] = { id: packed.tag };
       const original = commands.find((c) => c.tag === packed.tag);
       if (this.#d.pending[packed.tag] === undefined && original !== undefined) {
-        this.#d.pending[packed.tag] = { id: packed.tag, command: original.command, results: [], children: [], awaitingResults: false };
+        this.#d.pending[packed.tag] = { id: packed.tag, command: original.command, results: [], children: [], statusItems: [], awaitingResults: false };
       }
       const sent = packed.command;
       if (sent.kind === 'Atomic' || sent.kind === 'Sequence') {

@@ -4,7 +4,7 @@
  */
 import { decodeXml, encodeXml } from '../../src/syncml/xml/index.js';
 import { decodeWbxml, encodeWbxml } from '../../src/syncml/wbxml/index.js';
-import type { Command, Item, SyncMLMessage } from '../../src/syncml/model.js';
+import type { Command, Item, Status, SyncMLMessage } from '../../src/syncml/model.js';
 import { textData } from '../../src/syncml/model.js';
 import type { CommandExecutor, CommandOutcome } from '../../src/syncml/command-outcome.js';
 import { ManualClock } from '../../src/platform/clock.js';
@@ -214,4 +214,105 @@ export function statusesOf(message: SyncMLMessage): { cmd: string; cmdRef: numbe
 
 export function kinds(message: SyncMLMessage): string[] {
   return message.body.map((c) => (c.kind === 'Alert' ? `Alert ${String(c.code)}` : c.kind));
+}
+
+/** A client driven by hand-written server messages (each encoded and decoded on the way, both directions). */
+export class ScriptedPeer {
+  readonly nonces = new MemoryNonceStore();
+  readonly clock = new ManualClock(1_700_000_000_000);
+  readonly tree: MapTree;
+  readonly client: ClientSession;
+  readonly sent: SyncMLMessage[] = [];
+  readonly urls: (string | undefined)[] = [];
+  readonly events: ClientEvent[] = [];
+  #msgId = 0;
+
+  constructor(
+    readonly encoding: Encoding,
+    overrides: Partial<ClientSessionOptions> = {},
+    tree?: MapTree,
+  ) {
+    this.tree = tree ?? new MapTree({ './DevInfo/Mod': 'X1', './Vendor/Setting': 'on' });
+    this.client = new ClientSession({
+      serverUri: SERVER_URI,
+      serverId: SERVER_ID,
+      deviceId: DEVICE_ID,
+      sessionId: '1A',
+      devInfo: DEV_INFO,
+      executor: this.tree,
+      nonces: this.nonces,
+      random: new SeededRandom(99),
+      clock: this.clock,
+      measure: (m) => encode(m, encoding).length,
+      ...overrides,
+    });
+  }
+
+  #take(step: { outgoing: Outgoing | undefined; events: readonly ClientEvent[] }): SyncMLMessage | undefined {
+    this.events.push(...step.events);
+    if (step.outgoing === undefined) return undefined;
+    const message = decode(encode(step.outgoing.message, this.encoding), this.encoding);
+    this.sent.push(message);
+    this.urls.push(step.outgoing.url);
+    return message;
+  }
+
+  async start(): Promise<SyncMLMessage> {
+    return this.#take(await this.client.start())!;
+  }
+
+  /** The header Status a server writes for the client's last message. */
+  hdrStatus(code: number, chal?: Status['chal']): Status {
+    const last = this.sent.at(-1)!;
+    return {
+      kind: 'Status',
+      cmdId: 0,
+      msgRef: last.header.msgId,
+      cmdRef: 0,
+      cmd: 'SyncHdr',
+      targetRefs: [SERVER_URI],
+      sourceRefs: [DEVICE_ID],
+      ...(chal === undefined ? {} : { chal }),
+      code,
+      items: [],
+    };
+  }
+
+  /** Status for command `cmdRef` of the client's last message. */
+  status(cmdRef: number, cmd: string, code: number): Status {
+    return { kind: 'Status', cmdId: 0, msgRef: this.sent.at(-1)!.header.msgId, cmdRef, cmd, targetRefs: [], sourceRefs: [], code, items: [] };
+  }
+
+  /** Sends a server message; CmdIDs are numbered here. Returns the client's answer, if any. */
+  async reply(
+    body: readonly Command[],
+    options: { final?: boolean; cred?: SyncMLMessage['header']['cred']; respUri?: string; hmac?: string; locName?: string } = {},
+  ): Promise<SyncMLMessage | undefined> {
+    let id = 1;
+    const number = (c: Command): Command =>
+      c.kind === 'Atomic' || c.kind === 'Sequence'
+        ? ({ ...c, cmdId: id++, commands: c.commands.map((child) => number(child)) } as Command)
+        : { ...c, cmdId: id++ };
+    const message: SyncMLMessage = {
+      header: {
+        verDtd: '1.2',
+        verProto: 'DM/1.2',
+        sessionId: '1A',
+        msgId: ++this.#msgId,
+        target: { locUri: DEVICE_ID },
+        source: { locUri: SERVER_URI, ...(options.locName === undefined ? {} : { locName: options.locName }) },
+        ...(options.respUri === undefined ? {} : { respUri: options.respUri }),
+        ...(options.cred === undefined ? {} : { cred: options.cred }),
+      },
+      body: body.map(number),
+      final: options.final ?? true,
+    };
+    const bytes = encode(message, this.encoding);
+    const step = await this.client.receive(decode(bytes, this.encoding), { body: bytes, ...(options.hmac === undefined ? {} : { hmac: options.hmac }) });
+    return this.#take(step);
+  }
+
+  ended(): ClientEvent | undefined {
+    return this.events.find((e) => e.type === 'ended');
+  }
 }
