@@ -1,5 +1,6 @@
 import { HttpNotificationChannel, type HttpChannelOptions } from './http-channel.js';
 import { NotificationDeliveryError, parseTarget, type NotificationChannel } from './notification-channel.js';
+import { WapPushSmsChannel, type SmsGateway } from './sms-channel.js';
 import { UdpNotificationChannel } from './udp-channel.js';
 
 /** A channel that hands each target to the channel registered for its URL scheme. */
@@ -41,11 +42,13 @@ export class SchemeRoutingChannel implements NotificationChannel {
 
 export interface NotificationChannelOptions {
   readonly http?: HttpChannelOptions;
+  /** When given, `sms:` targets go out as WAP push through this gateway (e.g. a KannelSmsGateway). */
+  readonly sms?: SmsGateway;
   /** More channels by scheme, e.g. `{ sms: mySmsGatewayChannel }`; they may also replace udp/http/https. */
   readonly extra?: Readonly<Record<string, NotificationChannel>>;
 }
 
-/** The server's default channel: `udp:` datagrams, `http:`/`https:` POSTs, plus any `extra` schemes. */
+/** The server's default channel: `udp:` datagrams, `http:`/`https:` POSTs, `sms:` with a gateway, `extra`. */
 export function createNotificationChannel(options: NotificationChannelOptions = {}): SchemeRoutingChannel {
   const http = new HttpNotificationChannel(options.http);
   const routes = new Map<string, NotificationChannel>([
@@ -53,6 +56,7 @@ export function createNotificationChannel(options: NotificationChannelOptions = 
     ['http', http],
     ['https', http],
   ]);
+  if (options.sms !== undefined) routes.set('sms', new WapPushSmsChannel(options.sms));
   for (const [scheme, channel] of Object.entries(options.extra ?? {}))
     routes.set(scheme.toLowerCase(), channel);
   return new SchemeRoutingChannel(routes);

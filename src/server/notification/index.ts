@@ -3,3 +3,4 @@ export * from './notification-channel.js';
 export * from './udp-channel.js';
 export * from './http-channel.js';
 export * from './channel-router.js';
+export * from './sms-channel.js';

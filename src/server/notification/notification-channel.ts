@@ -3,11 +3,12 @@
  * target per device (the device record's `notifyAddress`) and the finished notification bytes. Channels know
  * transports, not DM: building the trigger and choosing the session id stay in `src/notification/`.
  *
- * Plugging in an SMS / WAP-push gateway: write a channel for `sms:` targets (`sms:+15551234567`) whose
- * `deliver` wraps the bytes in the WAP-push envelope of security.md §8.5 (UDH to port 2948, WSP Push with
- * content type 0x44 and application id 0x07) and posts it to the operator's gateway (Kannel `sendsms`, an
- * SMPP bridge, a cloud SMS API) with the gateway's own client and credentials. Register it with
- * `createNotificationChannel({ extra: { sms: channel } })`. See docs/notification.md.
+ * Plugging in an SMS / WAP-push gateway: `sms:` targets (`sms:+15550100`) go through `WapPushSmsChannel`,
+ * which wraps the bytes in the WAP-push envelope of security.md §8.5 (UDH to port 2948, WSP Push with
+ * content type 0x44 and application id 0x07, concatenated SMS when needed) and hands each segment to an
+ * `SmsGateway` — one method, `sendBinary(to, userData)`. `KannelSmsGateway` speaks Kannel's sendsms; for SMPP
+ * or a cloud SMS API, implement `SmsGateway` with that service's client and pass it as
+ * `createNotificationChannel({ sms: gateway })`. See docs/notification.md.
  */
 import { OmadmError } from '../../errors.js';
 
