@@ -1,0 +1,220 @@
+/**
+ * The DM server as a running thing: store + events + DM endpoint + REST API + operator console behind one
+ * node:http(s) server, with housekeeping and a graceful shutdown. The composition root `omadm server`
+ * (src/cli/server.ts) only turns options into a `ServerConfig`.
+ *
+ * Routes: `POST /dm` (also `/dm/…`, so RespURIs may carry a path), `GET /healthz`, `/api/v1/…`, and the console's
+ * three static files at `/`.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Clock } from '../platform/clock.js';
+import { systemClock } from '../platform/clock.js';
+import type { Random } from '../platform/random.js';
+import { cryptoRandom } from '../platform/random.js';
+import { decodeMessage } from '../syncml/codec.js';
+import type { EventBus } from './events/event-bus.js';
+import { InProcessEventBus } from './events/in-process-event-bus.js';
+import { PostgresEventBus } from './events/postgres-event-bus.js';
+import { HttpError, readBody, sendError, sendJson, DEFAULT_MAX_BODY_BYTES } from './api/http-util.js';
+import { API_PREFIX, createRestApi } from './api/rest-api.js';
+import type { LockoutPolicy } from './store/store.js';
+import { openPostgresStore, openSqliteStore, type SqlStore } from './store/index.js';
+import { createDmHandler } from './dm/dm-handler.js';
+import { DmExchange } from './dm/exchange.js';
+import { loadWebAssets } from './web-assets.js';
+
+export interface ServerConfig {
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Default 8080; 0 picks a free port. */
+  readonly port?: number;
+  /** SQLite file (default ./omadm.db) or `postgres://…` (an optional `?schema=NAME` picks a schema). */
+  readonly db?: string;
+  readonly adminToken: string;
+  /** Default `omadm`. */
+  readonly serverId?: string;
+  /** The URL devices reach this server at (e.g. behind a load balancer); sent as RespURI `<url>/dm`. */
+  readonly publicUrl?: string;
+  readonly tls?: { readonly cert: Buffer | string; readonly key: Buffer | string };
+  readonly lockout?: LockoutPolicy;
+  readonly clock?: Clock;
+  readonly random?: Random;
+  /** Largest request body on /dm and /api/v1. Default 1 MiB. */
+  readonly maxBodyBytes?: number;
+  /** Housekeeping period (expiry, orphaned sessions, message retention). Default 60 s; 0 disables. */
+  readonly housekeepingMs?: number;
+  /** A session not heard from for this long is abandoned and its commands requeued. Default 10 minutes. */
+  readonly sessionIdleMs?: number;
+  /** Longest wait for requests in flight on close before their connections are cut. Default 10 s. */
+  readonly drainMs?: number;
+  /** Where the server reports its own failures (never secrets). Default: nowhere. */
+  readonly log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly store: SqlStore;
+  readonly events: EventBus;
+  readonly http: Server;
+  /** Stops accepting, waits for requests in flight, then closes the store and the bus. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Splits `postgres://…?schema=x` into the connection string pg understands and the schema. */
+export function parsePostgresLocation(location: string): { connection: string; schema?: string } {
+  const url = new URL(location);
+  const schema = url.searchParams.get('schema');
+  url.searchParams.delete('schema');
+  return schema === null || schema === '' ? { connection: url.toString() } : { connection: url.toString(), schema };
+}
+
+export function isPostgresLocation(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
+}
+
+function formatError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  const clock = config.clock ?? systemClock;
+  const random = config.random ?? cryptoRandom;
+  const log = config.log ?? (() => undefined);
+  const location = config.db ?? './omadm.db';
+  const limit = config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  let store: SqlStore;
+  let events: EventBus;
+  if (isPostgresLocation(location)) {
+    const pgLocation = parsePostgresLocation(location);
+    store = await openPostgresStore({ connection: pgLocation.connection, clock, ...(pgLocation.schema === undefined ? {} : { schema: pgLocation.schema }) });
+    try {
+      // Processes sharing a schema share a channel; other schemas (other tenants, parallel tests) stay apart.
+      const channel = pgLocation.schema === undefined ? undefined : `omadm_events_${pgLocation.schema}`.slice(0, 63);
+      events = await PostgresEventBus.connect({ connection: pgLocation.connection, ...(channel === undefined ? {} : { channel }) });
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  } else {
+    store = await openSqliteStore(location, { clock });
+    events = new InProcessEventBus();
+  }
+
+  const serverId = config.serverId ?? 'omadm';
+  const publicUrl = config.publicUrl?.replace(/\/+$/, '');
+  const exchange = new DmExchange({
+    store,
+    events,
+    clock,
+    random,
+    serverId,
+    ...(publicUrl === undefined ? {} : { respUri: `${publicUrl}/dm` }),
+    ...(config.lockout === undefined ? {} : { lockout: config.lockout }),
+    maxMsgSize: limit,
+    onError: (error) => log(`event publish failed: ${formatError(error)}`),
+  });
+  const dm = createDmHandler({ exchange, maxBodyBytes: limit, onError: (error) => log(`DM request failed: ${formatError(error)}`) });
+  const api = createRestApi({
+    store,
+    events,
+    adminToken: config.adminToken,
+    clock,
+    decodeMessage: (bytes, contentType) => decodeMessage(bytes, contentType),
+  });
+  const assets = loadWebAssets();
+
+  let ready = false;
+  let draining = false;
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    try {
+      if (path === '/dm' || path.startsWith('/dm/')) {
+        await dm(req, res);
+        return;
+      }
+      if (path === '/healthz') {
+        if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method-not-allowed', `${req.method ?? '?'} /healthz: use GET`);
+        sendJson(res, ready && !draining ? 200 : 503, { status: ready && !draining ? 'ok' : draining ? 'draining' : 'starting' });
+        return;
+      }
+      if (path === API_PREFIX || path.startsWith(`${API_PREFIX}/`)) {
+        const body = req.method === 'POST' || req.method === 'PATCH' || req.method === 'PUT' ? await readBody(req, limit) : Buffer.alloc(0);
+        await api.handle(req, res, body);
+        return;
+      }
+      if (assets(req, res)) return;
+      throw new HttpError(404, 'not-found', `no route for ${req.method ?? '?'} ${path}`);
+    } catch (error) {
+      if (!(error instanceof HttpError)) log(`request ${req.method ?? '?'} ${path} failed: ${formatError(error)}`);
+      sendError(res, error);
+    }
+  };
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    // While draining, every answer closes its connection so the server can finish.
+    if (draining) res.setHeader('connection', 'close');
+    void route(req, res);
+  };
+  const http: Server = config.tls === undefined ? createHttpServer(handler) : createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, handler);
+  http.keepAliveTimeout = 5_000;
+
+  const host = config.host ?? '127.0.0.1';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(config.port ?? 8080, host, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await events.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+  const port = (http.address() as AddressInfo).port;
+  const scheme = config.tls === undefined ? 'http' : 'https';
+  const url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  const housekeepingMs = config.housekeepingMs ?? 60_000;
+  const idleMs = config.sessionIdleMs ?? 10 * 60_000;
+  const housekeeping = async (): Promise<void> => {
+    try {
+      await store.expireDue();
+      await store.requeueOrphaned({ idleMs });
+      await store.pruneMessages();
+    } catch (error) {
+      log(`housekeeping failed: ${formatError(error)}`);
+    }
+  };
+  const timer = housekeepingMs > 0 ? setInterval(() => void housekeeping(), housekeepingMs) : undefined;
+  timer?.unref();
+  ready = true;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      draining = true;
+      if (timer !== undefined) clearInterval(timer);
+      api.closeStreams();
+      // Stop accepting; requests in flight finish (their connections close after answering).
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeIdleConnections();
+      const idle = setInterval(() => http.closeIdleConnections(), 50);
+      const deadline = setTimeout(() => http.closeAllConnections(), config.drainMs ?? 10_000);
+      await closed;
+      clearInterval(idle);
+      clearTimeout(deadline);
+      await events.close().catch((error: unknown) => log(`closing events failed: ${formatError(error)}`));
+      await store.close();
+    })();
+    return closing;
+  };
+
+  return { url, host, port, store, events, http, close };
+}

@@ -1,0 +1,418 @@
+/**
+ * One DM request, statelessly: read everything in one query (`Store.loadExchange`), authenticate, run the session
+ * engine restored from its snapshot, and write everything in one transaction (`Store.commitExchange`): the session
+ * snapshot (optimistically versioned, so two processes cannot both advance one session), the device's nonces and
+ * counters, commands marked sent, outcomes (sent → done|failed, exactly once), last known tree values, generic
+ * alerts and the compressed message log. Events are published after the commit.
+ *
+ * "The database is the session" (Fleet): any server process answers any message of any session. An idle
+ * authenticated check-in costs one store read and one store write.
+ *
+ * Client authentication is done here, against the stored `B64(MD5(user:pass))` (the store never keeps the
+ * password), before the engine sees the message; the engine runs with no client secret and this layer puts the
+ * verdict (212, or 200 + NextNonce per message for HMAC, security.md §5–§6) on the SyncHdr Status it produced.
+ */
+import type { AuthName } from '../../syncml/constants.js';
+import { AlertCode, StatusCode } from '../../syncml/constants.js';
+import type { Alert, Chal, Command, Item, SyncMLMessage } from '../../syncml/model.js';
+import { encodeMessage } from '../../syncml/codec.js';
+import type { Clock } from '../../platform/clock.js';
+import type { Random } from '../../platform/random.js';
+import { generateNonce, type NonceDirection, type NonceStore } from '../../security/nonce.js';
+import { challenge } from '../../session/commands.js';
+import { ServerSession, type ServerSessionOptions } from '../../session/server-session.js';
+import type { Json } from '../../session/json.js';
+import type { EventBus, ServerEvent } from '../events/event-bus.js';
+import type {
+  CommandOutcome,
+  DevicePatch,
+  DeviceRecord,
+  Exchange,
+  ExchangeCommit,
+  LockoutPolicy,
+  NewGenericAlert,
+  NewMessage,
+  SessionWrite,
+  Store,
+  TreeValue,
+} from '../store/store.js';
+import { challengeReply, decoyCredentials, serverCredentials } from './challenge-reply.js';
+import { schemeOf, verifyClient, type Presented } from './credentials.js';
+import type { DmExchangePort, DmReply, DmRequest } from './dm-handler.js';
+import { commandOf, outcomeOf, resultItem } from './queue-mapping.js';
+
+export interface DmExchangeOptions {
+  readonly store: Store;
+  readonly events?: EventBus;
+  readonly clock: Clock;
+  readonly random: Random;
+  /** Our ServerID: SyncHdr Source of our messages and the user name in our credentials (DMAcc SRVCRED AAuthName). */
+  readonly serverId: string;
+  /** RespURI to send (protocol.md §9), e.g. the load balancer's `https://dm.example.com/dm`. */
+  readonly respUri?: string;
+  /** Lock a device after this many wrong credentials in a row, for `lockMs`. Default 10 failures, 5 minutes. */
+  readonly lockout?: LockoutPolicy;
+  /** Challenge type for a device ID we do not know when the message presents no scheme. Default md5. */
+  readonly defaultAuth?: AuthName;
+  /** Largest message we accept (MaxMsgSize we announce). Default 1 MiB. */
+  readonly maxMsgSize?: number;
+  /** Largest object we accept (MaxObjSize we announce). Default 4 MiB. */
+  readonly maxObjSize?: number;
+  /** Errors that are ours (a failed publish): for logging. */
+  readonly onError?: (error: unknown) => void;
+}
+
+export const DEFAULT_LOCKOUT: LockoutPolicy = { maxFailures: 10, lockMs: 5 * 60_000 };
+
+/** What we keep per session besides the engine's snapshot. */
+interface SessionSnapshot {
+  readonly engine: Json;
+  readonly auth: { readonly scheme: AuthName; readonly authenticated: boolean };
+}
+
+/** Room left in every message for the Chal this layer adds to the SyncHdr Status after packing. */
+const CHAL_RESERVE = 192;
+
+function isSessionStart(message: SyncMLMessage): boolean {
+  return message.body.some(
+    (c) => c.kind === 'Alert' && (c.code === AlertCode.CLIENT_INITIATED_MGMT || c.code === AlertCode.SERVER_INITIATED_MGMT),
+  );
+}
+
+/** Nonces read from the device row and written back in the exchange's one commit. */
+class PatchNonces implements NonceStore {
+  client: string | null;
+  server: string | null;
+  readonly patch: { clientNonce?: string; serverNonce?: string } = {};
+  constructor(device: DeviceRecord) {
+    this.client = device.clientNonce;
+    this.server = device.serverNonce;
+  }
+  get(_account: string, direction: NonceDirection): string | undefined {
+    return (direction === 'client-to-server' ? this.client : this.server) ?? undefined;
+  }
+  set(_account: string, direction: NonceDirection, nonce: string): void {
+    if (direction === 'client-to-server') {
+      this.client = nonce;
+      this.patch.clientNonce = nonce;
+    } else {
+      this.server = nonce;
+      this.patch.serverNonce = nonce;
+    }
+  }
+}
+
+function alertRecord(alert: Alert, sessionId: string): NewGenericAlert {
+  return {
+    sessionId,
+    code: alert.code ?? 0,
+    correlator: alert.correlator ?? null,
+    items: alert.items.map((item) => ({
+      source: item.source?.locUri ?? null,
+      type: item.meta?.type ?? null,
+      format: item.meta?.format ?? null,
+      mark: item.meta?.mark ?? null,
+      data: resultItem(item, undefined, undefined).data,
+    })),
+  };
+}
+
+export class DmExchange implements DmExchangePort {
+  readonly #o: DmExchangeOptions;
+  readonly #lockout: LockoutPolicy;
+
+  constructor(options: DmExchangeOptions) {
+    this.#o = options;
+    this.#lockout = options.lockout ?? DEFAULT_LOCKOUT;
+  }
+
+  async handle(request: DmRequest): Promise<DmReply> {
+    const { header } = request.message;
+    const deviceId = header.source.locUri;
+    let exchange = await this.#o.store.loadExchange(deviceId, header.sessionId);
+    if (exchange === undefined) return this.#unknownDevice(request);
+    const now = this.#o.clock.now();
+    const device = exchange.device;
+    if (device.lockedUntil !== null && now < device.lockedUntil) return this.#locked(request, device);
+
+    let stored = exchange.session === undefined ? undefined : (exchange.session.snapshot as SessionSnapshot);
+    if (exchange.session !== undefined && header.msgId === 1 && isSessionStart(request.message)) {
+      // A new session reusing the SessionID of one that never completed (libdmclient always sends SessionID 1):
+      // the old one is over; its undelivered commands go back to the queue and are delivered in this one.
+      await this.#o.store.commitExchange({
+        deviceId,
+        session: { sessionId: header.sessionId, expectedVersion: exchange.session.version, end: true },
+      });
+      exchange = await this.#o.store.loadExchange(deviceId, header.sessionId);
+      if (exchange === undefined) return this.#unknownDevice(request);
+      stored = undefined;
+    }
+
+    const presented: Presented = {
+      cred: header.cred,
+      locName: header.source.locName,
+      hmacHeader: request.hmacHeader,
+      body: request.body,
+    };
+    const nonces = new PatchNonces(device);
+    const auth = device.authType;
+    // Already authenticated for the session (212) needs no credentials again, except with HMAC (every message).
+    const trusted = stored?.auth.authenticated === true && auth !== 'hmac';
+    let hdrCode: number | undefined;
+    let hdrChal: Chal | undefined;
+    if (!trusted) {
+      const check = verifyClient(presented, { ...device, clientNonce: device.clientNonce });
+      // md5 and HMAC need a nonce we issued: without one the device is challenged first.
+      const ok = check.ok && (auth === 'basic' || device.clientNonce !== null);
+      if (!ok) {
+        const reason = check.ok ? 'missing' : check.reason;
+        return this.#refuse(request, exchange, nonces, reason === 'missing' && schemeOf(presented) !== undefined ? 'wrong' : reason);
+      }
+      if (auth === 'basic') {
+        hdrCode = StatusCode.AUTHENTICATION_ACCEPTED;
+      } else {
+        // security.md §6: NextNonce for the next session (md5, with 212) or the next message (HMAC, with 200).
+        const next = generateNonce(this.#o.random);
+        nonces.set(deviceId, 'client-to-server', next);
+        hdrCode = auth === 'hmac' ? StatusCode.OK : StatusCode.AUTHENTICATION_ACCEPTED;
+        hdrChal = challenge(auth, next);
+      }
+    }
+
+    const engineOptions = this.#engineOptions(request, device, nonces);
+    const engine =
+      stored === undefined ? new ServerSession(engineOptions) : ServerSession.restore(stored.engine, engineOptions);
+    // Commands taken from the queue (one query, in loadExchange), handed to the engine in this exchange.
+    const markSent: number[] = [];
+    for (const command of exchange.pending) {
+      engine.enqueue(String(command.id), commandOf(command.spec));
+      markSent.push(command.id);
+    }
+    const step = await engine.receive(request.message, { body: request.body, ...(request.hmacHeader === undefined ? {} : { hmac: request.hmacHeader }) });
+    const outgoing = step.outgoing;
+    if (outgoing === undefined) throw new Error('the server session produced no answer');
+    const reply = hdrCode === undefined ? outgoing.message : withHeaderVerdict(outgoing.message, hdrCode, hdrChal);
+    const body = encodeMessage(reply, request.contentType);
+
+    // What the engine learned, in the shape the store keeps it.
+    const outcomes: CommandOutcome[] = [];
+    const treeValues: Omit<TreeValue, 'updatedAt'>[] = [];
+    const alerts: NewGenericAlert[] = [];
+    let started = false;
+    let endReason: string | undefined;
+    for (const event of step.events) {
+      switch (event.type) {
+        case 'session-started':
+          started = true;
+          break;
+        case 'devinfo':
+          for (const item of event.items) treeValues.push(treeValue(item));
+          break;
+        case 'client-alert':
+          alerts.push(alertRecord(event.alert, header.sessionId));
+          break;
+        case 'outcome': {
+          const id = Number(event.id);
+          const results = event.results.map((item) => resultItem(item, undefined, undefined));
+          const children = event.children.some((c) => c !== undefined) ? event.children.map((c) => c ?? 0) : undefined;
+          outcomes.push(outcomeOf(id, event.code, children, results));
+          for (const r of results) if (r.target !== '') treeValues.push({ uri: r.target, data: r.data, format: r.format, type: r.type });
+          break;
+        }
+        case 'ended':
+          endReason = event.reason;
+          break;
+        default:
+          break;
+      }
+    }
+
+    const ended = engine.state === 'ended';
+    const version = exchange.session?.version ?? 0;
+    // A session that ends in the exchange that started it (an idle check-in, an abort in Package 1) writes nothing
+    // about itself, and the commands it was handed stay queued: it sent none of them.
+    const sessionWrite: SessionWrite | undefined = ended
+      ? version === 0
+        ? undefined
+        : { sessionId: header.sessionId, expectedVersion: version, end: true }
+      : {
+          sessionId: header.sessionId,
+          expectedVersion: version,
+          snapshot: { engine: engine.snapshot(), auth: { scheme: auth, authenticated: true } } satisfies SessionSnapshot,
+        };
+    const sent = sessionWrite !== undefined && !('end' in sessionWrite) ? markSent : [];
+    const patch: { -readonly [K in keyof DevicePatch]: DevicePatch[K] } = { ...nonces.patch, lastSeen: now };
+    if (device.failedAuthCount !== 0) patch.failedAuthCount = 0;
+    if (device.lockedUntil !== null) patch.lockedUntil = null;
+    const messages: NewMessage[] = [
+      { sessionId: header.sessionId, direction: 'in', contentType: request.contentType, body: request.body },
+      { sessionId: header.sessionId, direction: 'out', contentType: request.contentType, body },
+    ];
+    const commit: ExchangeCommit = {
+      deviceId,
+      ...(sessionWrite === undefined ? {} : { session: sessionWrite }),
+      device: patch,
+      ...(sent.length === 0 ? {} : { markSent: sent }),
+      ...(outcomes.length === 0 || sessionWrite === undefined ? {} : { outcomes }),
+      ...(treeValues.length === 0 ? {} : { treeValues }),
+      ...(alerts.length === 0 ? {} : { alerts }),
+      messages,
+    };
+    const result = await this.#o.store.commitExchange(commit);
+
+    const at = now;
+    const events: ServerEvent[] = [];
+    if (started) events.push({ type: 'session.started', deviceId, sessionId: header.sessionId, at });
+    for (const id of result.completed) {
+      const outcome = outcomes.find((o) => o.id === id);
+      events.push({ type: 'command.done', deviceId, commandId: id, state: outcome?.state ?? 'done', status: outcome?.status ?? null, at });
+    }
+    result.alertIds.forEach((alertId, i) => {
+      const alert = alerts[i];
+      if (alert === undefined) return;
+      events.push({
+        type: 'generic-alert',
+        deviceId,
+        alertId,
+        code: alert.code,
+        correlator: alert.correlator,
+        types: alert.items.flatMap((item) => (item.type === null ? [] : [item.type])),
+        at,
+      });
+    });
+    if (ended) events.push({ type: 'session.ended', deviceId, sessionId: header.sessionId, reason: endReason ?? 'completed', at });
+    this.#publish(events);
+    const hmac = outgoing.hmacHeader(body);
+    return hmac === undefined ? { body } : { body, hmacHeader: hmac };
+  }
+
+  #engineOptions(request: DmRequest, device: DeviceRecord, nonces: NonceStore): ServerSessionOptions {
+    const contentType = request.contentType;
+    const server = { auth: device.authType, username: this.#o.serverId, password: device.serverPassword };
+    return {
+      serverUri: this.#o.serverId,
+      ...(this.#o.respUri === undefined ? {} : { respUri: this.#o.respUri }),
+      // The client is authenticated by this layer (against the stored digest); the engine checks nothing more.
+      credentials: { lookup: () => ({ server }) },
+      nonces,
+      random: this.#o.random,
+      clock: this.#o.clock,
+      measure: (message) => encodeMessage(message, contentType).byteLength + CHAL_RESERVE,
+      maxMsgSize: this.#o.maxMsgSize ?? 1024 * 1024,
+      maxObjSize: this.#o.maxObjSize ?? 4 * 1024 * 1024,
+    };
+  }
+
+  /** Wrong or missing credentials: Statuses only, a fresh nonce, the failure counted (lockout). */
+  async #refuse(
+    request: DmRequest,
+    exchange: Exchange,
+    nonces: PatchNonces,
+    reason: 'missing' | 'wrong' | 'wrong-type',
+  ): Promise<DmReply> {
+    const { header } = request.message;
+    const device = exchange.device;
+    const deviceId = device.deviceId;
+    const nonce = device.authType === 'basic' ? undefined : generateNonce(this.#o.random);
+    if (nonce !== undefined) nonces.set(deviceId, 'client-to-server', nonce);
+    const identity = { auth: device.authType, username: this.#o.serverId, password: device.serverPassword, nonce: device.serverNonce };
+    const credentials = serverCredentials(identity);
+    const reply = challengeReply({
+      request: request.message,
+      code: reason === 'missing' ? StatusCode.MISSING_CREDENTIALS : StatusCode.INVALID_CREDENTIALS,
+      auth: device.authType,
+      nonce,
+      serverUri: this.#o.serverId,
+      credentials,
+      ...(this.#o.respUri === undefined ? {} : { respUri: this.#o.respUri }),
+    });
+    const body = encodeMessage(reply, request.contentType);
+    // Not presenting credentials is how a session normally begins (407 then Package 1 again): only wrong ones count.
+    const counts = reason !== 'missing';
+    const result = await this.#o.store.commitExchange({
+      deviceId,
+      ...(exchange.session === undefined
+        ? {}
+        : { session: { sessionId: header.sessionId, expectedVersion: exchange.session.version, end: true } }),
+      ...(Object.keys(nonces.patch).length === 0 ? {} : { device: nonces.patch }),
+      ...(counts ? { authFailure: this.#lockout } : {}),
+      messages: [
+        { sessionId: header.sessionId, direction: 'in', contentType: request.contentType, body: request.body },
+        { sessionId: header.sessionId, direction: 'out', contentType: request.contentType, body },
+      ],
+    });
+    const at = this.#o.clock.now();
+    const events: ServerEvent[] = [];
+    if (counts) events.push({ type: 'auth.failure', deviceId, reason, lockedUntil: result.lockedUntil ?? null, at });
+    if (exchange.session !== undefined) events.push({ type: 'session.ended', deviceId, sessionId: header.sessionId, reason: 'auth-failed', at });
+    this.#publish(events);
+    const hmac = credentials.hmacHeader(body);
+    return hmac === undefined ? { body } : { body, hmacHeader: hmac };
+  }
+
+  /** A locked device gets the same challenge as a wrong password; nothing is checked or written. */
+  #locked(request: DmRequest, device: DeviceRecord): DmReply {
+    const nonce = device.authType === 'basic' ? undefined : generateNonce(this.#o.random);
+    const credentials = serverCredentials({
+      auth: device.authType,
+      username: this.#o.serverId,
+      password: device.serverPassword,
+      nonce: device.serverNonce,
+    });
+    const code = schemeOf(this.#presented(request)) === undefined ? StatusCode.MISSING_CREDENTIALS : StatusCode.INVALID_CREDENTIALS;
+    const body = encodeMessage(
+      challengeReply({ request: request.message, code, auth: device.authType, nonce, serverUri: this.#o.serverId, credentials }),
+      request.contentType,
+    );
+    this.#publish([{ type: 'auth.failure', deviceId: device.deviceId, reason: 'locked', lockedUntil: device.lockedUntil, at: this.#o.clock.now() }]);
+    const hmac = credentials.hmacHeader(body);
+    return hmac === undefined ? { body } : { body, hmacHeader: hmac };
+  }
+
+  /** A device ID we do not know: a challenge shaped like a known device's (same scheme as presented). */
+  #unknownDevice(request: DmRequest): DmReply {
+    const presented = this.#presented(request);
+    const scheme = schemeOf(presented);
+    const auth: AuthName = scheme === undefined || scheme === 'unknown' ? (this.#o.defaultAuth ?? 'md5') : scheme;
+    const nonce = auth === 'basic' ? undefined : generateNonce(this.#o.random);
+    const credentials = decoyCredentials(auth, this.#o.serverId, (n) => this.#o.random.bytes(n));
+    const code = scheme === undefined ? StatusCode.MISSING_CREDENTIALS : StatusCode.INVALID_CREDENTIALS;
+    const body = encodeMessage(
+      challengeReply({ request: request.message, code, auth, nonce, serverUri: this.#o.serverId, credentials }),
+      request.contentType,
+    );
+    this.#publish([
+      { type: 'auth.failure', deviceId: request.message.header.source.locUri, reason: 'unknown-device', at: this.#o.clock.now() },
+    ]);
+    const hmac = credentials.hmacHeader(body);
+    return hmac === undefined ? { body } : { body, hmacHeader: hmac };
+  }
+
+  #presented(request: DmRequest): Presented {
+    const { header } = request.message;
+    return { cred: header.cred, locName: header.source.locName, hmacHeader: request.hmacHeader, body: request.body };
+  }
+
+  #publish(events: readonly ServerEvent[]): void {
+    const bus = this.#o.events;
+    if (bus === undefined) return;
+    for (const event of events) {
+      bus.publish(event).catch((error: unknown) => this.#o.onError?.(error));
+    }
+  }
+}
+
+function treeValue(item: Item): Omit<TreeValue, 'updatedAt'> {
+  const r = resultItem(item, undefined, undefined);
+  return { uri: r.target, data: r.data, format: r.format, type: r.type };
+}
+
+/** Puts this layer's authentication verdict on the SyncHdr Status the engine wrote (security.md §6). */
+function withHeaderVerdict(message: SyncMLMessage, code: number, chal: Chal | undefined): SyncMLMessage {
+  const body = message.body.map((command): Command => {
+    if (command.kind !== 'Status' || command.cmdRef !== 0 || command.cmd !== 'SyncHdr') return command;
+    const { chal: _old, ...rest } = command;
+    return { ...rest, code, ...(chal === undefined ? {} : { chal }) };
+  });
+  return { ...message, body };
+}
