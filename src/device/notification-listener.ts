@@ -48,6 +48,8 @@ export type NotificationListenerEvent =
       readonly error: unknown;
       readonly source: string;
     }
+  /** Dropped unread because `maxInFlight` notifications were already being verified. */
+  | { readonly kind: 'overloaded'; readonly source: string }
   /** A bug on our side while handling a notification; the listener keeps running. */
   | { readonly kind: 'listener-error'; readonly error: unknown; readonly source: string };
 
@@ -67,6 +69,8 @@ export interface NotificationListenerOptions {
   /** Share a guard across listeners; by default each listener has its own on `clock`. */
   readonly guard?: NotificationReplayGuard;
   readonly clock?: Clock;
+  /** Most notifications verified at once; more are dropped with an 'overloaded' event (HTTP 503). Default 64. */
+  readonly maxInFlight?: number;
 }
 
 export interface NotificationListener {
@@ -124,7 +128,15 @@ class NotificationRunner {
   }
 
   receive(bytes: Uint8Array, source: string): Promise<Outcome> {
-    const work = this.#verifyAndDispatch(bytes, source);
+    if (this.#inflight.size >= (this.#options.maxInFlight ?? 64)) {
+      // A flood (or a slow credential store) must not grow memory without bound: shed load.
+      this.#emit({ kind: 'overloaded', source });
+      return Promise.resolve({ kind: 'failed' });
+    }
+    const work = this.#verifyAndDispatch(bytes, source).catch((error: unknown): Outcome => {
+      this.#emit({ kind: 'listener-error', error, source });
+      return { kind: 'failed' };
+    });
     this.#inflight.add(work);
     void work.finally(() => this.#inflight.delete(work));
     return work;

@@ -76,6 +76,30 @@ describe('HTTP notification endpoint of the device', () => {
     expect(harness.sessions).toHaveLength(0);
   });
 
+  it('sheds load beyond maxInFlight with 503 and an overloaded event', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let lookupStarted!: () => void;
+    const started = new Promise<void>((resolve) => (lookupStarted = resolve));
+    harness = await ListenerHarness.start('http://127.0.0.1:0/notify', {
+      maxInFlight: 1,
+      credentials: async () => {
+        lookupStarted();
+        await gate;
+        return CREDENTIALS;
+      },
+    });
+    const first = post(harness.address, valid(7));
+    await started; // the first notification now occupies the only slot
+    const second = await post(harness.address, valid(8));
+    expect(second.status).toBe(503);
+    await harness.waitForKind('overloaded');
+    release();
+    expect((await first).status).toBe(202);
+    await harness.listener.idle();
+    expect(harness.sessions.map((s) => s.trigger.sessionId)).toEqual([7]);
+  });
+
   it('callbacks that throw do not take the listener down', async () => {
     let sessions = 0;
     const listener = await listenForNotifications({
