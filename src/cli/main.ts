@@ -15,6 +15,10 @@ const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
     summary: 'convert SyncML DM messages between XML and WBXML',
     load: async () => (await import('./codec.js')).runCodec,
   },
+  server: {
+    summary: 'run the DM server (POST /dm, REST API, console) on SQLite or PostgreSQL',
+    load: async () => (await import('./server.js')).runServer,
+  },
 };
 
 export function helpText(): string {
