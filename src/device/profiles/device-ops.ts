@@ -95,7 +95,8 @@ export function fumoDescription(name: string): NodeDescription {
       }),
       getOnly('State', { format: 'int', defaultValue: '10' }),
     ],
-    { accessType: ['Get'], scope: 'Permanent', types: ['urn:oma:mo:oma-fumo:1.0'] },
+    // any authenticated server may stage and run an update (tree.md §5.2)
+    { accessType: ['Get'], scope: 'Permanent', types: ['urn:oma:mo:oma-fumo:1.0'], acl: 'Exec=*&Get=*&Replace=*' },
   );
 }
 

@@ -36,8 +36,11 @@ async function batteryLevel(ctx: ProfileContext): Promise<number> {
   return at < 85 * 6 ? Math.round(100 - at / 6) : Math.round(15 + ((at - 85 * 6) / 60) * 85);
 }
 
+/** Executable nodes: any authenticated server may run them (tree.md §5: `*` = every server). */
+const OPS_ACL = 'Exec=*&Get=*';
+
 const OPS = (extra: readonly NodeDescription[] = []): NodeDescription =>
-  interior('Ops', [execNode('Reboot'), execNode('FactoryReset'), ...extra], { accessType: ['Get'], scope: 'Permanent' });
+  interior('Ops', [execNode('Reboot'), execNode('FactoryReset'), ...extra], { accessType: ['Get'], scope: 'Permanent', acl: OPS_ACL });
 
 /** The default: the standard objects only, a generic simulator with uptime and reboot. */
 export const genericProfile: DeviceProfile = {
@@ -55,7 +58,7 @@ export const genericProfile: DeviceProfile = {
     hardwareVersion: '1.0',
   },
   devDetailExt: bootDescriptions(),
-  subtrees: [{ parentUri: '.', descriptions: [interior('Ops', [execNode('Reboot')], { accessType: ['Get'], scope: 'Permanent' })] }],
+  subtrees: [{ parentUri: '.', descriptions: [interior('Ops', [execNode('Reboot')], { accessType: ['Get'], scope: 'Permanent', acl: OPS_ACL })] }],
   plugins: (ctx) => [
     { uri: './DevDetail/Ext/Uptime', plugin: uptimePlugin(ctx) },
     { uri: './Ops/Reboot', plugin: rebootPlugin(ctx) },
@@ -117,7 +120,7 @@ export const routerProfile: DeviceProfile = {
   devDetailExt: [
     ...bootDescriptions(),
     interior('WAN', [getOnly('IPAddress'), getOnly('RxBytes', 'int'), getOnly('TxBytes', 'int')], { accessType: ['Get'] }),
-    interior('WiFi', [leaf('SSID', { accessType: ['Get', 'Replace'], defaultValue: 'HR3000-home' }), getOnly('Clients', 'int'), getOnly('Channel', 'int')], {
+    interior('WiFi', [leaf('SSID', { accessType: ['Get', 'Replace'], defaultValue: 'HR3000-home', acl: 'Get=*&Replace=*' }), getOnly('Clients', 'int'), getOnly('Channel', 'int')], {
       accessType: ['Get'],
     }),
     getOnly('CpuLoad', 'int'),
@@ -187,7 +190,7 @@ export const windowsProfile: DeviceProfile = {
               { accessType: ['Get'], scope: 'Permanent' },
             ),
           ],
-          { accessType: ['Get'], scope: 'Permanent' },
+          { accessType: ['Get'], scope: 'Permanent', acl: OPS_ACL },
         ),
         fumoDescription('FUMO'),
       ],
