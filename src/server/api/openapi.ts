@@ -1,0 +1,407 @@
+/**
+ * The OpenAPI 3.1 document of the REST API, served at `/api/v1/openapi.json`. It describes the route table of
+ * rest-api.ts; test/server/rest-api.test.ts checks that both list the same operations.
+ */
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, 'null'], ...extra });
+const time = { type: ['string', 'null'], format: 'date-time' };
+
+function errors(...statuses: number[]) {
+  const descriptions: Record<number, string> = {
+    400: 'Bad request: invalid JSON, body or query; `field` names the offending field',
+    401: 'Missing or wrong admin token',
+    404: 'Unknown device, command or route',
+    409: 'Conflict (duplicate device, command no longer queued)',
+    413: 'Body too large',
+    415: 'Body is not application/json',
+  };
+  return Object.fromEntries(
+    statuses.map((s) => [
+      String(s),
+      { description: descriptions[s] ?? 'Error', content: { 'application/json': { schema: ref('Error') } } },
+    ]),
+  );
+}
+
+const json = (schema: unknown, description = 'OK') => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+const body = (schema: unknown) => ({ required: true, content: { 'application/json': { schema } } });
+const param = (name: string, description: string, schema: unknown = { type: 'string' }) => ({
+  name,
+  in: 'path',
+  required: true,
+  description,
+  schema,
+});
+const queryParam = (name: string, description: string, schema: unknown = { type: 'string' }) => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema,
+});
+const paging = [
+  queryParam('limit', 'Page size, 1–1000 (default 50)', { type: 'integer', minimum: 1, maximum: 1000 }),
+  queryParam('cursor', '`nextCursor` of the previous page'),
+  queryParam('offset', 'Items to skip (instead of cursor)', { type: 'integer', minimum: 0 }),
+];
+const page = (item: string) => ({
+  type: 'object',
+  required: ['items'],
+  properties: { items: { type: 'array', items: ref(item) }, nextCursor: { type: 'string' } },
+});
+const deviceId = param('deviceId', 'Device id (DevInfo/DevId), URL-encoded, e.g. `IMEI%3A359000000000001`');
+const commandId = param('commandId', 'Command id', { type: 'integer', minimum: 1 });
+
+export function openApiDocument(): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'omadm server REST API',
+      version: '1.0.0',
+      description:
+        'Operate an OMA DM 1.2 server: register devices, queue management commands, read what devices answered, ' +
+        'and follow server events. Times are ISO 8601 UTC. Secrets (passwords) are accepted, never returned.',
+    },
+    servers: [{ url: '/api/v1' }],
+    security: [{ bearer: [] }],
+    paths: {
+      '/openapi.json': {
+        get: {
+          operationId: 'getOpenApi',
+          security: [],
+          summary: 'This document',
+          responses: { 200: json({ type: 'object' }) },
+        },
+      },
+      '/devices': {
+        post: {
+          operationId: 'createDevice',
+          summary: 'Register a device',
+          requestBody: body(ref('NewDevice')),
+          responses: { 201: json(ref('Device'), 'Created'), ...errors(400, 401, 409, 413, 415) },
+        },
+        get: {
+          operationId: 'listDevices',
+          summary: 'List devices by id',
+          parameters: [...paging, queryParam('prefix', 'Only devices whose id starts with this')],
+          responses: { 200: json(page('Device')), ...errors(400, 401) },
+        },
+      },
+      '/devices/{deviceId}': {
+        parameters: [deviceId],
+        get: { operationId: 'getDevice', responses: { 200: json(ref('Device')), ...errors(401, 404) } },
+        patch: {
+          operationId: 'updateDevice',
+          summary: 'Change credentials or notification address (username needs password too)',
+          requestBody: body(ref('DevicePatch')),
+          responses: { 200: json(ref('Device')), ...errors(400, 401, 404, 413, 415) },
+        },
+        delete: {
+          operationId: 'deleteDevice',
+          summary: 'Delete a device and everything stored about it',
+          responses: { 204: { description: 'Deleted' }, ...errors(401, 404) },
+        },
+      },
+      '/devices/{deviceId}/commands': {
+        parameters: [deviceId],
+        post: {
+          operationId: 'queueCommand',
+          summary: 'Queue a management command for the next session',
+          requestBody: body(ref('NewCommand')),
+          responses: {
+            201: json(
+              {
+                type: 'object',
+                required: ['id', 'state'],
+                properties: { id: { type: 'integer' }, state: { const: 'queued' } },
+              },
+              'Queued',
+            ),
+            ...errors(400, 401, 404, 413, 415),
+          },
+        },
+        get: {
+          operationId: 'listCommands',
+          summary: 'Command history, newest first',
+          parameters: paging,
+          responses: { 200: json(page('Command')), ...errors(400, 401, 404) },
+        },
+      },
+      '/devices/{deviceId}/commands/{commandId}': {
+        parameters: [deviceId, commandId],
+        get: { operationId: 'getCommand', responses: { 200: json(ref('Command')), ...errors(401, 404) } },
+        delete: {
+          operationId: 'cancelCommand',
+          summary:
+            'Cancel a queued command (state becomes `cancelled`); sent or finished commands answer 409',
+          responses: {
+            200: json({
+              type: 'object',
+              properties: { id: { type: 'integer' }, state: { const: 'cancelled' } },
+            }),
+            ...errors(401, 404, 409),
+          },
+        },
+      },
+      '/devices/{deviceId}/tree': {
+        parameters: [deviceId],
+        get: {
+          operationId: 'getTree',
+          summary: 'Last known values the server learned from Results, at a path and below',
+          parameters: [queryParam('path', 'Subtree, e.g. `./DevInfo` (default: the whole tree)')],
+          responses: {
+            200: json({
+              type: 'object',
+              properties: { path: { type: 'string' }, items: { type: 'array', items: ref('TreeValue') } },
+            }),
+            ...errors(401, 404),
+          },
+        },
+      },
+      '/devices/{deviceId}/alerts': {
+        parameters: [deviceId],
+        get: {
+          operationId: 'listAlerts',
+          summary: 'Generic alerts (1226) and client events (1224), newest first',
+          parameters: paging,
+          responses: { 200: json(page('GenericAlert')), ...errors(400, 401, 404) },
+        },
+      },
+      '/devices/{deviceId}/messages': {
+        parameters: [deviceId],
+        get: {
+          operationId: 'listMessages',
+          summary: 'The message log (retained by age and count), newest first',
+          parameters: paging,
+          responses: { 200: json(page('Message')), ...errors(400, 401, 404) },
+        },
+      },
+      '/events': {
+        get: {
+          operationId: 'streamEvents',
+          summary: 'Server-Sent Events; `: heartbeat` comments keep the stream alive',
+          description: 'Also accepts the token as `?access_token=` (EventSource cannot send headers).',
+          parameters: [
+            queryParam('deviceId', 'Only events of this device'),
+            queryParam('types', 'Comma-separated event types'),
+            queryParam('access_token', 'Admin token, when no Authorization header can be sent'),
+          ],
+          responses: {
+            200: {
+              description: 'text/event-stream; each event: `event: <type>`, `data: <Event JSON>`',
+              content: { 'text/event-stream': { schema: ref('Event') } },
+            },
+            ...errors(400, 401),
+          },
+        },
+      },
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The admin token' } },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['code', 'message'],
+          properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } },
+        },
+        AuthType: { enum: ['md5', 'basic', 'hmac'] },
+        NewDevice: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['deviceId', 'username', 'password', 'authType', 'serverPassword'],
+          properties: {
+            deviceId: { type: 'string', minLength: 1, maxLength: 1024 },
+            username: { type: 'string', minLength: 1 },
+            password: { type: 'string', minLength: 1, writeOnly: true },
+            authType: ref('AuthType'),
+            serverPassword: { type: 'string', minLength: 1, writeOnly: true },
+            notifyAddress: nullable('string'),
+          },
+        },
+        DevicePatch: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            username: { type: 'string', minLength: 1 },
+            password: { type: 'string', minLength: 1, writeOnly: true },
+            authType: ref('AuthType'),
+            serverPassword: { type: 'string', minLength: 1, writeOnly: true },
+            notifyAddress: nullable('string'),
+          },
+        },
+        Device: {
+          type: 'object',
+          properties: {
+            deviceId: { type: 'string' },
+            username: { type: 'string' },
+            authType: ref('AuthType'),
+            notifyAddress: nullable('string'),
+            lastSeen: time,
+            createdAt: { type: 'string', format: 'date-time' },
+            failedAuthCount: { type: 'integer' },
+            lockedUntil: time,
+          },
+        },
+        ItemCommand: {
+          type: 'object',
+          required: ['command', 'target'],
+          properties: {
+            command: { enum: ['Get', 'Add', 'Replace', 'Delete', 'Copy', 'Exec'] },
+            target: { type: 'string', description: 'Node URI, e.g. `./DevInfo/Mod`' },
+            data: { type: 'string', description: 'Not for Get or Delete' },
+            format: {
+              enum: ['b64', 'bin', 'bool', 'chr', 'int', 'node', 'null', 'xml', 'date', 'time', 'float'],
+            },
+            type: { type: 'string', description: 'MIME type (Meta/Type)' },
+            source: { type: 'string', description: 'Required for Copy' },
+          },
+        },
+        AlertCommand: {
+          type: 'object',
+          required: ['command', 'code'],
+          properties: {
+            command: { const: 'Alert' },
+            code: {
+              type: 'integer',
+              minimum: 1000,
+              maximum: 9999,
+              description: 'e.g. 1100 DISPLAY, 1101 CONFIRM',
+            },
+            items: { type: 'array', items: { type: 'string' }, description: 'Item/Data texts in order' },
+          },
+        },
+        ContainerCommand: {
+          type: 'object',
+          required: ['command', 'commands'],
+          description:
+            'Atomic holds Add, Alert, Copy, Delete, Replace; Sequence holds Add, Alert, Copy, Delete, Exec, Get, Replace.',
+          properties: {
+            command: { enum: ['Atomic', 'Sequence'] },
+            commands: {
+              type: 'array',
+              minItems: 1,
+              items: { oneOf: [ref('ItemCommand'), ref('AlertCommand')] },
+            },
+          },
+        },
+        CommandSpec: { oneOf: [ref('ItemCommand'), ref('AlertCommand'), ref('ContainerCommand')] },
+        NewCommand: {
+          allOf: [
+            ref('CommandSpec'),
+            {
+              type: 'object',
+              properties: {
+                ttlSeconds: {
+                  type: 'integer',
+                  minimum: 1,
+                  description: 'Expire if still queued after this long',
+                },
+              },
+            },
+          ],
+        },
+        ResultItem: {
+          type: 'object',
+          properties: {
+            target: { type: 'string' },
+            data: nullable('string'),
+            format: nullable('string'),
+            type: nullable('string'),
+          },
+        },
+        Command: {
+          type: 'object',
+          properties: {
+            id: { type: 'integer' },
+            deviceId: { type: 'string' },
+            command: ref('CommandSpec'),
+            state: { enum: ['queued', 'sent', 'done', 'failed', 'expired', 'cancelled'] },
+            status: nullable('integer', {
+              description: "The device's status code (the container's for Atomic/Sequence)",
+            }),
+            childStatuses: { type: ['array', 'null'], items: { type: 'integer' } },
+            results: { type: 'array', items: ref('ResultItem') },
+            sessionId: nullable('string'),
+            createdAt: { type: 'string', format: 'date-time' },
+            sentAt: time,
+            doneAt: time,
+            expiresAt: time,
+          },
+        },
+        TreeValue: {
+          type: 'object',
+          properties: {
+            uri: { type: 'string' },
+            data: nullable('string'),
+            format: nullable('string'),
+            type: nullable('string'),
+            updatedAt: { type: 'string', format: 'date-time' },
+          },
+        },
+        GenericAlert: {
+          type: 'object',
+          properties: {
+            id: { type: 'integer' },
+            deviceId: { type: 'string' },
+            sessionId: nullable('string'),
+            code: { type: 'integer' },
+            correlator: nullable('string'),
+            items: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  source: nullable('string'),
+                  type: nullable('string'),
+                  format: nullable('string'),
+                  mark: nullable('string'),
+                  data: nullable('string'),
+                },
+              },
+            },
+            receivedAt: { type: 'string', format: 'date-time' },
+          },
+        },
+        Message: {
+          type: 'object',
+          properties: {
+            id: { type: 'integer' },
+            deviceId: { type: 'string' },
+            sessionId: nullable('string'),
+            direction: { enum: ['in', 'out'] },
+            contentType: { type: 'string' },
+            size: { type: 'integer' },
+            createdAt: { type: 'string', format: 'date-time' },
+            bodyEncoding: { enum: ['utf8', 'base64'] },
+            body: { type: 'string' },
+            decoded: { description: 'The decoded message, when the server has a decoder' },
+            decodeError: { type: 'string' },
+          },
+        },
+        Event: {
+          type: 'object',
+          required: ['type', 'deviceId', 'at'],
+          properties: {
+            type: {
+              enum: [
+                'session.started',
+                'session.ended',
+                'command.done',
+                'generic-alert',
+                'auth.failure',
+                'notification.sent',
+              ],
+            },
+            deviceId: { type: 'string' },
+            at: { type: 'integer', description: 'Milliseconds since the epoch' },
+          },
+          additionalProperties: true,
+        },
+      },
+    },
+  };
+}
