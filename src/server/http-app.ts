@@ -2,7 +2,7 @@
  * The server's HTTP composition: one node:http request listener routing
  *   `/healthz`  → 200 `{status: "ok"}` when ready (503 while starting or draining),
  *   `/api/v1/*` → the REST API,
- *   `/dm`       → the injected DM handler (404 until one is supplied),
+ *   `/dm`, `/dm/…` → the injected DM handler (404 until one is supplied; it reads the body itself),
  * with a request body size limit (413) and graceful shutdown: `close()` refuses new requests (503,
  * `Connection: close`), ends event streams and resolves once in-flight requests have finished.
  *
@@ -20,10 +20,11 @@ import type { MessageDecoder } from './api/views.js';
 import type { CommandRecord, Store } from './store/store.js';
 
 /**
- * Handles one DM request. The app has already read the body (under the size limit) and passes it as `body`:
- * do not read `req` again. Must answer through `res`.
+ * Handles one DM request (e.g. `createDmHandler` of src/server/dm/dm-handler.ts). The app refuses bodies whose
+ * declared Content-Length is over the limit (413) before calling it; the handler reads `req` itself and enforces
+ * the same limit on chunked bodies. Must answer through `res`.
  */
-export type DmHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void | Promise<void>;
+export type DmHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 export interface ServerAppOptions {
   readonly store: Store;
@@ -81,11 +82,17 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
       await api.handle(req, res, body);
       return;
     }
-    if (path === '/dm') {
-      if (options.dmHandler === undefined)
+    if (path === '/dm' || path.startsWith('/dm/')) {
+      if (options.dmHandler === undefined) {
         throw new HttpError(404, 'not-found', 'no DM endpoint on this server');
-      const body = await readBody(req, maxBodyBytes);
-      await options.dmHandler(req, res, body);
+      }
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > maxBodyBytes) {
+        throw new HttpError(413, 'body-too-large', `request body is larger than ${maxBodyBytes} bytes`, {
+          headers: { connection: 'close' },
+        });
+      }
+      await options.dmHandler(req, res);
       return;
     }
     throw new HttpError(404, 'not-found', `no route ${req.method ?? 'GET'} ${path}`);

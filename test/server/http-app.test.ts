@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { readBody } from '../../src/server/api/http-util.js';
 import type { CommandRecord } from '../../src/server/store/index.js';
 import { startHarness } from './http-harness.js';
 import type { Harness } from './http-harness.js';
@@ -34,10 +35,11 @@ describe('HTTP app composition', () => {
     expect((await h.call('GET', '/api/v10/devices')).status).toBe(404);
   });
 
-  it('hands /dm requests to the DM handler with the body already read', async () => {
+  it('hands /dm and /dm/… requests to the DM handler, body unread', async () => {
     const seen: { method: string | undefined; url: string | undefined; body: string }[] = [];
     h = await startHarness({
-      dmHandler: (req, res, body) => {
+      dmHandler: async (req, res) => {
+        const body = await readBody(req, 1024);
         seen.push({ method: req.method, url: req.url, body: body.toString('utf8') });
         res.writeHead(200, { 'content-type': 'application/vnd.syncml.dm+xml' }).end('<SyncML>reply</SyncML>');
       },
@@ -48,10 +50,14 @@ describe('HTTP app composition', () => {
       headers: { 'content-type': 'application/vnd.syncml.dm+xml' },
     });
     expect(res).toMatchObject({ status: 200, text: '<SyncML>reply</SyncML>' });
-    expect(seen).toEqual([{ method: 'POST', url: '/dm?sid=1', body: '<SyncML>hello</SyncML>' }]);
+    expect((await h.call('POST', '/dm/x', { raw: 'second', token: null })).status).toBe(200);
+    expect(seen).toEqual([
+      { method: 'POST', url: '/dm?sid=1', body: '<SyncML>hello</SyncML>' },
+      { method: 'POST', url: '/dm/x', body: 'second' },
+    ]);
   });
 
-  it('refuses a DM body over the limit with 413 without calling the handler', async () => {
+  it('refuses a DM body declared over the limit with 413 without calling the handler', async () => {
     let calls = 0;
     h = await startHarness({
       maxBodyBytes: 1000,
