@@ -75,7 +75,7 @@ function readNode(node: DocElement, where: string): NodeDescription {
     format: format,
     occurrence: occ as Occurrence,
     scope,
-    types: format === 'node' ? types.slice(0, 1) : types,
+    types: format === 'node' ? types.filter((t) => t !== '').slice(0, 1) : types,
     children: kids,
     ...(maxOcc === undefined ? {} : { maxOccurrence: maxOcc }),
     ...(defaultValue === undefined ? {} : { defaultValue }),
