@@ -14,15 +14,16 @@ import { lineColumn, sourceText } from './source-text.js';
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 
-/** In-scope namespace bindings: one link per declaration, sharing the parent's chain. */
-interface Scope {
-  readonly defaultNs: string;
-  readonly prefix: string | undefined;
-  readonly uri: string;
-  readonly parent: Scope | undefined;
-}
+/** Duplicate-attribute checks switch from a linear scan to a Set past this many attributes. */
+const ATTRIBUTE_SCAN_LIMIT = 16;
 
-const ROOT_SCOPE: Scope = { defaultNs: '', prefix: 'xml', uri: XML_NS, parent: undefined };
+/** The common case, `<Name>`: no attribute arrays allocated. */
+const NO_ATTRIBUTES = { names: [], values: [], offsets: [], empty: false } as const satisfies {
+  names: readonly string[];
+  values: readonly string[];
+  offsets: readonly number[];
+  empty: boolean;
+};
 
 interface MutableElement {
   name: string;
@@ -34,7 +35,9 @@ interface MutableElement {
 interface Frame {
   readonly qname: string;
   readonly el: MutableElement;
-  readonly scope: Scope;
+  readonly defaultNs: string;
+  /** Prefixes this element declared, popped from the bindings when it closes. */
+  readonly declared: string[] | undefined;
   text: string | undefined;
 }
 
@@ -64,6 +67,11 @@ function isSpace(c: number): boolean {
 class Parser {
   private pos = 0;
   private elements = 0;
+  /**
+   * Prefix → stack of URIs in scope (innermost last): O(1) lookups however many declarations a hostile
+   * document stacks up, where a scope chain would be walked for every prefixed name.
+   */
+  private readonly bindings = new Map<string, string[]>([['xml', [XML_NS]]]);
 
   constructor(
     private readonly src: string,
@@ -188,7 +196,7 @@ class Parser {
   private content(): Element {
     const src = this.src;
     const stack: Frame[] = [];
-    const root = this.openTag(stack, ROOT_SCOPE);
+    const root = this.openTag(stack, '');
     while (stack.length > 0) {
       const frame = stack[stack.length - 1]!;
       const lt = src.indexOf('<', this.pos);
@@ -211,7 +219,7 @@ class Parser {
           frame.el.children.push(frame.text);
           frame.text = undefined;
         }
-        frame.el.children.push(this.openTag(stack, frame.scope));
+        frame.el.children.push(this.openTag(stack, frame.defaultNs));
       }
     }
     return root;
@@ -220,12 +228,12 @@ class Parser {
   private text(frame: Frame, end: number): void {
     const start = this.pos;
     let text = this.src.slice(start, end);
+    const cdataEnd = text.indexOf(']]>');
+    if (cdataEnd !== -1) this.fail('xml-malformed', '"]]>" is not allowed in text', start + cdataEnd);
     if (text.indexOf('&') !== -1) {
       const decoded = decodeEntities(text);
       if (typeof decoded !== 'string') this.fail(decoded.code, decoded.message, start + decoded.offset);
       text = decoded;
-    } else if (text.indexOf(']]>') !== -1) {
-      this.fail('xml-malformed', '"]]>" is not allowed in text', start + text.indexOf(']]>'));
     }
     frame.text = frame.text === undefined ? text : frame.text + text;
   }
@@ -255,6 +263,11 @@ class Parser {
     if (src.charCodeAt(this.pos) !== 0x3e) this.fail('xml-malformed', `expected ">" to end </${qname}>`);
     this.pos++;
     if (frame.text !== undefined) frame.el.children.push(frame.text);
+    if (frame.declared !== undefined) this.undeclare(frame.declared);
+  }
+
+  private undeclare(prefixes: readonly string[]): void {
+    for (const prefix of prefixes) this.bindings.get(prefix)!.pop();
   }
 
   /** A Name; throws when there is none at pos. */
@@ -274,7 +287,7 @@ class Parser {
   }
 
   /** At `<name`: reads the start tag, resolves namespaces, pushes a frame unless the tag is empty (`/>`). */
-  private openTag(stack: Frame[], parentScope: Scope): MutableElement {
+  private openTag(stack: Frame[], parentDefaultNs: string): MutableElement {
     const src = this.src;
     const tagStart = this.pos;
     this.pos++;
@@ -285,31 +298,17 @@ class Parser {
       this.fail('too-deep', `elements nested deeper than ${this.limits.maxDepth}`, tagStart);
     }
     const qname = this.name();
-    let names: string[] | undefined;
-    let values: string[] | undefined;
-    let scope = parentScope;
-    let empty = false;
-    for (;;) {
-      const hadSpace = isSpace(src.charCodeAt(this.pos));
-      this.skipSpace();
-      const c = src.charCodeAt(this.pos);
-      if (c === 0x3e /* > */) {
-        this.pos++;
-        break;
-      }
-      if (c === 0x2f /* / */ && src.charCodeAt(this.pos + 1) === 0x3e) {
-        this.pos += 2;
-        empty = true;
-        break;
-      }
-      if (this.pos >= src.length) this.fail('xml-malformed', `unexpected end of input in <${qname}>`);
-      if (!hadSpace) this.fail('xml-malformed', `expected whitespace, ">" or "/>" in <${qname}>`);
-      const attrAt = this.pos;
-      const name = this.name();
-      const value = this.attributeValue(name);
-      if (name === 'xmlns') {
-        scope = { defaultNs: value, prefix: undefined, uri: value, parent: scope };
-      } else if (name.startsWith('xmlns:')) {
+    const next = src.charCodeAt(this.pos);
+    const { names, values, offsets, empty } =
+      next === 0x3e /* > */ ? (this.pos++, NO_ATTRIBUTES) : this.attributes(qname);
+    let defaultNs = parentDefaultNs;
+    let declared: string[] | undefined;
+    let plain: number[] | undefined;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const value = values[i]!;
+      if (name === 'xmlns') defaultNs = value;
+      else if (name.startsWith('xmlns:')) {
         const prefix = name.slice(6);
         if (
           prefix === '' ||
@@ -318,29 +317,27 @@ class Parser {
           prefix === 'xmlns' ||
           value === XMLNS_NS
         ) {
-          this.fail('xml-namespace', `illegal namespace declaration ${name}="${value}"`, attrAt);
+          this.fail('xml-namespace', `illegal namespace declaration ${name}="${value}"`, offsets[i]);
         }
-        scope = { defaultNs: scope.defaultNs, prefix, uri: value, parent: scope };
-      } else {
-        names ??= [];
-        values ??= [];
-        if (names.includes(name)) this.fail('xml-malformed', `duplicate attribute ${name}`, attrAt);
-        names.push(name);
-        values.push(value);
-      }
+        (declared ??= []).push(prefix);
+        const uris = this.bindings.get(prefix);
+        if (uris === undefined) this.bindings.set(prefix, [value]);
+        else uris.push(value);
+      } else (plain ??= []).push(i);
     }
-    const el: MutableElement = { name: qname, ns: scope.defaultNs, children: [] };
+    const el: MutableElement = { name: qname, ns: defaultNs, children: [] };
     const colon = qname.indexOf(':');
     if (colon !== -1) {
       el.name = qname.slice(colon + 1);
-      el.ns = this.resolvePrefix(qname, colon, scope, tagStart);
+      el.ns = this.resolvePrefix(qname, colon, tagStart);
     }
-    if (names !== undefined && values !== undefined) {
+    if (plain !== undefined) {
       const attributes: Record<string, string> = {};
-      for (let i = 0; i < names.length; i++) {
+      for (const i of plain) {
         const name = names[i]!;
         const colonAt = name.indexOf(':');
-        if (colonAt !== -1) this.resolvePrefix(name, colonAt, scope, tagStart);
+        if (colonAt !== -1) this.resolvePrefix(name, colonAt, tagStart);
+        // defineProperty: an attribute named __proto__ must stay data, not reach the prototype setter.
         Object.defineProperty(attributes, name, {
           value: values[i],
           enumerable: true,
@@ -350,19 +347,59 @@ class Parser {
       }
       el.attributes = attributes;
     }
-    if (!empty) stack.push({ qname, el, scope, text: undefined });
+    if (!empty) stack.push({ qname, el, defaultNs, declared, text: undefined });
+    else if (declared !== undefined) this.undeclare(declared);
     return el;
   }
 
-  private resolvePrefix(qname: string, colon: number, scope: Scope, at: number): string {
+  /** The attribute list of a start tag, up to and including `>` or `/>`; duplicate names refused. */
+  private attributes(qname: string): {
+    names: string[];
+    values: string[];
+    offsets: number[];
+    empty: boolean;
+  } {
+    const src = this.src;
+    const names: string[] = [];
+    const values: string[] = [];
+    const offsets: number[] = [];
+    let seen: Set<string> | undefined;
+    for (;;) {
+      const hadSpace = isSpace(src.charCodeAt(this.pos));
+      this.skipSpace();
+      const c = src.charCodeAt(this.pos);
+      if (c === 0x3e /* > */) {
+        this.pos++;
+        return { names, values, offsets, empty: false };
+      }
+      if (c === 0x2f /* / */ && src.charCodeAt(this.pos + 1) === 0x3e) {
+        this.pos += 2;
+        return { names, values, offsets, empty: true };
+      }
+      if (this.pos >= src.length) this.fail('xml-malformed', `unexpected end of input in <${qname}>`);
+      if (!hadSpace) this.fail('xml-malformed', `expected whitespace, ">" or "/>" in <${qname}>`);
+      const at = this.pos;
+      const name = this.name();
+      if (names.length >= ATTRIBUTE_SCAN_LIMIT) seen ??= new Set(names);
+      if (seen === undefined ? names.includes(name) : seen.has(name)) {
+        this.fail('xml-malformed', `duplicate attribute ${name}`, at);
+      }
+      seen?.add(name);
+      names.push(name);
+      values.push(this.attributeValue(name));
+      offsets.push(at);
+    }
+  }
+
+  private resolvePrefix(qname: string, colon: number, at: number): string {
     const prefix = qname.slice(0, colon);
     if (colon === 0 || colon === qname.length - 1 || qname.indexOf(':', colon + 1) !== -1) {
       this.fail('xml-namespace', `"${qname}" is not a qualified name`, at);
     }
-    for (let s: Scope | undefined = scope; s !== undefined; s = s.parent) {
-      if (s.prefix === prefix) return s.uri;
-    }
-    return this.fail('xml-namespace', `namespace prefix "${prefix}" is not declared`, at);
+    const uris = this.bindings.get(prefix);
+    const uri = uris?.[uris.length - 1];
+    if (uri === undefined) this.fail('xml-namespace', `namespace prefix "${prefix}" is not declared`, at);
+    return uri;
   }
 
   /** `= "value"` with entities decoded and whitespace normalized (XML 1.0 §3.3.3). */

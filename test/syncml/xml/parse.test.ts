@@ -114,6 +114,39 @@ describe('parseXml: DTDs are refused, never expanded', () => {
   });
 });
 
+describe('parseXml: hostile shapes stay linear', () => {
+  it('thousands of namespace declarations and prefixed names', () => {
+    const n = 20_000;
+    const decls = Array.from({ length: n }, (_, i) => ` xmlns:p${i}="urn:${i}"`).join('');
+    const xml = `<r${decls}>${'<p0:e/>'.repeat(n)}</r>`;
+    const started = performance.now();
+    const root = parseXml(xml);
+    expect(root.children).toHaveLength(n);
+    expect(root.children[n - 1]).toEqual({ name: 'e', ns: 'urn:0', children: [] });
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('thousands of attributes on one element, and duplicates among them found', () => {
+    const attrs = Array.from({ length: 20_000 }, (_, i) => ` a${i}="${i}"`).join('');
+    const started = performance.now();
+    expect(Object.keys(parseXml(`<r${attrs}/>`).attributes!)).toHaveLength(20_000);
+    expect(refusal(`<r${attrs} a7="x"/>`)).toMatchObject({ code: 'xml-malformed' });
+    expect(refusal('<r xmlns="urn:a" xmlns="urn:b"/>')).toMatchObject({ code: 'xml-malformed' });
+    expect(refusal('<r xmlns:p="urn:a" xmlns:p="urn:b"/>')).toMatchObject({ code: 'xml-malformed' });
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('prefix bindings end with the element that declared them', () => {
+    expect(refusal('<r><a xmlns:p="urn:p"/><p:b/></r>')).toMatchObject({
+      code: 'xml-namespace',
+      where: '1:24',
+    });
+    const root = parseXml('<r xmlns:p="urn:outer"><a xmlns:p="urn:inner"><p:x/></a><p:y/></r>');
+    expect(JSON.stringify(root)).toContain('"name":"x","ns":"urn:inner"');
+    expect(JSON.stringify(root)).toContain('"name":"y","ns":"urn:outer"');
+  });
+});
+
 describe('parseXml: limits', () => {
   it('maxBytes is checked on the bytes before decoding (invalid UTF-8 past the limit is not even read)', () => {
     const big = new Uint8Array(DEFAULT_DECODE_LIMITS.maxBytes + 1).fill(0xff);
