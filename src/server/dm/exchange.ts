@@ -161,12 +161,13 @@ export class DmExchange implements DmExchangePort {
     let hdrCode: number | undefined;
     let hdrChal: Chal | undefined;
     if (!trusted) {
-      const check = verifyClient(presented, { ...device, clientNonce: device.clientNonce });
-      // md5 and HMAC need a nonce we issued: without one the device is challenged first.
-      const ok = check.ok && (auth === 'basic' || device.clientNonce !== null);
-      if (!ok) {
-        const reason = check.ok ? 'missing' : check.reason;
-        return this.#refuse(request, exchange, nonces, reason === 'missing' && schemeOf(presented) !== undefined ? 'wrong' : reason);
+      // md5 and HMAC need a nonce we issued: before the first one the device is challenged, and that is no failure.
+      const noNonceYet = auth !== 'basic' && device.clientNonce === null;
+      const check = noNonceYet ? undefined : verifyClient(presented, device);
+      if (check === undefined || !check.ok) {
+        const presentedAny = schemeOf(presented) !== undefined;
+        const reason = check === undefined ? (presentedAny ? 'first-contact' : 'missing') : check.reason;
+        return this.#refuse(request, exchange, nonces, reason);
       }
       if (auth === 'basic') {
         hdrCode = StatusCode.AUTHENTICATION_ACCEPTED;
@@ -308,7 +309,7 @@ export class DmExchange implements DmExchangePort {
     request: DmRequest,
     exchange: Exchange,
     nonces: PatchNonces,
-    reason: 'missing' | 'wrong' | 'wrong-type',
+    reason: 'missing' | 'first-contact' | 'wrong' | 'wrong-type',
   ): Promise<DmReply> {
     const { header } = request.message;
     const device = exchange.device;
@@ -327,8 +328,9 @@ export class DmExchange implements DmExchangePort {
       ...(this.#o.respUri === undefined ? {} : { respUri: this.#o.respUri }),
     });
     const body = encodeMessage(reply, request.contentType);
-    // Not presenting credentials is how a session normally begins (407 then Package 1 again): only wrong ones count.
-    const counts = reason !== 'missing';
+    // Not presenting credentials, or presenting them before we ever issued a nonce, is how a session normally
+    // begins (challenge, then Package 1 again): only wrong credentials count toward the lockout.
+    const counts = reason === 'wrong' || reason === 'wrong-type';
     const result = await this.#o.store.commitExchange({
       deviceId,
       ...(exchange.session === undefined
@@ -343,6 +345,7 @@ export class DmExchange implements DmExchangePort {
     });
     const at = this.#o.clock.now();
     const events: ServerEvent[] = [];
+    // A challenge is how sessions begin; only credentials that were wrong are reported.
     if (counts) events.push({ type: 'auth.failure', deviceId, reason, lockedUntil: result.lockedUntil ?? null, at });
     if (exchange.session !== undefined) events.push({ type: 'session.ended', deviceId, sessionId: header.sessionId, reason: 'auth-failed', at });
     this.#publish(events);
