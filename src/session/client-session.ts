@@ -273,13 +273,17 @@ export class ClientSession {
       return this.#end('completed');
     }
     const head: PendingCommand[] = [{ command: serverHdr.status }];
-    // protocol.md §6: the receiver of a non-final message asks for the next one with Alert 1222.
-    if (!message.final) head.push({ command: alert(AlertCode.NEXT_MESSAGE), tag: 'next' });
+    // protocol.md §6: a server answering our unfinished package with Alert 1222 is pulling the rest of it
+    // (its "Next Message response"); then our package may close even though that message has no Final.
+    const pulled = !message.final && ourPackageOpen && body.some((c) => c.kind === 'Alert' && c.code === AlertCode.NEXT_MESSAGE);
+    // protocol.md §6: otherwise the receiver of a non-final message asks for the next one with Alert 1222.
+    if (!message.final && !pulled) head.push({ command: alert(AlertCode.NEXT_MESSAGE), tag: 'next' });
     const pending = [...head, ...replies, ...this.#outbox, ...this.#alerts];
     this.#outbox = [];
     this.#alerts = [];
     this.#machine.fire('respond');
-    return this.#step(this.#send(pending, message.final && this.#incoming === undefined));
+    const final = (message.final || pulled) && this.#incoming === undefined;
+    return this.#step(this.#send(pending, final, head.length + (pulled ? 1 : 0)));
   }
 
   // ---- authentication -------------------------------------------------------------------------------------
@@ -580,7 +584,7 @@ export class ClientSession {
     return { cred: { meta, data: md5Credential(credentials.username, credentials.password, nonce) }, locName: credentials.username };
   }
 
-  #send(commands: readonly PendingCommand[], final: boolean): Outgoing {
+  #send(commands: readonly PendingCommand[], final: boolean, overhead = 0): Outgoing {
     const msgId = ++this.#msgId;
     const { cred, locName } = this.#cred();
     const header = buildHeader({
@@ -594,7 +598,7 @@ export class ClientSession {
         ...(this.#o.maxObjSize === undefined ? {} : { maxObjSize: this.#o.maxObjSize }),
       },
     });
-    const result = pack({ header, commands, final, maxMsgSize: this.#serverMaxMsgSize, measure: this.#o.measure, role: 'client' });
+    const result = pack({ header, commands, final, maxMsgSize: this.#serverMaxMsgSize, measure: this.#o.measure, role: 'client', overhead });
     for (const packed of result.packed) {
       this.#sent.set(`${msgId}:${packed.cmdId}`, { tag: packed.tag, command: packed.command });
     }

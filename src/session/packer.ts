@@ -71,6 +71,8 @@ export function pack(options: {
   readonly maxMsgSize: number | undefined;
   readonly measure: Measure | undefined;
   readonly role: 'client' | 'server';
+  /** Leading commands that every message of this exchange carries (SyncHdr Status, Alert 1222): not progress. */
+  readonly overhead?: number;
 }): PackResult {
   const { header, commands, maxMsgSize, measure } = options;
   const body: Command[] = [];
@@ -113,7 +115,7 @@ export function pack(options: {
         else hi = mid - 1;
       }
       if (lo === 0) {
-        if (body.length === 0) {
+        if (body.length <= (options.overhead ?? 0)) {
           throw new LocalProtocolError(
             'max-msg-size-too-small',
             `${options.role} cannot fit even one byte of a large object into MaxMsgSize ${String(maxMsgSize)}`,
@@ -126,7 +128,7 @@ export function pack(options: {
       // protocol.md §8: nothing may be inserted between the chunks of an object; the message ends here.
       return { message: { header, body, final: false }, packed, rest: [{ ...pending, sentUnits: start + sentNow }, ...commands.slice(i + 1)] };
     }
-    if (body.length === 0) {
+    if (body.length <= (options.overhead ?? 0)) {
       throw new LocalProtocolError(
         'command-too-large',
         `${options.role} cannot fit a ${pending.command.kind} command into MaxMsgSize ${String(maxMsgSize)} and it cannot be chunked`,

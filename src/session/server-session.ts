@@ -533,7 +533,7 @@ export class ServerSession {
     };
   }
 
-  async #send(commands: readonly PendingCommand[], final: boolean, account: DeviceAccount | undefined): Promise<Outgoing> {
+  async #send(commands: readonly PendingCommand[], final: boolean, account: DeviceAccount | undefined, overhead = 1): Promise<Outgoing> {
     const msgId = ++this.#d.msgId;
     const deviceId = this.#d.deviceId ?? '';
     if (this.#d.serverAuth.nonce === undefined && account?.server !== undefined) {
@@ -553,7 +553,7 @@ export class ServerSession {
         ...(this.#o.maxObjSize === undefined ? {} : { maxObjSize: this.#o.maxObjSize }),
       },
     });
-    const result = pack({ header, commands, final, maxMsgSize: this.#d.clientMaxMsgSize, measure: this.#o.measure, role: 'server' });
+    const result = pack({ header, commands, final, maxMsgSize: this.#d.clientMaxMsgSize, measure: this.#o.measure, role: 'server', overhead });
     for (const packed of result.packed) {
       if (packed.tag === undefined) continue;
       this.#d.sent[`${msgId}:${packed.cmdId}`] = { id: packed.tag };

@@ -1,11 +1,11 @@
 /** ets.md §2.1: session and packages, each scenario by its DG- id, in XML and WBXML. */
 import { describe, expect, it } from 'vitest';
-import type { Command, SyncMLMessage } from '../../src/syncml/model.js';
+import type { Command, Get, Replace, SyncMLMessage } from '../../src/syncml/model.js';
 import { sessionIdFromTrigger } from '../../src/session/index.js';
 import { DEVICE_ID, ENCODINGS, Pair, SERVER_URI, ScriptedPeer, kinds, statusesOf } from './harness.js';
 
-const get = (uri: string): Command => ({ kind: 'Get', cmdId: 0, items: [{ target: { locUri: uri } }] });
-const replace = (uri: string, text: string): Command => ({ kind: 'Replace', cmdId: 0, items: [{ target: { locUri: uri }, data: { kind: 'text', text } }] });
+const get = (uri: string): Get => ({ kind: 'Get', cmdId: 0, items: [{ target: { locUri: uri } }] });
+const replace = (uri: string, text: string): Replace => ({ kind: 'Replace', cmdId: 0, items: [{ target: { locUri: uri }, data: { kind: 'text', text } }] });
 
 function allCmdIds(commands: readonly Command[]): number[] {
   return commands.flatMap((c) => [c.cmdId, ...(c.kind === 'Atomic' || c.kind === 'Sequence' ? allCmdIds(c.commands) : [])]);

@@ -286,7 +286,7 @@ export class ScriptedPeer {
   /** Sends a server message; CmdIDs are numbered here. Returns the client's answer, if any. */
   async reply(
     body: readonly Command[],
-    options: { final?: boolean; cred?: SyncMLMessage['header']['cred']; respUri?: string; hmac?: string; locName?: string } = {},
+    options: { final?: boolean; cred?: SyncMLMessage['header']['cred']; respUri?: string; hmac?: string; locName?: string; maxMsgSize?: number } = {},
   ): Promise<SyncMLMessage | undefined> {
     let id = 1;
     const number = (c: Command): Command =>
@@ -303,6 +303,7 @@ export class ScriptedPeer {
         source: { locUri: SERVER_URI, ...(options.locName === undefined ? {} : { locName: options.locName }) },
         ...(options.respUri === undefined ? {} : { respUri: options.respUri }),
         ...(options.cred === undefined ? {} : { cred: options.cred }),
+        ...(options.maxMsgSize === undefined ? {} : { meta: { maxMsgSize: options.maxMsgSize } }),
       },
       body: body.map(number),
       final: options.final ?? true,
