@@ -19,6 +19,10 @@ const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
     summary: 'run the DM server (POST /dm, REST API, console) on SQLite or PostgreSQL',
     load: async () => (await import('./server.js')).runServer,
   },
+  device: {
+    summary: 'run a simulated device: one DM session against a server, or wait for Package 0 with --listen',
+    load: async () => (await import('./device.js')).runDevice,
+  },
 };
 
 export function helpText(): string {
