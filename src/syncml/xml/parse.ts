@@ -8,6 +8,7 @@ import { DecodeError } from '../../errors.js';
 import type { Element, Node } from '../element.js';
 import type { DecodeLimits } from '../limits.js';
 import { resolveLimits } from '../limits.js';
+import { isNameChar, isNameStart, isSpace } from './chars.js';
 import { decodeEntities } from './entities.js';
 import { lineColumn, sourceText } from './source-text.js';
 
@@ -45,23 +46,6 @@ interface Frame {
 export function parseXml(input: Uint8Array | string, limits?: Partial<DecodeLimits>): Element {
   const resolved = resolveLimits(limits);
   return new Parser(sourceText(input, resolved.maxBytes), resolved).parse();
-}
-
-function isNameStart(c: number): boolean {
-  return (
-    (c >= 0x61 && c <= 0x7a) ||
-    (c >= 0x41 && c <= 0x5a) ||
-    c === 0x5f ||
-    (c >= 0xc0 && c !== 0xd7 && c !== 0xf7)
-  );
-}
-
-function isNameChar(c: number): boolean {
-  return isNameStart(c) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0xb7;
-}
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
 }
 
 class Parser {
