@@ -64,12 +64,12 @@ function isMetinfChildNs(ns: string): boolean {
 
 /** `<Meta>`: MetInf elements, directly or inside an explicit `<MetInf>` wrapper. */
 export function decodeMeta(el: Element, parent: At): MetInf {
-  const meta: Mutable<MetInf> = {};
+  const meta: Mutable<MetInf> & { emi?: string[] } = {};
   readMetInf(el, child(parent, el), meta, false);
   return meta;
 }
 
-function readMetInf(el: Element, at: At, meta: Mutable<MetInf>, wrapped: boolean): void {
+function readMetInf(el: Element, at: At, meta: Mutable<MetInf> & { emi?: string[] }, wrapped: boolean): void {
   for (const node of el.children) {
     if (!isElement(node)) {
       checkFiller(node, at);
@@ -78,7 +78,7 @@ function readMetInf(el: Element, at: At, meta: Mutable<MetInf>, wrapped: boolean
     if (!isMetinfChildNs(node.ns)) unknownElement(node, at);
     const name = node.name;
     if (name === 'EMI') {
-      meta.emi = [...(meta.emi ?? []), trimmedText(node, at)];
+      (meta.emi ??= []).push(trimmedText(node, at));
       continue;
     }
     if (name === 'MetInf' && !wrapped) {

@@ -242,6 +242,25 @@ describe('accepting what devices send', () => {
   });
 });
 
+describe('hostile but well-formed messages decode in linear time', () => {
+  it('a 1 MiB message of repeated EMI, TargetRef and Item elements', () => {
+    const emi = '<EMI xmlns="syncml:metinf">e</EMI>'.repeat(12_000);
+    const refs = '<TargetRef>t</TargetRef>'.repeat(8_000);
+    const items = '<Item/>'.repeat(20_000);
+    const xml = doc(
+      `<Replace><CmdID>1</CmdID><Meta>${emi}</Meta>${items}</Replace>` +
+        `<Status><CmdID>2</CmdID><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd>${refs}<Data>200</Data></Status>`,
+    );
+    expect(xml.length).toBeGreaterThan(700_000);
+    const started = performance.now();
+    const message = decodeXml(xml);
+    expect((message.body[0] as Replace).meta?.emi).toHaveLength(12_000);
+    expect((message.body[0] as Replace).items).toHaveLength(20_000);
+    expect((message.body[1] as Status).targetRefs).toHaveLength(8_000);
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+});
+
 describe('refusing what is not SyncML DM 1.2', () => {
   it('wrong root element or namespace', () => {
     expect(refusal('<Foo xmlns="SYNCML:SYNCML1.2"/>')).toMatchObject({
