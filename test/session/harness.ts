@@ -2,8 +2,8 @@
  * Test support: a real ClientSession and a real ServerSession joined by encoded bytes (XML or WBXML), the
  * server frozen to a JSON snapshot and restored between every request as the stateless DM server does.
  */
-import { decodeXml, encodeXml } from '../../src/syncml/xml/index.js';
-import { decodeWbxml, encodeWbxml } from '../../src/syncml/wbxml/index.js';
+import { decodeMessage, encodeMessage } from '../../src/syncml/codec.js';
+import { contentTypeFor } from '../../src/syncml/content-type.js';
 import type { Command, Item, Status, SyncMLMessage } from '../../src/syncml/model.js';
 import { textData } from '../../src/syncml/model.js';
 import type { CommandExecutor, CommandOutcome } from '../../src/syncml/command-outcome.js';
@@ -25,11 +25,12 @@ import {
 export type Encoding = 'xml' | 'wbxml';
 export const ENCODINGS: readonly Encoding[] = ['xml', 'wbxml'];
 
+/** Real bytes through the codec entry point, with the content type a peer would send. */
 export function encode(message: SyncMLMessage, encoding: Encoding): Uint8Array {
-  return encoding === 'xml' ? encodeXml(message) : encodeWbxml(message);
+  return encodeMessage(message, contentTypeFor(encoding));
 }
 export function decode(bytes: Uint8Array, encoding: Encoding): SyncMLMessage {
-  return encoding === 'xml' ? decodeXml(bytes) : decodeWbxml(bytes);
+  return decodeMessage(bytes, contentTypeFor(encoding));
 }
 
 /** A management tree over a Map: real Get/Add/Replace/Delete/Atomic/Sequence semantics, enough for sessions. */
