@@ -53,7 +53,7 @@ describe('encodeXml', () => {
     expect(decodeXml(bytes)).toEqual(message({ data: { kind: 'text', text } }));
   });
 
-  it('DG-TND-02 an embedded TNDS document carries its own xmlns; an element without namespace gets xmlns=""', () => {
+  it('an embedded TNDS document carries its own xmlns; an element without namespace gets xmlns=""', () => {
     const bytes = encodeXml(
       message({
         data: {
