@@ -166,7 +166,7 @@ describe('authentication failures', () => {
     const device = await createTestDevice({ auth: 'md5' });
     await t.api.register(device);
     const basic = await createTestDevice({ auth: 'basic', username: device.username, password: device.password });
-    const reply = await post(await package1({ ...basic, deviceId: device.deviceId } as TestDevice, device.password), 'application/vnd.syncml.dm+xml');
+    const reply = await post(await package1({ ...basic, deviceId: device.deviceId }, device.password), 'application/vnd.syncml.dm+xml');
     const message = decodeMessage(reply.bytes, 'application/vnd.syncml.dm+xml');
     expect(message.body[0]).toMatchObject({ cmd: 'SyncHdr', code: 401, chal: { meta: { type: 'syncml:auth-md5' } } });
   });
