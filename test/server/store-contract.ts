@@ -12,8 +12,10 @@ import {
   StoreRequestError,
   clientSecretDigest,
   migrate,
+  SqlStore,
 } from '../../src/server/store/index.js';
-import type { CommandSpec, NewDevice, SqlStore, SqlStoreOptions } from '../../src/server/store/index.js';
+import type { CommandSpec, NewDevice, SqlStoreOptions } from '../../src/server/store/index.js';
+import type { SqlDriver } from '../../src/server/store/sql-driver.js';
 
 export interface StoreHarness {
   /** Opens a store on a fresh, empty database. */
@@ -22,6 +24,32 @@ export interface StoreHarness {
   openSecond(options: SqlStoreOptions): Promise<SqlStore>;
   /** Closes every store opened and removes the database. */
   cleanup(): Promise<void>;
+}
+
+/** Wraps a driver to count its round trips (a transaction counts once, whatever it runs). */
+function countRoundTrips(inner: SqlDriver) {
+  const calls = { reads: 0, writes: 0, transactions: 0 };
+  const driver: SqlDriver = {
+    dialect: inner.dialect,
+    all: (sql, params) => {
+      calls[/^\s*SELECT/i.test(sql) ? 'reads' : 'writes']++;
+      return inner.all(sql, params);
+    },
+    run: (sql, params) => {
+      calls.writes++;
+      return inner.run(sql, params);
+    },
+    transaction: (fn) => {
+      calls.transactions++;
+      return inner.transaction(fn);
+    },
+    close: () => inner.close(),
+  };
+  return {
+    driver,
+    calls,
+    reset: () => Object.assign(calls, { reads: 0, writes: 0, transactions: 0 }),
+  };
 }
 
 const GET_MOD: CommandSpec = { command: 'Get', target: './DevInfo/Mod' };
@@ -288,6 +316,33 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
           lastSeen: clock.now(),
           clientNonce: 'bm9uY2U=',
         });
+      });
+
+      it('idle fast path: a check-in costs one read round trip and one write; queued commands come in that read', async () => {
+        await store.createDevice(device('fast'));
+        const counted = countRoundTrips(store.driver);
+        const fast = new SqlStore(counted.driver, { clock });
+        const load = await fast.loadExchange('fast', 'S');
+        expect(load).toMatchObject({ session: undefined, pending: [] });
+        expect(counted.calls).toEqual({ reads: 1, writes: 0, transactions: 0 });
+        await fast.commitExchange({
+          deviceId: 'fast',
+          device: { lastSeen: clock.now(), clientNonce: 'bmV4dA==', failedAuthCount: 0, lockedUntil: null },
+        });
+        expect(counted.calls).toEqual({ reads: 1, writes: 1, transactions: 0 });
+        for (let i = 0; i < 3; i++) await store.enqueueCommand('fast', { command: 'Get', target: `./N${i}` });
+        counted.reset();
+        expect((await fast.loadExchange('fast', 'S'))!.pending).toHaveLength(3);
+        expect(counted.calls).toEqual({ reads: 1, writes: 0, transactions: 0 });
+        // Logging the two messages of the exchange makes the write one transaction.
+        await fast.commitExchange({
+          deviceId: 'fast',
+          device: { lastSeen: clock.now() },
+          messages: [
+            { sessionId: 'S', direction: 'in', contentType: 'text/plain', body: new Uint8Array([1]) },
+          ],
+        });
+        expect(counted.calls).toEqual({ reads: 1, writes: 0, transactions: 1 });
       });
 
       it('queued → sent → done with status and results; pending comes oldest first in one read', async () => {

@@ -1,7 +1,7 @@
 /**
  * The Store contract (store.ts) in SQL, written once for both dialects over the SqlDriver port.
- * Only `loadExchange` differs: PostgreSQL answers it in one round trip (sub-selects with json_agg); SQLite runs
- * three in-process statements, which cost microseconds.
+ * Only `loadExchange` differs: one statement on both, with the dialect's JSON aggregation (json_agg /
+ * json_group_array) returning the session and the pending commands beside the device row.
  */
 import type { Clock } from '../../platform/clock.js';
 import { systemClock } from '../../platform/clock.js';
@@ -77,6 +77,51 @@ function page<T, K extends string | number>(
   return rows.length > limit && last !== undefined
     ? { items, nextCursor: encodeCursor(key(last)) }
     : { items };
+}
+
+const SESSION_COLUMNS = ['device_id', 'session_id', 'snapshot', 'version', 'created_at', 'updated_at'];
+const COMMAND_COLUMNS = [
+  'id',
+  'device_id',
+  'spec',
+  'state',
+  'status',
+  'child_statuses',
+  'results',
+  'session_id',
+  'created_at',
+  'sent_at',
+  'done_at',
+  'expires_at',
+];
+
+/**
+ * Pending = queued and unexpired, plus, when no session with this id is saved (a new session), commands still
+ * `sent` in the device's other sessions (see Exchange.pending). Parameters: sessionId, now, sessionId, sessionId,
+ * deviceId.
+ */
+const PENDING_WHERE = `c.device_id = d.device_id
+  AND ((c.state = 'queued' AND (c.expires_at IS NULL OR c.expires_at > ?))
+    OR (c.state = 'sent' AND c.session_id <> ?
+        AND NOT EXISTS (SELECT 1 FROM sessions s2 WHERE s2.device_id = d.device_id AND s2.session_id = ?)))`;
+
+const LOAD_EXCHANGE_PG = `SELECT d.*,
+    (SELECT row_to_json(s) FROM sessions s WHERE s.device_id = d.device_id AND s.session_id = ?) AS session_json,
+    (SELECT COALESCE(json_agg(c ORDER BY c.id), '[]'::json) FROM commands c WHERE ${PENDING_WHERE}) AS pending_json
+  FROM devices d WHERE d.device_id = ?`;
+
+const sqliteObject = (alias: string, columns: readonly string[]): string =>
+  `json_object(${columns.map((c) => `'${c}', ${alias}.${c}`).join(', ')})`;
+
+const LOAD_EXCHANGE_SQLITE = `SELECT d.*,
+    (SELECT ${sqliteObject('s', SESSION_COLUMNS)} FROM sessions s
+      WHERE s.device_id = d.device_id AND s.session_id = ?) AS session_json,
+    (SELECT json_group_array(${sqliteObject('c', COMMAND_COLUMNS)} ORDER BY c.id) FROM commands c
+      WHERE ${PENDING_WHERE}) AS pending_json
+  FROM devices d WHERE d.device_id = ?`;
+
+function parseJsonColumn(value: unknown): unknown {
+  return typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
 }
 
 export class SqlStore implements Store {
@@ -254,52 +299,24 @@ export class SqlStore implements Store {
   // ── sessions and DM exchanges ────────────────────────────────────────────────────────────────────────────────────
 
   async loadExchange(deviceId: string, sessionId: string): Promise<Exchange | undefined> {
-    const now = this.#clock.now();
-    if (this.driver.dialect === 'postgres') {
-      // One round trip: the idle fast path's only read.
-      const row = (
-        await this.driver.all(
-          `SELECT d.*,
-             (SELECT row_to_json(s) FROM sessions s WHERE s.device_id = d.device_id AND s.session_id = ?) AS session_json,
-             (SELECT COALESCE(json_agg(c ORDER BY c.id), '[]'::json) FROM commands c
-               WHERE c.device_id = d.device_id
-                 AND ((c.state = 'queued' AND (c.expires_at IS NULL OR c.expires_at > ?))
-                   OR (c.state = 'sent' AND c.session_id <> ?
-                       AND NOT EXISTS (SELECT 1 FROM sessions s2 WHERE s2.device_id = d.device_id AND s2.session_id = ?)))
-             ) AS pending_json
-           FROM devices d WHERE d.device_id = ?`,
-          [sessionId, now, sessionId, sessionId, deviceId],
-        )
-      )[0];
-      if (row === undefined) return undefined;
-      const session = row['session_json'];
-      return {
-        device: toDevice(row),
-        session: session === null || session === undefined ? undefined : toSession(session as Row),
-        pending: (row['pending_json'] as Row[]).map(toCommand),
-      };
-    }
-    const device = (await this.driver.all(`SELECT * FROM devices WHERE device_id = ?`, [deviceId]))[0];
-    if (device === undefined) return undefined;
-    const session = (
-      await this.driver.all(`SELECT * FROM sessions WHERE device_id = ? AND session_id = ?`, [
-        deviceId,
+    // One statement, one round trip: the idle fast path's only read. The session and the pending commands come
+    // back as JSON columns beside the device row.
+    const row = (
+      await this.driver.all(this.driver.dialect === 'postgres' ? LOAD_EXCHANGE_PG : LOAD_EXCHANGE_SQLITE, [
         sessionId,
+        this.#clock.now(),
+        sessionId,
+        sessionId,
+        deviceId,
       ])
     )[0];
-    const pending = await this.driver.all(
-      session === undefined
-        ? `SELECT * FROM commands WHERE device_id = ?
-             AND ((state = 'queued' AND (expires_at IS NULL OR expires_at > ?)) OR (state = 'sent' AND session_id <> ?))
-           ORDER BY id`
-        : `SELECT * FROM commands WHERE device_id = ? AND state = 'queued' AND (expires_at IS NULL OR expires_at > ?)
-           ORDER BY id`,
-      session === undefined ? [deviceId, now, sessionId] : [deviceId, now],
-    );
+    if (row === undefined) return undefined;
+    const session = parseJsonColumn(row['session_json']);
+    const pending = parseJsonColumn(row['pending_json']);
     return {
-      device: toDevice(device),
-      session: session === undefined ? undefined : toSession(session),
-      pending: pending.map(toCommand),
+      device: toDevice(row),
+      session: session === null || session === undefined ? undefined : toSession(session as Row),
+      pending: Array.isArray(pending) ? (pending as Row[]).map(toCommand) : [],
     };
   }
 
@@ -312,7 +329,21 @@ export class SqlStore implements Store {
     if ((commit.outcomes?.length ?? 0) > 0 && session === undefined) {
       throw new StoreRequestError('outcomes', 'outcomes belong to a session: name it');
     }
-    return this.driver.transaction(async (tx) => {
+    // The idle fast path: a commit that is one statement (a device patch, or one failure count) needs no
+    // transaction, so it costs one round trip.
+    const empty = (list: readonly unknown[] | undefined): boolean => list === undefined || list.length === 0;
+    const singleStatement =
+      session === undefined &&
+      empty(commit.markSent) &&
+      empty(commit.outcomes) &&
+      empty(commit.treeValues) &&
+      empty(commit.alerts) &&
+      empty(commit.messages) &&
+      (commit.device === undefined || commit.authFailure === undefined) &&
+      commit.device?.password === undefined;
+    const run = <T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> =>
+      singleStatement ? fn(this.driver) : this.driver.transaction(fn);
+    return run(async (tx) => {
       let sessionVersion = 0;
       if (session !== undefined) {
         if ('end' in session) {
