@@ -3,6 +3,7 @@
  * store-sqlite.test.ts and store-postgres.test.ts. Each test gets a fresh, empty, migrated database.
  */
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/platform/clock.js';
 import {
@@ -694,6 +695,128 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
         for (let i = 0; i < 3; i++) await store.commitExchange({ deviceId: 'p2', messages: [msg(20 + i)] });
         expect(await store.pruneMessages({ maxPerDevice: 2 })).toBe(2);
         expect((await store.listMessages('p2')).items.map((m) => m.body[0])).toEqual([22, 21]);
+      });
+    });
+
+    describe('queue state machine (property)', () => {
+      type Op =
+        | { kind: 'enqueue'; ttl: boolean }
+        | { kind: 'session'; fresh: boolean }
+        | { kind: 'answer'; pick: number; ok: boolean }
+        | { kind: 'end' }
+        | { kind: 'cancel'; pick: number }
+        | { kind: 'expire' }
+        | { kind: 'orphans' };
+      const op: fc.Arbitrary<Op> = fc.oneof(
+        fc.record({ kind: fc.constant('enqueue' as const), ttl: fc.boolean() }),
+        fc.record({ kind: fc.constant('session' as const), fresh: fc.boolean() }),
+        fc.record({ kind: fc.constant('answer' as const), pick: fc.nat(7), ok: fc.boolean() }),
+        fc.record({ kind: fc.constant('end' as const) }),
+        fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat(7) }),
+        fc.record({ kind: fc.constant('expire' as const) }),
+        fc.record({ kind: fc.constant('orphans' as const) }),
+      );
+      const ALLOWED: Record<string, readonly string[]> = {
+        queued: ['queued', 'sent', 'expired', 'cancelled'],
+        sent: ['sent', 'queued', 'done', 'failed'],
+      };
+
+      it('every command moves only along queued → sent → done | failed | expired | cancelled, final exactly once', async () => {
+        let run = 0;
+        await fc.assert(
+          fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 25 }), async (ops) => {
+            const deviceId = `prop-${run++}`;
+            await store.createDevice(device(deviceId));
+            const ids: number[] = [];
+            const seen = new Map<number, { state: string; status: number | null; doneAt: number | null }>();
+            let session: { id: string; version: number } | undefined;
+            let sessions = 0;
+            for (const o of ops) {
+              switch (o.kind) {
+                case 'enqueue': {
+                  const cmd = await store.enqueueCommand(
+                    deviceId,
+                    GET_MOD,
+                    o.ttl ? { expiresAt: clock.now() + 500 } : {},
+                  );
+                  ids.push(cmd!.id);
+                  break;
+                }
+                case 'session': {
+                  if (o.fresh || session === undefined) session = { id: `S${++sessions}`, version: 0 };
+                  const load = await store.loadExchange(deviceId, session.id);
+                  expect(load!.session?.version ?? 0).toBe(session.version);
+                  const result = await store.commitExchange({
+                    deviceId,
+                    session: {
+                      sessionId: session.id,
+                      expectedVersion: session.version,
+                      snapshot: { n: session.version },
+                    },
+                    markSent: load!.pending.map((c) => c.id),
+                  });
+                  session.version = result.sessionVersion;
+                  break;
+                }
+                case 'answer': {
+                  if (session === undefined || session.version === 0) break;
+                  const id = ids[o.pick % Math.max(ids.length, 1)];
+                  if (id === undefined) break;
+                  const before = await store.getCommand(deviceId, id);
+                  const result = await store.commitExchange({
+                    deviceId,
+                    session: { sessionId: session.id, expectedVersion: session.version, snapshot: {} },
+                    outcomes: [{ id, state: o.ok ? 'done' : 'failed', status: o.ok ? 200 : 500 }],
+                  });
+                  session.version = result.sessionVersion;
+                  const wasSentHere = before!.state === 'sent' && before!.sessionId === session.id;
+                  expect(result.completed).toEqual(wasSentHere ? [id] : []);
+                  break;
+                }
+                case 'end':
+                  if (session !== undefined && session.version > 0) {
+                    await store.commitExchange({
+                      deviceId,
+                      session: { sessionId: session.id, expectedVersion: session.version, end: true },
+                    });
+                  }
+                  session = undefined;
+                  break;
+                case 'cancel': {
+                  const id = ids[o.pick % Math.max(ids.length, 1)];
+                  if (id !== undefined) await store.cancelCommand(deviceId, id);
+                  break;
+                }
+                case 'expire':
+                  clock.advance(300);
+                  await store.expireDue();
+                  break;
+                case 'orphans':
+                  clock.advance(1000);
+                  await store.requeueOrphaned({ idleMs: 1000 });
+                  if (session !== undefined && session.version > 0) session = undefined;
+                  break;
+              }
+              for (const id of ids) {
+                const now = (await store.getCommand(deviceId, id))!;
+                const prev = seen.get(id);
+                if (prev !== undefined) {
+                  const allowed = ALLOWED[prev.state];
+                  if (allowed === undefined) {
+                    // Final: nothing about it changes again.
+                    expect({ state: now.state, status: now.status, doneAt: now.doneAt }).toEqual(prev);
+                  } else {
+                    expect(allowed).toContain(now.state);
+                  }
+                }
+                if (now.state === 'sent') expect(now.sessionId).not.toBeNull();
+                if (now.state === 'queued') expect(now.sentAt).toBeNull();
+                seen.set(id, { state: now.state, status: now.status, doneAt: now.doneAt });
+              }
+            }
+          }),
+          { numRuns: 25 },
+        );
       });
     });
 
