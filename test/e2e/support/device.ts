@@ -40,7 +40,9 @@ export interface TestDevice {
 let deviceCounter = 0;
 
 /** A device with DevInfo/DevDetail, a writable ./Vendor, and executable ./DevDetail/Ext/Ops/Reboot (200) and Update (202 + alert). */
-export async function createTestDevice(init: { deviceId?: string; auth?: AuthName; password?: string; username?: string } = {}): Promise<TestDevice> {
+export async function createTestDevice(
+  init: { deviceId?: string; auth?: AuthName; password?: string; username?: string; serverPassword?: string } = {},
+): Promise<TestDevice> {
   const deviceId = init.deviceId ?? `IMEI:35900000000${String(++deviceCounter).padStart(4, '0')}`;
   const raised: GenericAlert[] = [];
   const tree = new ManagementTree({ onGenericAlert: (alert) => raised.push(alert) });
@@ -59,7 +61,7 @@ export async function createTestDevice(init: { deviceId?: string; auth?: AuthNam
     username: init.username ?? `user-${deviceCounter}`,
     password: init.password ?? `secret-${deviceCounter}`,
     auth: init.auth ?? 'md5',
-    serverPassword: `server-secret-${deviceCounter}`,
+    serverPassword: init.serverPassword ?? `server-secret-${deviceCounter}`,
     tree,
     executor: new TreeCommandExecutor(tree),
     nonces: new MemoryNonceStore(),
@@ -94,6 +96,8 @@ export interface SessionOptions {
   readonly credentialsUpFront?: boolean;
   /** Stop after this many messages were sent (a device that loses its connection mid-session). */
   readonly stopAfter?: number;
+  /** Called before message `index` (0-based) is sent: lets a test crash and restart the server mid-session. */
+  readonly beforeSend?: (index: number) => Promise<void>;
 }
 
 export interface SessionRun {
@@ -138,6 +142,7 @@ export async function runSession(device: TestDevice, options: SessionOptions): P
   let sent = 0;
   while (step.outgoing !== undefined) {
     if (options.stopAfter !== undefined && sent >= options.stopAfter) break;
+    await options.beforeSend?.(sent);
     const body = encodeMessage(step.outgoing.message, contentType);
     const hmac = step.outgoing.hmacHeader(body);
     const url = typeof options.url === 'string' ? step.outgoing.url ?? options.url : options.url(sent, step.outgoing.url ?? '');
