@@ -23,6 +23,10 @@ const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
     summary: 'run a simulated device: one DM session against a server, or wait for Package 0 with --listen',
     load: async () => (await import('./device.js')).runDevice,
   },
+  load: {
+    summary: 'load-test a DM server with N simulated devices (sessions/s, latency percentiles, failures)',
+    load: async () => (await import('./load.js')).runLoad,
+  },
 };
 
 export function helpText(): string {
