@@ -68,7 +68,7 @@ export class TreeCommandExecutor implements CommandExecutor {
         return this.#sequence(command.commands, context);
       case 'Get':
         if (where === 'atomic') return { code: 500 };
-        return this.#get(command.items, command.meta, actor, context);
+        return this.#get(command.items, actor, context);
       case 'Exec':
         if (where === 'atomic') return { code: 500 };
         return this.#each(command.items, command.meta, async (item, uri) => {
@@ -136,7 +136,7 @@ export class TreeCommandExecutor implements CommandExecutor {
     return { code };
   }
 
-  async #get(items: readonly Item[], commandMeta: MetInf | undefined, actor: Actor, context: TreeCommandContext): Promise<CommandOutcome> {
+  async #get(items: readonly Item[], actor: Actor, context: TreeCommandContext): Promise<CommandOutcome> {
     if (items.length === 0) return { code: 412 };
     const results: Item[] = [];
     for (const item of items) {
@@ -148,7 +148,6 @@ export class TreeCommandExecutor implements CommandExecutor {
         return { code: statusOf(error), statusItems: [{ target: { locUri: uri } }] };
       }
     }
-    void commandMeta;
     return { code: 200, results };
   }
 

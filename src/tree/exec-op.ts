@@ -1,6 +1,5 @@
 /** Exec (representation.md §6): handed to the mounted plugin; 202 = accepted, result later as a Generic Alert. */
 import { requireAccessType, requireAcl } from './access.js';
-import { allows } from './description.js';
 import type { ManagementTree } from './management-tree.js';
 import { isDevice, type Actor } from './node-record.js';
 import type { GenericAlertReport } from './plugin.js';
@@ -25,7 +24,7 @@ export async function execNode(tree: ManagementTree, uri: string, input: ExecInp
   const mount = tree.pluginAt(segments);
   if (mount?.plugin.exec === undefined) {
     // Described as executable but nothing handles it on this device: an unsupported optional feature.
-    if (desc !== undefined && allows(desc, 'Exec') && desc.accessType.includes('Exec')) {
+    if (desc?.accessType.includes('Exec') === true) {
       throw new TreeError(406, 'exec-not-supported', 'no handler for this executable node', canonical);
     }
     throw new TreeError(405, 'not-executable', 'node is not executable', canonical);

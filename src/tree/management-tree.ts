@@ -28,6 +28,11 @@ export interface TreeOptions {
   readonly optionalProperties?: readonly OptionalProperty[];
   /** Receives Generic Alerts reported by asynchronous Exec handlers (the runtime sends them as Alert 1226). */
   readonly onGenericAlert?: (alert: GenericAlert) => void;
+  /**
+   * Where an MO Added into ./Inbox goes (tree.md §7.4): MO identifier (interior Type) → parent URI, e.g.
+   * `{ 'urn:oma:mo:oma-fumo:1.0': './FUMO' }`. MOs with an unknown Type stay below ./Inbox.
+   */
+  readonly inboxRoutes?: Readonly<Record<string, string>>;
   /** Limits applied when DevDetail/URI does not set one (0/absent there = unlimited, but not unbounded here). */
   readonly hardLimits?: UriLimits;
 }
@@ -38,6 +43,7 @@ export class ManagementTree {
   readonly now: () => number;
   readonly optionalProperties: ReadonlySet<OptionalProperty>;
   readonly onGenericAlert: ((alert: GenericAlert) => void) | undefined;
+  readonly inboxRoutes: Readonly<Record<string, string>>;
   #nodes = new Map<string, NodeRecord>();
   #root: NodeDescription;
   readonly #plugins = new Map<string, TreePlugin>();
@@ -49,6 +55,7 @@ export class ManagementTree {
     this.now = options.now ?? (() => Date.now());
     this.optionalProperties = new Set(options.optionalProperties ?? ['Size', 'Title', 'TStamp', 'VerNo']);
     this.onGenericAlert = options.onGenericAlert;
+    this.inboxRoutes = options.inboxRoutes ?? {};
     this.#hard = { ...DEFAULT_HARD_LIMITS, ...options.hardLimits };
     // tree.md §2: the root `.` always exists and cannot be deleted; tree.md §5.2 root ACL.
     this.#root = interior(undefined, [], { accessType: ['Add', 'Get'], scope: 'Permanent' });
@@ -219,6 +226,11 @@ export class ManagementTree {
   /** The record after a change: TStamp now, VerNo +1 wrapping at 0xFFFF (tree.md §3). */
   touched(record: NodeRecord, change: Partial<NodeRecord>): NodeRecord {
     return { ...record, ...change, tstamp: this.now(), verNo: (record.verNo + 1) & 0xffff };
+  }
+  /** Parent segments for an MO of `type` Added into ./Inbox, when the device routes that type. */
+  inboxRoute(type: string | undefined): readonly string[] | undefined {
+    const to = type === undefined ? undefined : this.inboxRoutes[type];
+    return to === undefined ? undefined : this.parse(to).segments;
   }
   requireNode(segments: readonly string[], uri: string): NodeRecord {
     const node = this.node(segments);

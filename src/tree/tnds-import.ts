@@ -31,7 +31,12 @@ export async function addTnds(tree: ManagementTree, targetUri: string, data: Dat
   const nodes = parseTnds(tndsRoot(data, targetUri));
   await tree.transaction(async () => {
     if (tree.node(base) === undefined) await tree.add(formatUri(base), { format: 'node' }, actor);
-    for (const node of nodes) await importNode(tree, base, node, actor);
+    for (const node of nodes) {
+      // tree.md §7.4 / §9: an MO sent to ./Inbox is placed by its Type.
+      const routed = base.length === 1 && base[0] === 'Inbox' && node.path === undefined ? tree.inboxRoute(node.properties.Type) : undefined;
+      if (routed !== undefined && tree.node(routed) === undefined) await tree.add(formatUri(routed), { format: 'node' }, actor);
+      await importNode(tree, routed ?? base, node, actor);
+    }
   });
 }
 

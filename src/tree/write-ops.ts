@@ -53,6 +53,12 @@ async function notifyWrite(tree: ManagementTree, segments: readonly string[], va
 export async function add(tree: ManagementTree, uri: string, input: NodeInput, actor: Actor): Promise<void> {
   const segments = noQuery(tree, uri, 'Add');
   const canonical = formatUri(segments);
+  const routed = segments.length === 2 && segments[0] === 'Inbox' ? tree.inboxRoute(input.type) : undefined;
+  if (routed !== undefined) {
+    // tree.md §7.4: the device places an MO Added to ./Inbox by its MO identifier.
+    requireAcl(tree, ['Inbox'], 'Add', actor, canonical);
+    return add(tree, formatUri([...routed, segments[1]!]), input, actor);
+  }
   if (tree.node(segments) !== undefined) throw new TreeError(418, 'already-exists', 'node already exists', canonical);
   let depth = segments.length - 1;
   while (tree.node(segments.slice(0, depth)) === undefined) depth--;
@@ -124,7 +130,6 @@ function replaceProperty(
   actor: Actor,
 ): void {
   const uri = `${formatUri(segments)}?prop=${name}`;
-  const desc = tree.describe(segments);
   switch (name) {
     case 'ACL': {
       const parent = segments.slice(0, -1);
@@ -154,7 +159,6 @@ function replaceProperty(
     case 'TStamp':
     case 'VerNo':
       // tree.md §3: these properties are Get-only (DG-PRP-03).
-      void desc;
       throw new TreeError(405, 'property-read-only', `property ${name} cannot be replaced`, uri);
     default:
       throw new TreeError(406, 'unsupported-property', `property ${name} is not supported`, uri);

@@ -8,6 +8,7 @@ import {
   listDmAccounts,
   removeDmAccount,
   storeNonce,
+  tndsDocument,
 } from '../../src/tree/index.js';
 import { add, cmd, dataOf, deviceTree, get, item, replace } from './fixture.js';
 
@@ -54,6 +55,20 @@ describe('DevInfo, DevDetail, Inbox', () => {
     expect((await run(get('./Inbox?prop=ACL'))).code).toBe(425);
     expect(tree.node(['Inbox'])?.acl).toBe('Add=*');
     expect((await run(add('./Inbox/Mo', { format: 'node', type: 'urn:oma:mo:oma-fumo:1.0' }))).code).toBe(200);
+  });
+
+  it('an MO Added into ./Inbox is placed by its Type where the device routes it (plain Add and TNDS)', async () => {
+    const { run, tree } = await deviceTree({ inboxRoutes: { 'urn:oma:mo:oma-fumo:1.0': './FUMO', 'com.acme/1.0/Mail': './Vendor' } });
+    await tree.add('./FUMO', { format: 'node' }, DEVICE);
+    expect((await run(add('./Inbox/Fw1', { format: 'node', type: 'urn:oma:mo:oma-fumo:1.0' }))).code).toBe(200);
+    expect(tree.has('./FUMO/Fw1')).toBe(true);
+    expect(tree.has('./Inbox/Fw1')).toBe(false);
+    const tnds = tndsDocument([
+      { name: 'Mail', properties: { Format: 'node', Type: 'com.acme/1.0/Mail' }, children: [{ name: 'Host', properties: {}, value: 'm.example', children: [] }] },
+    ]);
+    const out = await run({ kind: 'Add', cmdId: 1, items: [{ target: { locUri: './Inbox' }, meta: { type: 'application/vnd.syncml.dmtnds+xml' }, data: { kind: 'xml', element: tnds } }] });
+    expect(out.code).toBe(200);
+    expect(await tree.readText('./Vendor/Mail/Host')).toBe('m.example');
   });
 
   it('standard nodes are permanent and read-only for servers', async () => {
