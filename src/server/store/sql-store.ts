@@ -364,16 +364,17 @@ export class SqlStore implements Store {
           );
           if (changes === 0) throw new StaleSessionError(deviceId, session.sessionId, 0);
           // A device runs one session at a time: its earlier sessions are over. Their undelivered commands go back
-          // to the queue (and are usually marked sent again below, in this same transaction).
+          // to the queue (and are usually marked sent again below, in this same transaction). Sessions are locked
+          // before commands, in every transaction, so concurrent writers cannot dead-lock.
+          await tx.run(`DELETE FROM sessions WHERE device_id = ? AND session_id <> ?`, [
+            deviceId,
+            session.sessionId,
+          ]);
           await tx.run(
             `UPDATE commands SET state = 'queued', session_id = NULL, sent_at = NULL
              WHERE device_id = ? AND state = 'sent' AND session_id <> ?`,
             [deviceId, session.sessionId],
           );
-          await tx.run(`DELETE FROM sessions WHERE device_id = ? AND session_id <> ?`, [
-            deviceId,
-            session.sessionId,
-          ]);
           sessionVersion = 1;
         } else {
           const { changes } = await tx.run(
@@ -498,14 +499,17 @@ export class SqlStore implements Store {
   async requeueOrphaned(options: { idleMs: number }): Promise<number> {
     const cutoff = this.#clock.now() - options.idleMs;
     return this.driver.transaction(async (tx) => {
+      // Sessions first, then commands (the lock order of every transaction). A session advanced meanwhile has a
+      // fresh updated_at and is kept (PostgreSQL re-checks the condition on the row it waited for).
+      await tx.run(`DELETE FROM sessions WHERE updated_at < ?`, [cutoff]);
+      // `sent_at < cutoff`: a command marked sent by a commit that raced this sweep belongs to a session saved at
+      // that moment, which this statement's snapshot may not show yet; such a command is never this old.
       const { changes } = await tx.run(
         `UPDATE commands SET state = 'queued', session_id = NULL, sent_at = NULL
-         WHERE state = 'sent' AND NOT EXISTS (
-           SELECT 1 FROM sessions s WHERE s.device_id = commands.device_id AND s.session_id = commands.session_id
-             AND s.updated_at >= ?)`,
+         WHERE state = 'sent' AND sent_at < ? AND NOT EXISTS (
+           SELECT 1 FROM sessions s WHERE s.device_id = commands.device_id AND s.session_id = commands.session_id)`,
         [cutoff],
       );
-      await tx.run(`DELETE FROM sessions WHERE updated_at < ?`, [cutoff]);
       return changes;
     });
   }
