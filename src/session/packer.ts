@@ -16,7 +16,12 @@ export interface PendingCommand {
   readonly tag?: string;
   /** Set once a large object has started: how many units (UTF-16 code units or bytes) were sent. */
   readonly sentUnits?: number;
+  /** How many messages went out without this command because it did not fit (livelock guard). */
+  readonly deferrals?: number;
 }
+
+/** A command that did not fit into this many messages in a row means MaxMsgSize is too small for the exchange. */
+const MAX_DEFERRALS = 4;
 
 export interface PackedCommand {
   readonly cmdId: number;
@@ -121,12 +126,12 @@ export function pack(options: {
             `${options.role} cannot fit even one byte of a large object into MaxMsgSize ${String(maxMsgSize)}`,
           );
         }
-        return { message: { header, body, final: false }, packed, rest: commands.slice(i) };
+        return { message: { header, body, final: false }, packed, rest: defer(commands.slice(i), options.role, maxMsgSize) };
       }
       const sentNow = unitsOf(pending.command, item, start, lo, total);
       take(pending, withChunk(pending.command, item, start, lo, total).command, true);
       // protocol.md §8: nothing may be inserted between the chunks of an object; the message ends here.
-      return { message: { header, body, final: false }, packed, rest: [{ ...pending, sentUnits: start + sentNow }, ...commands.slice(i + 1)] };
+      return { message: { header, body, final: false }, packed, rest: [{ ...pending, sentUnits: start + sentNow, deferrals: 0 }, ...commands.slice(i + 1)] };
     }
     if (body.length <= (options.overhead ?? 0)) {
       throw new LocalProtocolError(
@@ -134,7 +139,20 @@ export function pack(options: {
         `${options.role} cannot fit a ${pending.command.kind} command into MaxMsgSize ${String(maxMsgSize)} and it cannot be chunked`,
       );
     }
-    return { message: { header, body, final: false }, packed, rest: commands.slice(i) };
+    return { message: { header, body, final: false }, packed, rest: defer(commands.slice(i), options.role, maxMsgSize) };
   }
   return { message: { header, body, final: options.final }, packed, rest: [] };
+}
+
+function defer(rest: readonly PendingCommand[], role: string, maxMsgSize: number | undefined): PendingCommand[] {
+  const first = rest[0];
+  if (first === undefined) return [];
+  const deferrals = (first.deferrals ?? 0) + 1;
+  if (deferrals > MAX_DEFERRALS) {
+    throw new LocalProtocolError(
+      'max-msg-size-too-small',
+      `${role} could not fit a ${first.command.kind} into ${MAX_DEFERRALS} messages in a row: MaxMsgSize ${String(maxMsgSize)} is too small`,
+    );
+  }
+  return [{ ...first, deferrals }, ...rest.slice(1)];
 }

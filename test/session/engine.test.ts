@@ -144,3 +144,19 @@ describe('client abort before and during a session', () => {
     expect(step.outgoing!.message.final).toBe(true);
   });
 });
+
+describe('MaxMsgSize too small for the exchange', () => {
+  it('ends with a clear LocalProtocolError instead of pulling messages forever', async () => {
+    const pair = new Pair({
+      encoding: 'xml',
+      account: { client: { auth: 'hmac', username: 'dev-user', password: 'devpw' }, server: { auth: 'hmac', username: 'srv', password: 'srvpw' } },
+      client: { credentialsUpFront: false, maxMsgSize: 700 },
+    });
+    const error: unknown = await pair.run().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(LocalProtocolError);
+    expect((error as LocalProtocolError).message).toMatch(/MaxMsgSize 700/);
+  });
+});
