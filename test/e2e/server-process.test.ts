@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseServerArgs, serverHelp } from '../../src/cli/server.js';
 import { DEVICE } from '../../src/tree/index.js';
@@ -135,9 +136,7 @@ describe('omadm server', () => {
     expect(() => parseServerArgs(['--tls-cert', '/nonexistent/c.pem', '--tls-key', '/nonexistent/k.pem'])).toThrow(/cannot read/);
     expect(() => parseServerArgs(['--port', 'eighty'])).toThrow(/not a port number/);
     expect(() => parseServerArgs(['--bogus'])).toThrow(/bogus/);
-    const printed = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [BIN, 'server', '--help'], (error, stdout) => (error === null ? resolve(stdout) : reject(error))),
-    );
+    const printed = await promisify(execFile)(process.execPath, [BIN, 'server', '--help']).then((r) => r.stdout);
     expect(printed).toBe(help);
   });
 });
