@@ -8,12 +8,14 @@ import { DecodeError } from '../../errors.js';
 import type { Element, Node } from '../element.js';
 import type { DecodeLimits } from '../limits.js';
 import { resolveLimits } from '../limits.js';
+import { DMDDF_NAMESPACE, METINF_NAMESPACE, SYNCML_NAMESPACE } from '../model.js';
 import { isNameChar, isNameStart, isSpace } from './chars.js';
 import { decodeEntities } from './entities.js';
 import { lineColumn, sourceText } from './source-text.js';
 
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
+const KNOWN_NAMESPACES = [SYNCML_NAMESPACE, METINF_NAMESPACE, DMDDF_NAMESPACE, '', XML_NS];
 
 /** Duplicate-attribute checks switch from a linear scan to a Set past this many attributes. */
 const ATTRIBUTE_SCAN_LIMIT = 16;
@@ -56,6 +58,18 @@ class Parser {
    * document stacks up, where a scope chain would be walked for every prefixed name.
    */
   private readonly bindings = new Map<string, string[]>([['xml', [XML_NS]]]);
+  /**
+   * One string instance per namespace URI, the well-known ones being the model's constants: namespace checks
+   * downstream then compare pointers instead of characters (a message repeats `syncml:metinf` on every MetInf).
+   */
+  private readonly uris = new Map<string, string>(KNOWN_NAMESPACES.map((uri) => [uri, uri]));
+
+  private intern(uri: string): string {
+    const known = this.uris.get(uri);
+    if (known !== undefined) return known;
+    this.uris.set(uri, uri);
+    return uri;
+  }
 
   constructor(
     private readonly src: string,
@@ -291,7 +305,7 @@ class Parser {
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
       const value = values[i]!;
-      if (name === 'xmlns') defaultNs = value;
+      if (name === 'xmlns') defaultNs = this.intern(value);
       else if (name.startsWith('xmlns:')) {
         const prefix = name.slice(6);
         if (
@@ -305,8 +319,8 @@ class Parser {
         }
         (declared ??= []).push(prefix);
         const uris = this.bindings.get(prefix);
-        if (uris === undefined) this.bindings.set(prefix, [value]);
-        else uris.push(value);
+        if (uris === undefined) this.bindings.set(prefix, [this.intern(value)]);
+        else uris.push(this.intern(value));
       } else (plain ??= []).push(i);
     }
     const el: MutableElement = { name: qname, ns: defaultNs, children: [] };
