@@ -98,6 +98,15 @@ function checkPlacement(tree: ManagementTree, segments: readonly string[], desc:
     throw new TreeError(405, 'not-in-description', 'the device description has no such node', uri);
   }
   requireAccessType(desc, 'Add', actor, uri);
+  if (desc !== undefined && desc.name === undefined) {
+    // tree.md §8 Occurrence: at most N (ZeroOrN/OneOrN) or one (One/ZeroOrOne) instances of an unnamed node.
+    const max = desc.maxOccurrence ?? (desc.occurrence === 'One' || desc.occurrence === 'ZeroOrOne' ? 1 : Infinity);
+    const parent = segments.slice(0, -1);
+    const siblings = tree.node(parent)?.children.filter((c) => tree.describe([...parent, c]) === desc).length ?? 0;
+    if (siblings >= max) {
+      throw new TreeError(405, 'occurrence-exceeded', `the description allows at most ${max} such node(s)`, uri);
+    }
+  }
 }
 
 /** Replace (representation.md §6): never creates (404); `?prop=ACL|Name|Title` per tree.md §3. */

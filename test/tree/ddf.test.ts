@@ -72,8 +72,13 @@ describe('acme-router.ddf.xml on a device tree', () => {
     expect((await run(get(`${R}/WiFi/SSIDs/Home/Passphrase`))).code).toBe(405);
     expect((await run(add(`${R}/WiFi/SSIDs/Home/Bogus`, { data: '1' }))).code).toBe(405);
     expect(dataOf(await run(get(`${R}/WiFi/SSIDs/Home`)))).toBe('Name/Passphrase');
+    for (const n of ['Guest', 'Iot', 'Lab']) expect((await run(add(`${R}/WiFi/SSIDs/${n}`, { format: 'node' }))).code).toBe(200);
+    // Occurrence ZeroOrN with N = 4: a fifth SSID is refused.
+    expect((await run(add(`${R}/WiFi/SSIDs/Fifth`, { format: 'node' }))).code).toBe(405);
+    expect((await run(del(`${R}/WiFi/SSIDs/Lab`))).code).toBe(200);
+    expect((await run(add(`${R}/WiFi/SSIDs/Fifth`, { format: 'node' }))).code).toBe(200);
     expect((await run(del(`${R}/WiFi/SSIDs/Home`))).code).toBe(200);
-    expect(dataOf(await run(get(`${R}/WiFi/SSIDs`)))).toBe('');
+    expect(dataOf(await run(get(`${R}/WiFi/SSIDs`)))).toBe('Guest/Iot/Fifth');
   });
 });
 
