@@ -38,11 +38,11 @@ const item: fc.Arbitrary<Item> = fc.record(
 );
 const simple = fc
   .tuple(fc.constantFrom('Add', 'Replace', 'Delete', 'Get', 'Copy', 'Exec') , fc.array(item, { maxLength: 3 }))
-  .map(([kind, items]) => ({ kind, cmdId: 1, items }) as Command);
+  .map(([kind, items]) => ({ kind, cmdId: 1, items }));
 const command: fc.Arbitrary<Command> = fc.oneof(
   simple,
-  fc.array(simple, { maxLength: 3 }).map((commands) => ({ kind: 'Atomic', cmdId: 2, commands }) as Command),
-  fc.array(simple, { maxLength: 3 }).map((commands) => ({ kind: 'Sequence', cmdId: 3, commands }) as Command),
+  fc.array(simple, { maxLength: 3 }).map((commands) => ({ kind: 'Atomic', cmdId: 2, commands })),
+  fc.array(simple, { maxLength: 3 }).map((commands) => ({ kind: 'Sequence', cmdId: 3, commands })),
 );
 
 describe('robustness', () => {
