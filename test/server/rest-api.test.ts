@@ -643,6 +643,61 @@ describe('REST API: OpenAPI document', () => {
     }
   });
 
+  it('declares every path parameter of every route', () => {
+    const doc = openApiDocument() as {
+      paths: Record<string, { parameters?: { name: string; in: string }[] }>;
+    };
+    for (const route of h.app.api.routes) {
+      const names = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+      const declared = (doc.paths[route.path]!.parameters ?? [])
+        .filter((p) => p.in === 'path')
+        .map((p) => p.name);
+      expect(declared, route.path).toEqual(names);
+    }
+  });
+
+  it('response bodies have exactly the properties the schemas document', async () => {
+    const doc = openApiDocument() as {
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    const props = (name: string) => Object.keys(doc.components.schemas[name]!.properties!).sort();
+    const device = await h.call('POST', '/api/v1/devices', { body: NEW_DEVICE });
+    expect(Object.keys(device.json).sort()).toEqual(props('Device'));
+    const id = (await h.call('POST', `${IMEI_PATH}/commands`, { body: { command: 'Get', target: './A' } }))
+      .json.id;
+    expect(Object.keys((await h.call('GET', `${IMEI_PATH}/commands/${id}`)).json).sort()).toEqual(
+      props('Command'),
+    );
+    await h.store.commitExchange({
+      deviceId: IMEI,
+      treeValues: [{ uri: './A', data: '1', format: 'int', type: null }],
+      alerts: [
+        {
+          sessionId: null,
+          code: 1226,
+          correlator: null,
+          items: [{ source: null, type: 't', format: 'chr', mark: null, data: 'x' }],
+        },
+      ],
+      messages: [
+        {
+          sessionId: null,
+          direction: 'in',
+          contentType: 'application/vnd.syncml.dm+xml',
+          body: Buffer.from('<SyncML/>'),
+        },
+      ],
+    });
+    expect(Object.keys((await h.call('GET', `${IMEI_PATH}/tree`)).json.items[0]).sort()).toEqual(
+      props('TreeValue'),
+    );
+    const alert = (await h.call('GET', `${IMEI_PATH}/alerts`)).json.items[0];
+    expect(Object.keys(alert).sort()).toEqual(props('GenericAlert'));
+    const message = (await h.call('GET', `${IMEI_PATH}/messages`)).json.items[0];
+    const documented = props('Message').filter((k) => k !== 'decoded' && k !== 'decodeError');
+    expect(Object.keys(message).sort()).toEqual(documented);
+  });
+
   it('every $ref points at a defined schema', () => {
     const doc = openApiDocument() as { components: { schemas: Record<string, unknown> } };
     const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)].map(
