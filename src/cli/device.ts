@@ -11,6 +11,7 @@ import type { SessionSummary } from '../device/session-summary.js';
 import { defaultStatePath, PrivateFileTreeStore } from '../device/state-file.js';
 import { UI_POLICIES, uiHandlerFor, type UiPolicy } from '../device/ui-policy.js';
 import { formatWireMessage } from '../device/verbose.js';
+import type { UiHandler } from '../session/ui-alert.js';
 import { OmadmError } from '../errors.js';
 import type { AuthName } from '../syncml/constants.js';
 import type { CliIo } from './io.js';
@@ -41,6 +42,7 @@ Options:
   --listen ADDR             instead of one session, wait for Package 0 on udp://IP:PORT or
                             http://IP:PORT/path and run the session each valid notification asks for
                             (Alert 1200 with the trigger's session id); invalid ones are reported on stderr.
+                            A trigger with ui-mode user-interaction asks first (per --ui).
                             Runs until interrupted (Ctrl-C) or --sessions sessions have run.
   --sessions K              with --listen: stop after K sessions
   --json                    print each session's summary as one JSON line on stdout
@@ -172,21 +174,24 @@ export async function runDevice(args: string[], io: CliIo): Promise<number> {
     io.stdout.write(HELP);
     return 0;
   }
+  const ui = uiHandlerFor(options.ui, { input: io.stdin, output: io.stderr });
   try {
-    const runtime = await openRuntime(options, io);
+    const runtime = await openRuntime(options, io, ui.handle);
     if (options.listen === undefined) {
       const summary = await runtime.runSession();
       return report(summary, options, io) ? 0 : 1;
     }
-    return await listen(runtime, options, io);
+    return await listen(runtime, options, io, ui.handle);
   } catch (error) {
     const message = error instanceof OmadmError || error instanceof Error ? error.message : String(error);
     io.stderr.write(`omadm device: ${oneLine(message)}\n`);
     return 1;
+  } finally {
+    ui.close();
   }
 }
 
-async function openRuntime(options: DeviceOptions, io: CliIo): Promise<DeviceRuntime> {
+async function openRuntime(options: DeviceOptions, io: CliIo, ui: UiHandler): Promise<DeviceRuntime> {
   const verbose = options.verbose;
   return DeviceRuntime.open({
     deviceId: options.deviceId,
@@ -202,7 +207,7 @@ async function openRuntime(options: DeviceOptions, io: CliIo): Promise<DeviceRun
     encoding: options.wbxml ? 'wbxml' : 'xml',
     profile: profileNamed(options.profile)!,
     store: new PrivateFileTreeStore(options.state),
-    ui: uiHandlerFor(options.ui, { input: io.stdin, output: io.stderr }),
+    ui,
     ...(verbose ? { onMessage: (wire) => io.stderr.write(formatWireMessage(wire)), log: (line: string) => io.stderr.write(`device: ${line}\n`) } : {}),
   });
 }
@@ -227,7 +232,7 @@ function report(summary: SessionSummary, options: DeviceOptions, io: CliIo): boo
 }
 
 /** --listen: sessions on demand until interrupted or --sessions have run. */
-async function listen(runtime: DeviceRuntime, options: DeviceOptions, io: CliIo): Promise<number> {
+async function listen(runtime: DeviceRuntime, options: DeviceOptions, io: CliIo, ui: UiHandler): Promise<number> {
   let failures = 0;
   let sessions = 0;
   let stop: () => void = () => undefined;
@@ -237,7 +242,16 @@ async function listen(runtime: DeviceRuntime, options: DeviceOptions, io: CliIo)
     credentials: (serverId) => (serverId === runtime.serverId ? runtime.serverCredentials(serverId) : undefined),
     runSession: async (notification) => {
       const request: SessionRequest = { initiator: 'server', sessionId: notification.sessionIdText };
-      if (options.verbose) io.stderr.write(`device: Package 0 from ${notification.trigger.serverId}, session ${notification.sessionIdText}\n`);
+      const { serverId, uiMode } = notification.trigger;
+      if (options.verbose) io.stderr.write(`device: Package 0 from ${serverId}, session ${notification.sessionIdText}, ui-mode ${uiMode}\n`);
+      // DG-NOT-04 (security.md §8.1 ui-mode): 'user-interaction' asks the user before the session starts;
+      // 'informative' tells the user; 'background' and 'not-specified' run silently.
+      if (uiMode === 'informative') io.stderr.write(`omadm device: ${serverId} started a management session (${notification.sessionIdText})\n`);
+      if (uiMode === 'user-interaction' && !(await consents(ui, serverId))) {
+        io.stderr.write(`omadm device: the user declined the management session ${notification.sessionIdText} requested by ${serverId}\n`);
+        if (options.sessions !== undefined && ++sessions >= options.sessions) stop();
+        return;
+      }
       const summary = await runtime.runSession(request);
       if (!report(summary, options, io)) failures++;
       if (options.sessions !== undefined && ++sessions >= options.sessions) stop();
@@ -260,6 +274,12 @@ async function listen(runtime: DeviceRuntime, options: DeviceOptions, io: CliIo)
     await listener.close();
   }
   return failures === 0 ? 0 : 1;
+}
+
+/** Asks the device's user (through the UI policy) whether a server may start a session now. */
+async function consents(ui: UiHandler, serverId: string): Promise<boolean> {
+  const answer = await ui({ kind: 'confirm', code: 1101, options: {}, text: `${serverId} requests a device management session. Allow it?`, choices: [] });
+  return answer.type === 'confirm' && answer.accepted;
 }
 
 function oneLine(text: string): string {

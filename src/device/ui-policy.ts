@@ -45,17 +45,30 @@ export const autoReject: UiHandler = (request) => {
   }
 };
 
+/** A UiHandler that holds a resource (the terminal) until closed. */
+export interface ClosableUiHandler {
+  readonly handle: UiHandler;
+  close(): void;
+}
+
 /**
  * Asks on a terminal. Empty input takes the default; `c` cancels (214); MAXDT bounds the wait (408 on expiry).
- * The readline interface lives only for one question, so the device holds no stdin between sessions.
+ * One readline interface serves every question (so answers typed ahead are not lost); `close()` releases
+ * the input when the device is done.
  */
-export function promptUi(input: NodeJS.ReadableStream, output: NodeJS.WritableStream): UiHandler {
-  return async (request) => {
-    const rl = createInterface({ input, output, terminal: false });
+export function promptUi(input: NodeJS.ReadableStream, output: NodeJS.WritableStream): ClosableUiHandler {
+  let rl: ReturnType<typeof createInterface> | undefined;
+  let ended = false;
+  const handle: UiHandler = async (request) => {
+    if (rl === undefined && !ended) {
+      rl = createInterface({ input, output, terminal: false });
+      rl.once('close', () => (ended = true));
+    }
     const timeout = request.options.maxDisplayTime;
     const controller = new AbortController();
     const timer = timeout === undefined ? undefined : setTimeout(() => controller.abort(), timeout * 1000);
     const ask = async (question: string): Promise<string | undefined> => {
+      if (rl === undefined || ended) return undefined; // no terminal input left: treated as no answer
       try {
         return (await rl.question(question, { signal: controller.signal })).trim();
       } catch {
@@ -67,9 +80,9 @@ export function promptUi(input: NodeJS.ReadableStream, output: NodeJS.WritableSt
       return await answer(request, ask);
     } finally {
       if (timer !== undefined) clearTimeout(timer);
-      rl.close();
     }
   };
+  return { handle, close: () => rl?.close() };
 }
 
 async function answer(request: UiRequest, ask: (q: string) => Promise<string | undefined>): Promise<UiAnswer> {
@@ -106,10 +119,9 @@ async function answer(request: UiRequest, ask: (q: string) => Promise<string | u
   }
 }
 
-/** The handler for a policy name; `prompt` needs the terminal's streams. */
-export function uiHandlerFor(policy: UiPolicy, terminal?: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream }): UiHandler {
-  if (policy === 'auto-accept') return autoAccept;
-  if (policy === 'auto-reject') return autoReject;
-  if (terminal === undefined) throw new Error('the prompt UI policy needs a terminal');
+/** The handler for a policy name; `prompt` asks on the given terminal streams. Close it when done. */
+export function uiHandlerFor(policy: UiPolicy, terminal: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream }): ClosableUiHandler {
+  if (policy === 'auto-accept') return { handle: autoAccept, close: () => undefined };
+  if (policy === 'auto-reject') return { handle: autoReject, close: () => undefined };
   return promptUi(terminal.input, terminal.output);
 }

@@ -170,4 +170,38 @@ describe('omadm device', () => {
     const result = await api('GET', `/devices/${encodeURIComponent(id)}/commands/${(queued.json as { id: string | number }).id}`);
     expect(JSON.stringify(result.json)).toContain('phone');
   });
+
+  it('DG-NOT-04: a user-interaction trigger asks first; --ui auto-reject declines and no session runs', async () => {
+    const { id, args } = await newDevice();
+    const io = new CapturedIo();
+    const running = main([...args, '--listen', 'udp://127.0.0.1:0', '--sessions', '1', '--ui', 'auto-reject'], io);
+    const [, port] = await io.waitForStderr(/listening for Package 0 on udp:\/\/127\.0\.0\.1:(\d+)/);
+    const socket = createSocket('udp4');
+    const password = args[args.indexOf('--server-password') + 1]!;
+    const bytes = buildNotification(makeTrigger({ uiMode: 'user-interaction', sessionId: 0x77, serverId: 'omadm' }), { password });
+    await new Promise<void>((resolve, reject) => socket.send(bytes, Number(port), '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+    expect(await running).toBe(0);
+    socket.close();
+    expect(io.err).toContain('the user declined the management session 77 requested by omadm');
+    expect(io.out).toBe('');
+    const device = await api('GET', `/devices/${encodeURIComponent(id)}`);
+    expect((device.json as { lastSeen: unknown }).lastSeen).toBeNull();
+  });
+
+  it('without --state the tree lives under $XDG_DATA_HOME/omadm/devices/<id>.json', async () => {
+    const { args } = await newDevice();
+    const withoutState = args.slice(0, args.indexOf('--state'));
+    const saved = process.env['XDG_DATA_HOME'];
+    process.env['XDG_DATA_HOME'] = join(dir, 'xdg');
+    try {
+      const { code } = await run(withoutState);
+      expect(code).toBe(0);
+    } finally {
+      if (saved === undefined) delete process.env['XDG_DATA_HOME'];
+      else process.env['XDG_DATA_HOME'] = saved;
+    }
+    const id = args[args.indexOf('--device-id') + 1]!;
+    const file = join(dir, 'xdg', 'omadm', 'devices', `${id.replace(':', '_3A')}.json`);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+  });
 });

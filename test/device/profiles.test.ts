@@ -181,3 +181,65 @@ describe('UI alert policies', () => {
     expect(o?.statusItems.map((i) => i.data)).toEqual([textData('2')]);
   });
 });
+
+describe('prompt UI policy (readline on a terminal)', () => {
+  it('DG-UI-02/06/07/08: asks each question and answers with what was typed', async () => {
+    const { PassThrough } = await import('node:stream');
+    const { promptUi } = await import('../../src/device/ui-policy.js');
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const answers = ['n', '-1.23', '2', '2 3'];
+    let shown = '';
+    output.on('data', (chunk: Buffer) => {
+      shown += chunk.toString();
+      // answer each prompt as a person would, once it is on the screen
+      if (/(\] |: )$/.test(chunk.toString())) input.write(`${answers.shift() ?? ''}\n`);
+    });
+    const ui = promptUi(input, output);
+    try {
+      const runtime = await open(phoneProfile, { ui: ui.handle });
+      const alert = (code: number, ...texts: string[]): Command => ({ kind: 'Alert', cmdId: 0, code, items: texts.map((t) => ({ data: textData(t) })) });
+      server.enqueue(DEVICE_ID, 'confirm', alert(1101, '', 'Reboot now?'));
+      server.enqueue(DEVICE_ID, 'text', alert(1102, 'IT=N&MAXLEN=5', 'Amount?'));
+      server.enqueue(DEVICE_ID, 'single', alert(1103, '', 'Colour?', 'red', 'green', 'blue'));
+      server.enqueue(DEVICE_ID, 'multi', alert(1104, '', 'Channels?', 'news', 'sport', 'music'));
+      expect((await runtime.runSession()).ok).toBe(true);
+    } finally {
+      ui.close();
+    }
+    const events = server.events(DEVICE_ID);
+    expect(outcome(events, 'confirm')?.code).toBe(304);
+    expect(outcome(events, 'text')).toMatchObject({ code: 200, statusItems: [{ data: textData('-1.23') }] });
+    expect(outcome(events, 'single')).toMatchObject({ code: 200, statusItems: [{ data: textData('2') }] });
+    expect(outcome(events, 'multi')?.statusItems.map((i) => i.data)).toEqual([textData('2'), textData('3')]);
+    expect(shown).toContain('Reboot now?');
+    expect(shown).toContain('  3. blue');
+  });
+});
+
+describe('other profiles', () => {
+  it('windows: RebootNow and doWipe run; router: a server may rename the Wi-Fi', async () => {
+    const { routerProfile, windowsProfile } = await import('../../src/device/profiles/profiles.js');
+    const windows = await open(windowsProfile);
+    server.enqueue(DEVICE_ID, 'reboot', exec('./Device/Vendor/MSFT/Reboot/RebootNow'));
+    server.enqueue(DEVICE_ID, 'battery', get('./Device/Vendor/MSFT/DeviceStatus/Battery/EstimatedChargeRemaining'));
+    server.enqueue(DEVICE_ID, 'wipe', exec('./Device/Vendor/MSFT/RemoteWipe/doWipe'));
+    expect((await windows.runSession()).ok).toBe(true);
+    let events = server.events(DEVICE_ID);
+    expect(outcome(events, 'reboot')?.code).toBe(200);
+    expect(outcome(events, 'wipe')?.code).toBe(200);
+    expect(outcome(events, 'battery')?.results[0]?.data).toEqual(textData('100'));
+
+    const router = await open(routerProfile);
+    server.enqueue(DEVICE_ID, 'ssid', { kind: 'Replace', cmdId: 0, items: [{ target: { locUri: './DevDetail/Ext/WiFi/SSID' }, data: textData('guest') }] });
+    server.enqueue(DEVICE_ID, 'rx', get('./DevDetail/Ext/WAN/RxBytes'));
+    server.enqueue(DEVICE_ID, 'cpu', { kind: 'Replace', cmdId: 0, items: [{ target: { locUri: './DevDetail/Ext/CpuLoad' }, data: textData('1') }] });
+    expect((await router.runSession()).ok).toBe(true);
+    events = server.events(DEVICE_ID);
+    expect(outcome(events, 'ssid')?.code).toBe(200);
+    expect(await router.tree.readText('./DevDetail/Ext/WiFi/SSID')).toBe('guest');
+    expect(outcome(events, 'rx')?.code).toBe(200);
+    // a read-only dynamic node: the description has no Replace (tree.md §2 AccessType → 405)
+    expect(outcome(events, 'cpu')?.code).toBe(405);
+  });
+});
