@@ -107,6 +107,8 @@ interface SentRecord {
   readonly command: Command;
 }
 
+const BREAKS_LARGE_OBJECT: ReadonlySet<string> = new Set(['Add', 'Replace', 'Delete', 'Copy', 'Atomic', 'Sequence']);
+
 const AUTH_FAILURES: ReadonlySet<number> = new Set([StatusCode.INVALID_CREDENTIALS, StatusCode.MISSING_CREDENTIALS]);
 
 export class ClientSession {
@@ -381,7 +383,8 @@ export class ClientSession {
     // protocol.md §8: a new command while a large object is incomplete → Alert 1225, nothing committed.
     if (this.#incoming !== undefined) {
       const continues = 'items' in command && command.items.length === 1 && objectKey(command.kind, command.items[0]!) === this.#incoming.object.key;
-      if (!continues) {
+      // protocol.md §8: a new data object or command (Add, Replace, Delete, Copy, Atomic, Sequence) breaks it.
+      if (!continues && BREAKS_LARGE_OBJECT.has(command.kind)) {
         const broken = this.#incoming.object.first;
         const uri = broken.target?.locUri ?? broken.source?.locUri;
         reply(alert(AlertCode.NO_END_OF_DATA, uri === undefined ? [] : [{ target: { locUri: uri } }]));
@@ -401,7 +404,8 @@ export class ClientSession {
     if (command.kind === 'Status' || command.kind === 'Results') return { replies, cancelled: false };
     const items = command.items;
     // Large objects arriving in chunks.
-    if (items.length === 1 && (items[0]!.moreData === true || this.#incoming !== undefined)) {
+    const continuing = this.#incoming !== undefined && items.length === 1 && objectKey(command.kind, items[0]!) === this.#incoming.object.key;
+    if (items.length === 1 && (items[0]!.moreData === true || continuing)) {
       const item = items[0]!;
       const key = objectKey(command.kind, item);
       if (this.#rejectedObjectKey === key) {

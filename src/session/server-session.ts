@@ -89,6 +89,8 @@ export type ServerEvent =
   | { readonly type: 'server-authenticated'; readonly code: number }
   | { readonly type: 'client-alert'; readonly code: number; readonly alert: Alert; readonly status: number }
   | ({ readonly type: 'outcome' } & CommandResult)
+  /** Commands the client never answered although its package was complete (the session ended anyway). */
+  | { readonly type: 'unanswered'; readonly ids: readonly string[] }
   | { readonly type: 'ended'; readonly reason: EndReason; readonly error?: OmadmError };
 
 export interface ServerStep {
@@ -129,13 +131,14 @@ const SNAPSHOT_VERSION = 1;
 
 export class ServerSession {
   readonly #o: ServerSessionOptions;
-  readonly #machine: StateMachine<ServerState, ServerTrigger>;
+  #machine: StateMachine<ServerState, ServerTrigger>;
   #d: Data;
   #events: ServerEvent[] = [];
 
-  constructor(options: ServerSessionOptions, data?: Data) {
+  /** A new session, waiting for Package 1. */
+  constructor(options: ServerSessionOptions) {
     this.#o = options;
-    this.#d = data ?? {
+    this.#d = {
       state: 'idle',
       msgId: 0,
       clientAuth: { authenticated: false, attempts: 0 },
@@ -155,7 +158,10 @@ export class ServerSession {
     if (value.version !== SNAPSHOT_VERSION) {
       throw new LocalProtocolError('snapshot-version', `server session snapshot version ${String(value.version)} is not ${SNAPSHOT_VERSION}`);
     }
-    return new ServerSession(options, value.data);
+    const session = new ServerSession(options);
+    session.#d = value.data;
+    session.#machine = new StateMachine('server', SERVER_TRANSITIONS, value.data.state);
+    return session;
   }
 
   /** The whole session state as JSON (store it between HTTP requests). */
@@ -303,8 +309,11 @@ export class ServerSession {
     const pendingOut = [hdr, ...replies, ...this.#d.outbox];
     this.#d.outbox = [];
     const outgoing = await this.#send(pendingOut, true, account);
-    if (outgoing.message.final && !needsAnswer(outgoing.message.body) && Object.keys(this.#d.pending).length === 0) {
+    if (outgoing.message.final && !needsAnswer(outgoing.message.body)) {
       // protocol.md §10 / DG-SES-10: nothing left needing an answer: this message closes the session.
+      const unanswered = Object.keys(this.#d.pending);
+      if (unanswered.length > 0) this.#events.push({ type: 'unanswered', ids: unanswered });
+      this.#d.pending = {};
       this.#machine.fire('end');
       this.#events.push({ type: 'ended', reason: 'completed' });
     } else {
@@ -558,7 +567,8 @@ export class ServerSession {
       if (packed.tag === undefined) continue;
       this.#d.sent[`${msgId}:${packed.cmdId}`] = { id: packed.tag };
       const original = commands.find((c) => c.tag === packed.tag);
-      if (this.#d.pending[packed.tag] === undefined && original !== undefined) {
+      const noResp = 'noResp' in packed.command && packed.command.noResp === true;
+      if (this.#d.pending[packed.tag] === undefined && original !== undefined && !noResp) {
         this.#d.pending[packed.tag] = { id: packed.tag, command: original.command, results: [], children: [], statusItems: [], awaitingResults: false };
       }
       const sent = packed.command;

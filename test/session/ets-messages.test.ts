@@ -109,11 +109,13 @@ for (const encoding of ENCODINGS) {
         [peer.hdrStatus(200), { kind: 'Replace', cmdId: 0, items: [{ target: { locUri: './Vendor/Setting' }, meta: { size: 10 }, data: { kind: 'text', text: 'abcde' }, moreData: true }] }],
         { final: false },
       );
-      const answer = (await peer.reply([peer.hdrStatus(200), get('./DevInfo/Mod')]))!;
+      const add: Command = { kind: 'Add', cmdId: 0, items: [{ target: { locUri: './Vendor/Other' }, data: { kind: 'text', text: 'new' } }] };
+      const answer = (await peer.reply([peer.hdrStatus(200), add]))!;
       const alert1225 = answer.body.find((c) => c.kind === 'Alert' && c.code === 1225) as { items: readonly Item[] } | undefined;
       expect(alert1225?.items[0]?.target?.locUri).toBe('./Vendor/Setting');
       expect(peer.tree.nodes.get('./Vendor/Setting')).toBe('on');
-      expect(statusesOf(answer).find((s) => s.cmd === 'Get')?.code).toBe(200);
+      expect(statusesOf(answer).find((s) => s.cmd === 'Add')?.code).toBe(200);
+      expect(peer.tree.nodes.get('./Vendor/Other')).toBe('new');
     });
 
     it('DG-LO-04: the server never sends an object larger than the client MaxObjSize', async () => {
