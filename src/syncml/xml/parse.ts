@@ -95,7 +95,9 @@ class Parser {
   /** XMLDecl? Misc* — the declaration only at the very start; DOCTYPE refused. */
   private prolog(): void {
     const src = this.src;
-    if (src.startsWith('<?xml', 0) && isSpace(src.charCodeAt(5))) this.xmlDeclaration();
+    // XML 1.0 wants the declaration at offset 0; whitespace before it (a server's stray newline) is tolerated.
+    this.skipSpace();
+    if (src.startsWith('<?xml', this.pos) && isSpace(src.charCodeAt(this.pos + 5))) this.xmlDeclaration();
     for (;;) {
       this.skipSpace();
       if (this.pos >= src.length) this.fail('xml-malformed', 'no root element');
@@ -135,9 +137,10 @@ class Parser {
   }
 
   private xmlDeclaration(): void {
-    const end = this.src.indexOf('?>', 5);
+    const start = this.pos;
+    const end = this.src.indexOf('?>', start + 5);
     if (end === -1) this.fail('xml-malformed', 'unterminated XML declaration');
-    const decl = this.src.slice(5, end);
+    const decl = this.src.slice(start + 5, end);
     if (!/^\s+version\s*=\s*(["'])1\.[0-9]+\1/.test(decl))
       this.fail('xml-malformed', 'XML declaration without version');
     const enc = /\sencoding\s*=\s*(["'])([^"']*)\1/.exec(decl);
@@ -152,7 +155,7 @@ class Parser {
       this.fail(
         'xml-encoding',
         `encoding "${enc?.[2] ?? ''}" is not supported: SyncML DM XML must be UTF-8`,
-        0,
+        start,
       );
     }
     this.pos = end + 2;

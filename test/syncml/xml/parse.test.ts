@@ -66,6 +66,14 @@ describe('parseXml: text', () => {
     expect(parseXml('\uFEFF<r/>').name).toBe('r');
   });
 
+  it('tolerates whitespace before the XML declaration, whose encoding is still checked', () => {
+    expect(parseXml('\n  <?xml version="1.0" encoding="UTF-8"?>\n<r/>').name).toBe('r');
+    expect(refusal('\n<?xml version="1.0" encoding="latin1"?><r/>')).toMatchObject({
+      code: 'xml-encoding',
+      where: '2:1',
+    });
+  });
+
   it('normalizes CRLF and CR to LF (XML 1.0 §2.11) but keeps &#13;', () => {
     expect(parseXml('<r>a\r\nb\rc&#13;</r>').children).toEqual(['a\nb\nc\r']);
   });
