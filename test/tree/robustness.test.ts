@@ -37,12 +37,12 @@ const item: fc.Arbitrary<Item> = fc.record(
   { requiredKeys: [] },
 );
 const simple = fc
-  .tuple(fc.constantFrom('Add', 'Replace', 'Delete', 'Get', 'Copy', 'Exec') , fc.array(item, { maxLength: 3 }))
+  .tuple(fc.constantFrom('Add', 'Replace', 'Delete', 'Get', 'Copy', 'Exec'), fc.array(item, { maxLength: 3 }))
   .map(([kind, items]) => ({ kind, cmdId: 1, items }));
 const command: fc.Arbitrary<Command> = fc.oneof(
   simple,
-  fc.array(simple, { maxLength: 3 }).map((commands) => ({ kind: 'Atomic', cmdId: 2, commands })),
-  fc.array(simple, { maxLength: 3 }).map((commands) => ({ kind: 'Sequence', cmdId: 3, commands })),
+  fc.array(simple, { maxLength: 3 }).map((commands) => ({ kind: 'Atomic' as const, cmdId: 2, commands })),
+  fc.array(simple, { maxLength: 3 }).map((commands) => ({ kind: 'Sequence' as const, cmdId: 3, commands })),
 );
 
 describe('robustness', () => {
