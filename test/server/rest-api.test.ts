@@ -176,6 +176,21 @@ describe('REST API: devices', () => {
     expect(badField).toMatchObject({ status: 400, json: { field: 'createdAt' } });
   });
 
+  it('PATCH {unlock: true} lifts a lockout', async () => {
+    await addDevice();
+    await h.store.commitExchange({ deviceId: IMEI, authFailure: { maxFailures: 1, lockMs: 60_000 } });
+    expect((await h.call('GET', IMEI_PATH)).json).toMatchObject({
+      failedAuthCount: 1,
+      lockedUntil: '2026-01-01T00:01:00.000Z',
+    });
+    const res = await h.call('PATCH', IMEI_PATH, { body: { unlock: true } });
+    expect(res.json).toMatchObject({ failedAuthCount: 0, lockedUntil: null });
+    expect(await h.call('PATCH', IMEI_PATH, { body: { unlock: 'yes' } })).toMatchObject({
+      status: 400,
+      json: { field: 'unlock' },
+    });
+  });
+
   it('DELETE removes the device (204), then it is 404', async () => {
     await addDevice();
     expect((await h.call('DELETE', IMEI_PATH)).status).toBe(204);

@@ -96,7 +96,7 @@ export function openApiDocument(): Record<string, unknown> {
         get: { operationId: 'getDevice', responses: { 200: json(ref('Device')), ...errors(401, 404) } },
         patch: {
           operationId: 'updateDevice',
-          summary: 'Change credentials or notification address (username needs password too)',
+          summary: 'Change credentials or notification address (username needs password too), or unlock',
           requestBody: body(ref('DevicePatch')),
           responses: { 200: json(ref('Device')), ...errors(400, 401, 404, 413, 415) },
         },
@@ -231,6 +231,7 @@ export function openApiDocument(): Record<string, unknown> {
             authType: ref('AuthType'),
             serverPassword: { type: 'string', minLength: 1, writeOnly: true },
             notifyAddress: nullable('string'),
+            unlock: { const: true, description: 'Clear the authentication failure count and any lockout' },
           },
         },
         Device: {

@@ -150,7 +150,7 @@ export function parseNewDevice(body: unknown): NewDevice {
 
 export function parseDevicePatch(body: unknown): DevicePatch {
   const obj = object(body);
-  onlyKnown(obj, ['username', 'password', 'authType', 'serverPassword', 'notifyAddress']);
+  onlyKnown(obj, ['username', 'password', 'authType', 'serverPassword', 'notifyAddress', 'unlock']);
   const patch: { -readonly [K in keyof DevicePatch]: DevicePatch[K] } = {};
   const username = text(obj, 'username', false);
   const password = text(obj, 'password', false);
@@ -165,6 +165,12 @@ export function parseDevicePatch(body: unknown): DevicePatch {
   if (auth !== undefined) patch.authType = auth;
   if (serverPassword !== undefined) patch.serverPassword = serverPassword;
   if (address !== undefined) patch.notifyAddress = address;
+  const unlock = obj['unlock'];
+  if (unlock !== undefined) {
+    if (unlock !== true) throw invalid('unlock', 'must be true (clears the failure count and any lockout)');
+    patch.failedAuthCount = 0;
+    patch.lockedUntil = null;
+  }
   return patch;
 }
 
