@@ -29,6 +29,11 @@ export interface NodeDescription {
   /** Initial ACL from RTProperties (a device default), '' or undefined = inherit. */
   readonly acl?: string;
   readonly children: readonly NodeDescription[];
+  /**
+   * Set on descriptions the tree makes up (the root, ancestors of a subtree defined by Path): they name a
+   * node but restrict nothing, so servers may add, replace and delete around them as if undescribed.
+   */
+  readonly open?: boolean;
 }
 
 export type DescriptionInit = Partial<Omit<NodeDescription, 'format' | 'children'>> & {
@@ -82,7 +87,7 @@ function sameName(desc: NodeDescription, name: string): boolean {
 
 /** Whether a description allows a command (no description = dynamic node, everything allowed). */
 export function allows(desc: NodeDescription | undefined, right: AccessRight): boolean {
-  return desc === undefined || desc.accessType.includes(right);
+  return desc === undefined || desc.open === true || desc.accessType.includes(right);
 }
 
 /** Merges `child` into `parent`'s children (replacing a same-named one; the more local definition wins). */

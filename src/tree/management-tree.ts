@@ -58,7 +58,7 @@ export class ManagementTree {
     this.inboxRoutes = options.inboxRoutes ?? {};
     this.#hard = { ...DEFAULT_HARD_LIMITS, ...options.hardLimits };
     // tree.md §2: the root `.` always exists and cannot be deleted; tree.md §5.2 root ACL.
-    this.#root = interior(undefined, [], { accessType: ['Add', 'Get'], scope: 'Permanent' });
+    this.#root = interior(undefined, [], { accessType: ['Add', 'Get'], scope: 'Permanent', open: true });
     this.#nodes.set('.', {
       name: '',
       format: 'node',
@@ -200,7 +200,7 @@ export class ManagementTree {
     const attach = (at: NodeDescription, depth: number): NodeDescription => {
       if (depth === parent.length) return withChild(at, desc);
       const name = parent[depth]!;
-      const existing = at.children.find((c) => c.name === name) ?? interior(name, [], { accessType: ['Get'] });
+      const existing = at.children.find((c) => c.name === name) ?? interior(name, [], { accessType: ['Get'], open: true });
       return withChild(at, attach(existing, depth + 1));
     };
     this.#root = attach(this.#root, 0);

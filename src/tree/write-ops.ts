@@ -94,7 +94,7 @@ function checkPlacement(tree: ManagementTree, segments: readonly string[], desc:
   const uri = formatUri(segments);
   if (isDevice(actor)) return;
   const parentDesc = tree.describe(segments.slice(0, -1));
-  if (desc === undefined && parentDesc !== undefined && parentDesc.children.length > 0) {
+  if (desc === undefined && parentDesc !== undefined && parentDesc.open !== true && parentDesc.children.length > 0) {
     throw new TreeError(405, 'not-in-description', 'the device description has no such node', uri);
   }
   requireAccessType(desc, 'Add', actor, uri);
@@ -126,6 +126,7 @@ export async function replace(tree: ManagementTree, uri: string, input: NodeInpu
   requireAccessType(desc, 'Replace', actor, canonical);
   requireAcl(tree, segments, 'Replace', actor, canonical);
   const value = resolveInput(input, desc, node, canonical);
+  if (value.format === 'node') throw new TreeError(405, 'leaf-to-interior', 'Replace cannot turn a leaf into an interior node', canonical);
   await notifyWrite(tree, segments, value, actor);
   tree.setNode(segments, tree.touched(node, { format: value.format, type: value.type, value: value.bytes ?? new Uint8Array() }));
 }

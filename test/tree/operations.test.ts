@@ -1,5 +1,6 @@
 /** ets.md §2.4 tree commands (DG-CMD-*) through the command executor, table-driven per status code. */
 import { describe, expect, it } from 'vitest';
+import { interior, leaf } from '../../src/tree/index.js';
 import { add, cmd, dataOf, del, deviceTree, get, item, replace } from './fixture.js';
 
 describe('Get', () => {
@@ -63,6 +64,27 @@ describe('Add', () => {
     expect(refused.code).toBe(405);
     expect(refused.statusItems).toEqual([{ target: { locUri: './DMAcc/srvA/Bogus' } }]);
     expect(tree.has('./DMAcc/srvA/Bogus')).toBe(false);
+  });
+
+  it('the root ACL (Add=*) lets any server extend the tree at the top level', async () => {
+    const { run } = await deviceTree();
+    expect((await run(add('./NewTop/Leaf', { data: '1' }), 'srvB')).code).toBe(200);
+  });
+
+  it('defining a subtree below an undescribed node does not close that node', async () => {
+    const { run, tree } = await deviceTree();
+    await tree.define([interior('Fixed', [leaf('Ro', { accessType: ['Get'], defaultValue: 'r' })], { scope: 'Permanent' })], './Vendor/Defined');
+    expect((await run(add('./Vendor/Other', { data: '1' }))).code).toBe(200);
+    expect((await run(add('./Vendor/Defined/Free', { data: '1' }))).code).toBe(200);
+    expect((await run(replace('./Vendor/Defined/Fixed/Ro', { data: 'w' }))).code).toBe(405);
+    expect((await run(del('./Vendor/Defined'))).code).toBe(405);
+  });
+
+  it('Replace cannot turn a leaf into an interior node (405)', async () => {
+    const { run } = await deviceTree();
+    await run(add('./Vendor/L', { data: 'v' }));
+    expect((await run(replace('./Vendor/L', { format: 'node' }))).code).toBe(405);
+    expect(dataOf(await run(get('./Vendor/L')))).toBe('v');
   });
 
   it('DG-CMD-07: Add a child under a leaf → 405', async () => {
