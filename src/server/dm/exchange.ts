@@ -12,6 +12,7 @@
  * password), before the engine sees the message; the engine runs with no client secret and this layer puts the
  * verdict (212, or 200 + NextNonce per message for HMAC, security.md §5–§6) on the SyncHdr Status it produced.
  */
+import { RemoteProtocolError } from '../../errors.js';
 import type { AuthName } from '../../syncml/constants.js';
 import { AlertCode, StatusCode } from '../../syncml/constants.js';
 import type { Alert, Chal, Command, Item, SyncMLMessage } from '../../syncml/model.js';
@@ -68,6 +69,8 @@ export const DEFAULT_LOCKOUT: LockoutPolicy = { maxFailures: 10, lockMs: 5 * 60_
 interface SessionSnapshot {
   readonly engine: Json;
   readonly auth: { readonly scheme: AuthName; readonly authenticated: boolean };
+  /** The client's MsgID last answered: a message at or below it is a replay (or a retry racing the original). */
+  readonly lastMsgId?: number;
 }
 
 /** Room left in every message for the Chal this layer adds to the SyncHdr Status after packing. */
@@ -120,6 +123,7 @@ function alertRecord(alert: Alert, sessionId: string): NewGenericAlert {
 export class DmExchange implements DmExchangePort {
   readonly #o: DmExchangeOptions;
   readonly #lockout: LockoutPolicy;
+  #published: Promise<void> = Promise.resolve();
 
   constructor(options: DmExchangeOptions) {
     this.#o = options;
@@ -146,6 +150,15 @@ export class DmExchange implements DmExchangePort {
       exchange = await this.#o.store.loadExchange(deviceId, header.sessionId);
       if (exchange === undefined) return this.#unknownDevice(request);
       stored = undefined;
+    }
+
+    if (stored !== undefined && stored.lastMsgId !== undefined && header.msgId <= stored.lastMsgId) {
+      // protocol.md §5.2: MsgIDs only grow within a session. Answering this one again would advance the session twice.
+      throw new RemoteProtocolError(
+        'duplicate-message',
+        `message ${header.msgId} of session ${JSON.stringify(header.sessionId)} was already answered (last ${stored.lastMsgId})`,
+        { httpStatus: 409 },
+      );
     }
 
     const presented: Presented = {
@@ -239,7 +252,7 @@ export class DmExchange implements DmExchangePort {
       : {
           sessionId: header.sessionId,
           expectedVersion: version,
-          snapshot: { engine: engine.snapshot(), auth: { scheme: auth, authenticated: true } } satisfies SessionSnapshot,
+          snapshot: { engine: engine.snapshot(), auth: { scheme: auth, authenticated: true }, lastMsgId: header.msgId } satisfies SessionSnapshot,
         };
     const sent = sessionWrite !== undefined && !('end' in sessionWrite) ? markSent : [];
     const patch: { -readonly [K in keyof DevicePatch]: DevicePatch[K] } = { ...nonces.patch, lastSeen: now };
@@ -396,12 +409,18 @@ export class DmExchange implements DmExchangePort {
     return { cred: header.cred, locName: header.source.locName, hmacHeader: request.hmacHeader, body: request.body };
   }
 
+  /**
+   * Publishes after the commit without holding up the answer; one after the other, so subscribers see this
+   * process's events in order (a transport with a pool, such as NOTIFY, would otherwise reorder them).
+   */
   #publish(events: readonly ServerEvent[]): void {
     const bus = this.#o.events;
-    if (bus === undefined) return;
-    for (const event of events) {
-      bus.publish(event).catch((error: unknown) => this.#o.onError?.(error));
-    }
+    if (bus === undefined || events.length === 0) return;
+    this.#published = this.#published.then(async () => {
+      for (const event of events) {
+        await bus.publish(event).catch((error: unknown) => this.#o.onError?.(error));
+      }
+    });
   }
 }
 
