@@ -30,6 +30,7 @@ import type {
   XmlContent,
   XmlElement,
 } from '../../src/syncml/model.js';
+import { TNDS_XML_TYPE } from '../../src/syncml/constants.js';
 import { DMDDF_NAMESPACE } from '../../src/syncml/model.js';
 
 export interface MessageArbitraryOptions {
@@ -37,7 +38,10 @@ export interface MessageArbitraryOptions {
   readonly binary?: boolean;
   /** Generate `{kind:'xml'}` Data (embedded documents). Default true. */
   readonly embeddedXml?: boolean;
-  /** Restrict embedded documents to TNDS-shaped `MgmtTree` in `syncml:dmddf1.2` (what WBXML code page 2 carries). */
+  /**
+   * Restrict embedded documents to TNDS-shaped `MgmtTree` in `syncml:dmddf1.2` (what WBXML code page 2 carries),
+   * with Meta Type `application/vnd.syncml.dmtnds+xml` on their Item. Random Types never name TNDS otherwise.
+   */
   readonly tndsOnly?: boolean;
 }
 
@@ -118,7 +122,7 @@ export const metInfArb: fc.Arbitrary<MetInf> = fc
     ),
     type: optional(
       fc.oneof(
-        fc.constantFrom('text/plain', 'syncml:auth-md5', 'application/vnd.syncml.dmtnds+xml'),
+        fc.constantFrom('text/plain', 'syncml:auth-md5', 'application/octet-stream'),
         trimmedTextArb(),
       ),
     ),
@@ -238,7 +242,13 @@ export function itemArb(options: MessageArbitraryOptions = {}): fc.Arbitrary<Ite
       data: optional(dataArb(options)),
       moreData: optional(fc.constant(true)),
     })
-    .map((i) => compact<Item>(i));
+    .map((i) => compact<Item>(i))
+    .map((item) =>
+      // WBXML carries an embedded document only under a TNDS Type (wbxml.md §8), as libwbxml does.
+      options.tndsOnly === true && item.data?.kind === 'xml'
+        ? { ...item, meta: { ...item.meta, type: TNDS_XML_TYPE } }
+        : item,
+    );
 }
 
 const flagArb = optional(fc.constant(true as const));
