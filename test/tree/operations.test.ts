@@ -255,6 +255,12 @@ describe('Multi-item commands', () => {
     expect(bad.results).toBeUndefined();
   });
 
+  it('DG-CMD-20 (tree part): a Results or Status handed to the tree is a bad request (400), not a crash', async () => {
+    const { run } = await deviceTree();
+    expect((await run({ kind: 'Results', cmdId: 1, cmdRef: 2, items: [] })).code).toBe(400);
+    expect((await run({ kind: 'Status', cmdId: 1, cmdRef: 2, cmd: 'Get', targetRefs: [], sourceRefs: [], code: 200, items: [] })).code).toBe(400);
+  });
+
   it('an Item without Target → 412', async () => {
     const { run } = await deviceTree();
     expect((await run({ kind: 'Add', cmdId: 1, items: [{ data: { kind: 'text', text: 'x' } }] })).code).toBe(412);
