@@ -78,6 +78,8 @@ export function pack(options: {
   readonly role: 'client' | 'server';
   /** Leading commands that every message of this exchange carries (SyncHdr Status, Alert 1222): not progress. */
   readonly overhead?: number;
+  /** Whether the peer accepts large objects (DevDetail/LrgObj); when false nothing is ever chunked. Default true. */
+  readonly chunking?: boolean;
 }): PackResult {
   const { header, commands, maxMsgSize, measure } = options;
   const body: Command[] = [];
@@ -94,7 +96,7 @@ export function pack(options: {
   };
   for (let i = 0; i < commands.length; i++) {
     const pending = commands[i]!;
-    const item = chunkableItem(pending.command);
+    const item = options.chunking === false ? undefined : chunkableItem(pending.command);
     if (pending.sentUnits === undefined) {
       const whole = numberCommands([pending.command], next).commands[0]!;
       if (fits(whole)) {

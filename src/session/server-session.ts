@@ -62,6 +62,11 @@ export interface ServerSessionOptions {
   /** Failed authentications answered with a new challenge before the session is terminated. Default 3. */
   readonly maxAuthAttempts?: number;
   readonly timeoutMs?: number;
+  /**
+   * Whether the client accepts large objects (its ./DevDetail/LrgObj). When false the server never chunks toward
+   * it: a command that cannot fit into the client's MaxMsgSize gets a local 413 outcome (DG-LO-06). Default true.
+   */
+  readonly largeObjects?: boolean;
   /** Send our credentials (SRVCRED) before the client challenges us. Default true. */
   readonly credentialsUpFront?: boolean;
   /** Status for a Generic Alert / Client Event (protocol.md §13). Default 200. */
@@ -517,13 +522,28 @@ export class ServerSession {
     for (const { id, command } of this.#d.queue) {
       const max = this.#d.clientMaxObjSize;
       // protocol.md §7 / DG-LO-04: never send an object larger than the client's MaxObjSize.
-      if (max !== undefined && 'items' in command && command.items.some((item) => dataSize(item.data) > max)) {
+      const tooBigObject = max !== undefined && 'items' in command && command.items.some((item) => dataSize(item.data) > max);
+      if (tooBigObject || (this.#o.largeObjects === false && !this.#fitsOneMessage(command))) {
         this.#events.push({ type: 'outcome', id, code: StatusCode.REQUEST_ENTITY_TOO_LARGE, results: [], children: [], statusItems: [] });
         continue;
       }
       this.#d.outbox.push({ command, tag: id });
     }
     this.#d.queue = [];
+  }
+
+  /** Whether `command` fits into one message next to a SyncHdr Status (protocol.md §6: every command must). */
+  #fitsOneMessage(command: Command): boolean {
+    const max = this.#d.clientMaxMsgSize;
+    if (max === undefined || this.#o.measure === undefined) return true;
+    const header = buildHeader({
+      sessionId: this.#d.sessionId ?? '',
+      msgId: this.#d.msgId + 1,
+      target: { locUri: this.#d.deviceId ?? '' },
+      source: { locUri: this.#o.serverUri },
+    });
+    const hdr = headerStatus(header, StatusCode.OK);
+    return this.#o.measure({ header, body: [{ ...hdr, cmdId: 1 }, { ...command, cmdId: 2 }], final: true }) <= max;
   }
 
   // ---- composing ----------------------------------------------------------------------------------------------
@@ -562,7 +582,7 @@ export class ServerSession {
         ...(this.#o.maxObjSize === undefined ? {} : { maxObjSize: this.#o.maxObjSize }),
       },
     });
-    const result = pack({ header, commands, final, maxMsgSize: this.#d.clientMaxMsgSize, measure: this.#o.measure, role: 'server', overhead });
+    const result = pack({ header, commands, final, maxMsgSize: this.#d.clientMaxMsgSize, measure: this.#o.measure, role: 'server', overhead, chunking: this.#o.largeObjects !== false });
     for (const packed of result.packed) {
       if (packed.tag === undefined) continue;
       this.#d.sent[`${msgId}:${packed.cmdId}`] = { id: packed.tag };

@@ -148,6 +148,26 @@ for (const encoding of ENCODINGS) {
       expect(peer.tree.log).toEqual([]);
     });
 
+    it('DG-LO-06: toward a client without large-object support the server never chunks (local 413)', async () => {
+      const pair = new Pair({
+        encoding,
+        account: {},
+        client: { maxMsgSize: 1000 },
+        server: { largeObjects: false },
+        beforeServer: (s, turn) => {
+          if (turn !== 1) return;
+          s.enqueue('lo', { kind: 'Replace', cmdId: 0, items: [{ target: { locUri: './Vendor/Blob' }, data: { kind: 'text', text: big(3000) } }] });
+          s.enqueue('ok', { kind: 'Replace', cmdId: 0, items: [{ target: { locUri: './Vendor/Setting' }, data: { kind: 'text', text: 'x' } }] });
+        },
+      });
+      await pair.run();
+      const chunks = pair.messages('server').flatMap((m) => m.body).filter((c) => 'items' in c && c.items.some((i) => i.moreData === true));
+      expect(chunks).toEqual([]);
+      expect(pair.serverEvents).toContainEqual(expect.objectContaining({ type: 'outcome', id: 'lo', code: 413 }));
+      expect(pair.serverEvents).toContainEqual(expect.objectContaining({ type: 'outcome', id: 'ok', code: 200 }));
+      expect(pair.tree.nodes.has('./Vendor/Blob')).toBe(false);
+    });
+
     it('large object client → server: Results of a big node go out in chunks, the server answers 213 and reassembles', async () => {
       const value = big(6000);
       const pair = new Pair({
