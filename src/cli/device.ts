@@ -122,16 +122,23 @@ function parse(args: string[]): DeviceOptions | 'help' {
   } catch {
     throw new UsageError(`--server ${JSON.stringify(server)} is not a URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('--server must be an http:// or https:// URL');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError('--server must be an http:// or https:// URL');
   const auth = values.auth ?? 'md5';
-  if (auth !== 'md5' && auth !== 'basic' && auth !== 'hmac') throw new UsageError(`--auth must be md5, basic or hmac, not ${JSON.stringify(auth)}`);
+  if (auth !== 'md5' && auth !== 'basic' && auth !== 'hmac')
+    throw new UsageError(`--auth must be md5, basic or hmac, not ${JSON.stringify(auth)}`);
   const profile = values.profile ?? 'generic';
-  if (profileNamed(profile) === undefined) throw new UsageError(`unknown --profile ${JSON.stringify(profile)}: use ${Object.keys(PROFILES).join(', ')}`);
+  if (profileNamed(profile) === undefined)
+    throw new UsageError(
+      `unknown --profile ${JSON.stringify(profile)}: use ${Object.keys(PROFILES).join(', ')}`,
+    );
   const ui = values.ui ?? 'auto-accept';
-  if (!(UI_POLICIES as readonly string[]).includes(ui)) throw new UsageError(`--ui must be ${UI_POLICIES.join(', ')}, not ${JSON.stringify(ui)}`);
+  if (!(UI_POLICIES as readonly string[]).includes(ui))
+    throw new UsageError(`--ui must be ${UI_POLICIES.join(', ')}, not ${JSON.stringify(ui)}`);
   const serverPassword = values['server-password'];
   const requireServerAuth = values['require-server-auth'] === true;
-  if (requireServerAuth && serverPassword === undefined) throw new UsageError('--require-server-auth needs --server-password');
+  if (requireServerAuth && serverPassword === undefined)
+    throw new UsageError('--require-server-auth needs --server-password');
   if (values.listen !== undefined && serverPassword === undefined) {
     throw new UsageError('--listen needs --server-password to verify notifications (security.md §8.2)');
   }
@@ -139,7 +146,8 @@ function parse(args: string[]): DeviceOptions | 'help' {
   if (values.sessions !== undefined) {
     if (values.listen === undefined) throw new UsageError('--sessions only applies with --listen');
     sessions = Number(values.sessions);
-    if (!Number.isInteger(sessions) || sessions < 1) throw new UsageError('--sessions must be a positive integer');
+    if (!Number.isInteger(sessions) || sessions < 1)
+      throw new UsageError('--sessions must be a positive integer');
   }
   const deviceId = required('device-id');
   return {
@@ -167,7 +175,9 @@ export async function runDevice(args: string[], io: CliIo): Promise<number> {
   try {
     options = parse(args);
   } catch (error) {
-    io.stderr.write(`omadm device: ${oneLine(error instanceof Error ? error.message : String(error))} (see omadm device --help)\n`);
+    io.stderr.write(
+      `omadm device: ${oneLine(error instanceof Error ? error.message : String(error))} (see omadm device --help)\n`,
+    );
     return 2;
   }
   if (options === 'help') {
@@ -208,18 +218,31 @@ async function openRuntime(options: DeviceOptions, io: CliIo, ui: UiHandler): Pr
     profile: profileNamed(options.profile)!,
     store: new PrivateFileTreeStore(options.state),
     ui,
-    ...(verbose ? { onMessage: (wire) => io.stderr.write(formatWireMessage(wire)), log: (line: string) => io.stderr.write(`device: ${line}\n`) } : {}),
+    ...(verbose
+      ? {
+          onMessage: (wire) => io.stderr.write(formatWireMessage(wire)),
+          log: (line: string) => io.stderr.write(`device: ${line}\n`),
+        }
+      : {}),
   });
 }
 
 /** Prints a session's result; returns whether it completed. */
 function report(summary: SessionSummary, options: DeviceOptions, io: CliIo): boolean {
-  if (!summary.ok) io.stderr.write(`omadm device: session ${summary.sessionId} ${summary.outcome}: ${summary.reason ?? 'no reason given'}\n`);
+  if (!summary.ok)
+    io.stderr.write(
+      `omadm device: session ${summary.sessionId} ${summary.outcome}: ${summary.reason ?? 'no reason given'}\n`,
+    );
   if (options.json) {
     io.stdout.write(`${JSON.stringify(summary)}\n`);
   } else if (summary.ok) {
     const commands = Object.entries(summary.commands)
-      .map(([kind, codes]) => `${kind} ${Object.entries(codes).map(([code, n]) => `${code}×${n}`).join(' ')}`)
+      .map(
+        ([kind, codes]) =>
+          `${kind} ${Object.entries(codes)
+            .map(([code, n]) => `${code}×${n}`)
+            .join(' ')}`,
+      )
       .join(', ');
     io.stdout.write(
       `session ${summary.sessionId} (${summary.initiator}-initiated) completed in ${summary.durationMs} ms: ` +
@@ -232,23 +255,37 @@ function report(summary: SessionSummary, options: DeviceOptions, io: CliIo): boo
 }
 
 /** --listen: sessions on demand until interrupted or --sessions have run. */
-async function listen(runtime: DeviceRuntime, options: DeviceOptions, io: CliIo, ui: UiHandler): Promise<number> {
+async function listen(
+  runtime: DeviceRuntime,
+  options: DeviceOptions,
+  io: CliIo,
+  ui: UiHandler,
+): Promise<number> {
   let failures = 0;
   let sessions = 0;
   let stop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   const listener = await listenForNotifications({
     listen: options.listen!,
-    credentials: (serverId) => (serverId === runtime.serverId ? runtime.serverCredentials(serverId) : undefined),
+    credentials: (serverId) =>
+      serverId === runtime.serverId ? runtime.serverCredentials(serverId) : undefined,
     runSession: async (notification) => {
       const request: SessionRequest = { initiator: 'server', sessionId: notification.sessionIdText };
       const { serverId, uiMode } = notification.trigger;
-      if (options.verbose) io.stderr.write(`device: Package 0 from ${serverId}, session ${notification.sessionIdText}, ui-mode ${uiMode}\n`);
+      if (options.verbose)
+        io.stderr.write(
+          `device: Package 0 from ${serverId}, session ${notification.sessionIdText}, ui-mode ${uiMode}\n`,
+        );
       // DG-NOT-04 (security.md §8.1 ui-mode): 'user-interaction' asks the user before the session starts;
       // 'informative' tells the user; 'background' and 'not-specified' run silently.
-      if (uiMode === 'informative') io.stderr.write(`omadm device: ${serverId} started a management session (${notification.sessionIdText})\n`);
+      if (uiMode === 'informative')
+        io.stderr.write(
+          `omadm device: ${serverId} started a management session (${notification.sessionIdText})\n`,
+        );
       if (uiMode === 'user-interaction' && !(await consents(ui, serverId))) {
-        io.stderr.write(`omadm device: the user declined the management session ${notification.sessionIdText} requested by ${serverId}\n`);
+        io.stderr.write(
+          `omadm device: the user declined the management session ${notification.sessionIdText} requested by ${serverId}\n`,
+        );
         if (options.sessions !== undefined && ++sessions >= options.sessions) stop();
         return;
       }
@@ -256,10 +293,15 @@ async function listen(runtime: DeviceRuntime, options: DeviceOptions, io: CliIo,
       if (!report(summary, options, io)) failures++;
       if (options.sessions !== undefined && ++sessions >= options.sessions) stop();
     },
-    onInvalid: (error, source) => io.stderr.write(`omadm device: ignored notification from ${source}: ${oneLine(error.message)}\n`),
+    onInvalid: (error, source) =>
+      io.stderr.write(`omadm device: ignored notification from ${source}: ${oneLine(error.message)}\n`),
     onEvent: (event) => {
-      if (event.kind === 'replayed') io.stderr.write(`omadm device: ignored repeated notification for session ${event.notification.sessionIdText}\n`);
-      if (event.kind === 'session-failed') io.stderr.write(`omadm device: session failed: ${oneLine(String(event.error))}\n`);
+      if (event.kind === 'replayed')
+        io.stderr.write(
+          `omadm device: ignored repeated notification for session ${event.notification.sessionIdText}\n`,
+        );
+      if (event.kind === 'session-failed')
+        io.stderr.write(`omadm device: session failed: ${oneLine(String(event.error))}\n`);
     },
   });
   io.stderr.write(`omadm device: ${options.deviceId} listening for Package 0 on ${listener.address}\n`);
@@ -278,7 +320,13 @@ async function listen(runtime: DeviceRuntime, options: DeviceOptions, io: CliIo,
 
 /** Asks the device's user (through the UI policy) whether a server may start a session now. */
 async function consents(ui: UiHandler, serverId: string): Promise<boolean> {
-  const answer = await ui({ kind: 'confirm', code: 1101, options: {}, text: `${serverId} requests a device management session. Allow it?`, choices: [] });
+  const answer = await ui({
+    kind: 'confirm',
+    code: 1101,
+    options: {},
+    text: `${serverId} requests a device management session. Allow it?`,
+    choices: [],
+  });
   return answer.type === 'confirm' && answer.accepted;
 }
 

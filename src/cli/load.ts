@@ -4,7 +4,13 @@
  * Exit status: 0 when every session completed, 1 when any failed or the run could not start, 2 for bad usage.
  */
 import { parseArgs } from 'node:util';
-import { LOAD_LIMITS, runLoad as runLoadGenerator, type LoadOptions, type LoadProgress, type LoadReport } from '../device/load/load-generator.js';
+import {
+  LOAD_LIMITS,
+  runLoad as runLoadGenerator,
+  type LoadOptions,
+  type LoadProgress,
+  type LoadReport,
+} from '../device/load/load-generator.js';
 import { PROFILES, profileNamed } from '../device/profiles/profiles.js';
 import type { CliIo } from './io.js';
 
@@ -81,11 +87,13 @@ function parse(args: string[]): Parsed | 'help' {
   } catch {
     throw new UsageError(`--server ${JSON.stringify(values.server)} is not a URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('--server must be an http:// or https:// URL');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError('--server must be an http:// or https:// URL');
   const integer = (name: string, text: string | undefined, max: number): number | undefined => {
     if (text === undefined) return undefined;
     const n = Number(text);
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`--${name} must be an integer from 1 to ${max}`);
+    if (!Number.isInteger(n) || n < 1 || n > max)
+      throw new UsageError(`--${name} must be an integer from 1 to ${max}`);
     return n;
   };
   const devices = integer('devices', values.devices, LOAD_LIMITS.maxDevices);
@@ -95,15 +103,24 @@ function parse(args: string[]): Parsed | 'help' {
   let durationMs: number | undefined;
   if (values.duration !== undefined) {
     const s = Number(values.duration);
-    if (!(s > 0 && s * 1000 <= LOAD_LIMITS.maxDurationMs)) throw new UsageError(`--duration must be more than 0 and at most ${LOAD_LIMITS.maxDurationMs / 1000} seconds`);
+    if (!(s > 0 && s * 1000 <= LOAD_LIMITS.maxDurationMs))
+      throw new UsageError(
+        `--duration must be more than 0 and at most ${LOAD_LIMITS.maxDurationMs / 1000} seconds`,
+      );
     durationMs = s * 1000;
   }
   const auth = values.auth ?? 'md5';
-  if (auth !== 'md5' && auth !== 'basic' && auth !== 'hmac') throw new UsageError(`--auth must be md5, basic or hmac, not ${JSON.stringify(auth)}`);
+  if (auth !== 'md5' && auth !== 'basic' && auth !== 'hmac')
+    throw new UsageError(`--auth must be md5, basic or hmac, not ${JSON.stringify(auth)}`);
   const profile = values.profile === undefined ? undefined : profileNamed(values.profile);
-  if (values.profile !== undefined && profile === undefined) throw new UsageError(`unknown --profile ${JSON.stringify(values.profile)}: use ${Object.keys(PROFILES).join(', ')}`);
-  if (values.register === true && values['admin-token'] === undefined) throw new UsageError('--register needs --admin-token');
-  if (values.register !== true && values['admin-token'] !== undefined) throw new UsageError('--admin-token only applies with --register');
+  if (values.profile !== undefined && profile === undefined)
+    throw new UsageError(
+      `unknown --profile ${JSON.stringify(values.profile)}: use ${Object.keys(PROFILES).join(', ')}`,
+    );
+  if (values.register === true && values['admin-token'] === undefined)
+    throw new UsageError('--register needs --admin-token');
+  if (values.register !== true && values['admin-token'] !== undefined)
+    throw new UsageError('--admin-token only applies with --register');
   return {
     json: values.json === true,
     load: {
@@ -117,7 +134,9 @@ function parse(args: string[]): Parsed | 'help' {
       ...(values['server-id'] === undefined ? {} : { serverId: values['server-id'] }),
       ...(values.prefix === undefined ? {} : { prefix: values.prefix }),
       ...(profile === undefined ? {} : { profile }),
-      ...(values.register === true ? { register: { apiUrl: new URL('/api/v1', url).toString(), adminToken: values['admin-token']! } } : {}),
+      ...(values.register === true
+        ? { register: { apiUrl: new URL('/api/v1', url).toString(), adminToken: values['admin-token']! } }
+        : {}),
     },
   };
 }
@@ -127,7 +146,9 @@ export async function runLoad(args: string[], io: CliIo): Promise<number> {
   try {
     parsed = parse(args);
   } catch (error) {
-    io.stderr.write(`omadm load: ${oneLine(error instanceof Error ? error.message : String(error))} (see omadm load --help)\n`);
+    io.stderr.write(
+      `omadm load: ${oneLine(error instanceof Error ? error.message : String(error))} (see omadm load --help)\n`,
+    );
     return 2;
   }
   if (parsed === 'help') {
@@ -137,7 +158,10 @@ export async function runLoad(args: string[], io: CliIo): Promise<number> {
   const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
   let report: LoadReport;
   try {
-    report = await runLoadGenerator({ ...parsed.load, ...(tty ? { onProgress: (p: LoadProgress) => io.stderr.write(`\r${progressLine(p)}\u001b[K`) } : {}) });
+    report = await runLoadGenerator({
+      ...parsed.load,
+      ...(tty ? { onProgress: (p: LoadProgress) => io.stderr.write(`\r${progressLine(p)}\u001b[K`) } : {}),
+    });
   } catch (error) {
     if (tty) io.stderr.write('\n');
     io.stderr.write(`omadm load: ${oneLine(error instanceof Error ? error.message : String(error))}\n`);
@@ -148,7 +172,6 @@ export async function runLoad(args: string[], io: CliIo): Promise<number> {
   return report.failed === 0 ? 0 : 1;
 }
 
-
 export function progressLine(p: LoadProgress): string {
   return `[${(p.elapsedMs / 1000).toFixed(1).padStart(6)} s] sessions ${p.sessions} (${p.sessionsPerSecond.toFixed(1)}/s), in flight ${p.inFlight}, failed ${p.failed}`;
 }
@@ -156,11 +179,21 @@ export function progressLine(p: LoadProgress): string {
 export function reportTable(r: LoadReport): string {
   const rows: [string, string][] = [
     ['devices', `${r.devices} (concurrency ${r.concurrency}, ${r.encoding.toUpperCase()}, ${r.auth})`],
-    ...(r.registered === undefined ? [] : [['registered', `${r.registered.created} new, ${r.registered.existing} existing in ${r.registered.durationMs} ms`] as [string, string]]),
+    ...(r.registered === undefined
+      ? []
+      : [
+          [
+            'registered',
+            `${r.registered.created} new, ${r.registered.existing} existing in ${r.registered.durationMs} ms`,
+          ] as [string, string],
+        ]),
     ['duration', `${(r.durationMs / 1000).toFixed(2)} s`],
     ['sessions', `${r.sessions} (${r.completed} completed, ${r.failed} failed)`],
     ['sessions/s', r.sessionsPerSecond.toFixed(1)],
-    ['messages/s', `${r.messagesPerSecond.toFixed(1)} (${r.messages} messages, ${(r.bytes / 1024).toFixed(0)} KiB)`],
+    [
+      'messages/s',
+      `${r.messagesPerSecond.toFixed(1)} (${r.messages} messages, ${(r.bytes / 1024).toFixed(0)} KiB)`,
+    ],
     ['latency p50', `${r.latencyMs.p50.toFixed(1)} ms`],
     ['latency p95', `${r.latencyMs.p95.toFixed(1)} ms`],
     ['latency p99', `${r.latencyMs.p99.toFixed(1)} ms`],
@@ -168,7 +201,11 @@ export function reportTable(r: LoadReport): string {
   ];
   const failures = Object.entries(r.failures);
   if (failures.length === 0) rows.push(['failures', 'none']);
-  for (const [cause, count] of failures) rows.push(['failures', `${count} × ${cause}${r.failureExamples[cause] ? ` (e.g. ${r.failureExamples[cause]})` : ''}`]);
+  for (const [cause, count] of failures)
+    rows.push([
+      'failures',
+      `${count} × ${cause}${r.failureExamples[cause] ? ` (e.g. ${r.failureExamples[cause]})` : ''}`,
+    ]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return `${rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n')}\n`;
 }

@@ -8,7 +8,7 @@
  * session the tree, the account and both nonces are saved through the tree's store, so the next run presents
  * credentials built on the stored nonce without a new challenge (DG-AUT-03).
  */
-import { OmadmError } from '../errors.js';
+import { LocalProtocolError, OmadmError } from '../errors.js';
 import { systemClock, type Clock } from '../platform/clock.js';
 import { cryptoRandom, type Random } from '../platform/random.js';
 import { ClientSession, type ClientEvent, type ClientStep } from '../session/client-session.js';
@@ -18,14 +18,14 @@ import { encodeMessage } from '../syncml/codec.js';
 import { contentTypeFor, type Encoding } from '../syncml/content-type.js';
 import type { CommandContext, CommandExecutor, CommandOutcome } from '../syncml/command-outcome.js';
 import type { Command, SyncMLMessage } from '../syncml/model.js';
-import { TreeCommandExecutor } from '../tree/command-executor.js';
+import { TreeCommandExecutor, type TreeCommandContext } from '../tree/command-executor.js';
 import type { ManagementTree } from '../tree/management-tree.js';
 import type { GenericAlert } from '../tree/plugin.js';
 import { MemoryTreeStore, type TreeStore } from '../tree/tree-store.js';
 import { fromB64 } from '../security/digest.js';
 import { readSettings, TreeNonceStore, type AccountSettings } from './dm-account.js';
 import { buildDeviceTree } from './device-tree.js';
-import { postMessage, redactUrl } from './http-transport.js';
+import { postMessage, redactUrl, TransportError } from './http-transport.js';
 import { alertItems, readPendingAlerts, writePendingAlerts, type PendingAlert } from './pending-alerts.js';
 import type { DeviceProfile } from './profiles/profile.js';
 import { genericProfile } from './profiles/profiles.js';
@@ -100,11 +100,14 @@ export class DeviceRuntime {
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? cryptoRandom;
     this.#encoding = options.encoding ?? 'xml';
-    const tree_ = new TreeCommandExecutor(tree);
+    const onTree = new TreeCommandExecutor(tree);
     const encoding = this.#encoding;
     // The tree formats binary values and TNDS per encoding; the engine's context carries only the ServerID.
     this.#executor = {
-      execute: (command: Command, context: CommandContext): Promise<CommandOutcome> => tree_.execute(command, { ...context, encoding } as CommandContext),
+      execute: (command: Command, context: CommandContext): Promise<CommandOutcome> => {
+        const withEncoding: TreeCommandContext = { ...context, encoding };
+        return onTree.execute(command, withEncoding);
+      },
     };
   }
 
@@ -163,8 +166,11 @@ export class DeviceRuntime {
     };
     try {
       const account = await readSettings(this.tree, this.serverId);
-      if (account === undefined) throw new OmadmError('no-account', `no usable DM account for server ${this.serverId}`);
-      const pending = (await readPendingAlerts(this.tree)).filter((a) => a.serverId === undefined || a.serverId === this.serverId);
+      if (account === undefined)
+        throw new LocalProtocolError('no-account', `no usable DM account for server ${this.serverId}`);
+      const pending = (await readPendingAlerts(this.tree)).filter(
+        (a) => a.serverId === undefined || a.serverId === this.serverId,
+      );
       session = new ClientSession({
         serverUri: account.serverUrl,
         serverId: account.serverId,
@@ -184,7 +190,11 @@ export class DeviceRuntime {
         maxObjSize: this.#o.maxObjSize ?? 1024 * 1024,
       });
       for (const alert of pending) {
-        session.addAlert({ id: alert.id, ...(alert.correlator === undefined ? {} : { correlator: alert.correlator }), items: alertItems(alert) });
+        session.addAlert({
+          id: alert.id,
+          ...(alert.correlator === undefined ? {} : { correlator: alert.correlator }),
+          items: alertItems(alert),
+        });
         summary.alertsSent++;
       }
       const onEvents = (step: ClientStep): void => {
@@ -204,7 +214,13 @@ export class DeviceRuntime {
         const body = encodeMessage(step.outgoing.message, contentType);
         const hmac = step.outgoing.hmacHeader(body);
         summary.sent(step.outgoing.message, body.length);
-        this.#o.onMessage?.({ direction: 'out', url, message: step.outgoing.message, bytes: body, contentType });
+        this.#o.onMessage?.({
+          direction: 'out',
+          url,
+          message: step.outgoing.message,
+          bytes: body,
+          contentType,
+        });
         const exchange = await postMessage({
           url,
           body,
@@ -215,14 +231,27 @@ export class DeviceRuntime {
           ...(this.#o.fetch === undefined ? {} : { fetch: this.#o.fetch }),
         });
         summary.received(exchange.message, exchange.bytes.length);
-        this.#o.onMessage?.({ direction: 'in', url, message: exchange.message, bytes: exchange.bytes, contentType: exchange.contentType });
-        step = await session.receive(exchange.message, { body: exchange.bytes, ...(exchange.hmac === undefined ? {} : { hmac: exchange.hmac }) });
+        this.#o.onMessage?.({
+          direction: 'in',
+          url,
+          message: exchange.message,
+          bytes: exchange.bytes,
+          contentType: exchange.contentType,
+        });
+        step = await session.receive(exchange.message, {
+          body: exchange.bytes,
+          ...(exchange.hmac === undefined ? {} : { hmac: exchange.hmac }),
+        });
         onEvents(step);
       }
     } catch (error) {
       if (error instanceof OmadmError) {
         const kind: SessionOutcome =
-          error.name === 'TransportError' ? 'transport-error' : error.name === 'LocalProtocolError' ? 'internal-error' : 'protocol-error';
+          error instanceof TransportError
+            ? 'transport-error'
+            : error instanceof LocalProtocolError
+              ? 'internal-error'
+              : 'protocol-error';
         finish(kind, error.message, error.code);
       } else {
         finish('internal-error', error instanceof Error ? error.message : String(error), 'internal-error');
@@ -248,7 +277,9 @@ export class DeviceRuntime {
       commands: summary.commands(),
       challenges: summary.challenges,
       authenticated: session?.authenticated ?? false,
-      ...(this.#o.requireServerAuth === true ? { serverAuthenticated: session?.serverAuthenticated ?? false } : {}),
+      ...(this.#o.requireServerAuth === true
+        ? { serverAuthenticated: session?.serverAuthenticated ?? false }
+        : {}),
       alerts: { sent: summary.alertsSent, acknowledged: summary.alertsAcknowledged },
     };
   }
@@ -256,12 +287,26 @@ export class DeviceRuntime {
   #serverSecret(account: AccountSettings): { serverCredentials?: Secret } {
     if (this.#o.requireServerAuth !== true) return {};
     if (account.serverPassword === undefined) {
-      throw new OmadmError('no-server-secret', 'server authentication is required but the account has no server password');
+      throw new LocalProtocolError(
+        'no-server-secret',
+        'server authentication is required but the account has no server password',
+      );
     }
-    return { serverCredentials: { auth: account.auth, username: account.serverUsername ?? account.serverId, password: account.serverPassword } };
+    return {
+      serverCredentials: {
+        auth: account.auth,
+        username: account.serverUsername ?? account.serverId,
+        password: account.serverPassword,
+      },
+    };
   }
 
-  #onEvent(event: ClientEvent, summary: SummaryBuilder, acknowledged: Set<string>, finish: (o: SessionOutcome, why?: string, code?: string) => void): void {
+  #onEvent(
+    event: ClientEvent,
+    summary: SummaryBuilder,
+    acknowledged: Set<string>,
+    finish: (o: SessionOutcome, why?: string, code?: string) => void,
+  ): void {
     switch (event.type) {
       case 'challenged':
         summary.challenges++;
@@ -306,7 +351,7 @@ export class DeviceRuntime {
   /** protocol.md §3.2: a client-chosen SessionID, here 1–4 upper-case hex digits, never 0. */
   #newSessionId(): string {
     const [a = 0, b = 1] = this.#random.bytes(2);
-    return (((a << 8) | b) || 1).toString(16).toUpperCase();
+    return ((a << 8) | b || 1).toString(16).toUpperCase();
   }
 
   /** For messages and logs: where this device posts (tokens in RespURIs hidden). */

@@ -19,7 +19,11 @@ import type { DeviceProfile, ProfileContext } from './profiles/profile.js';
 
 /** `./Vendor`: a dynamic subtree every server may populate (no described children, so any Add is placed). */
 export function vendorDescription(): NodeDescription {
-  return interior('Vendor', [], { accessType: ['Add', 'Get', 'Replace', 'Delete'], scope: 'Permanent', acl: 'Add=*&Delete=*&Get=*&Replace=*' });
+  return interior('Vendor', [], {
+    accessType: ['Add', 'Get', 'Replace', 'Delete'],
+    scope: 'Permanent',
+    acl: 'Add=*&Delete=*&Get=*&Replace=*',
+  });
 }
 
 /** DevDetail URI limits this device announces (tree.md §1) and enforces. */
@@ -45,7 +49,13 @@ export async function buildDeviceTree(options: DeviceTreeOptions): Promise<Manag
   };
   const id = profile.identity;
   await installStandardObjects(tree, {
-    devInfo: { devId: options.deviceId, man: id.manufacturer, mod: id.model, dmV: id.dmVersion, lang: id.language },
+    devInfo: {
+      devId: options.deviceId,
+      man: id.manufacturer,
+      mod: id.model,
+      dmV: id.dmVersion,
+      lang: id.language,
+    },
     devDetail: {
       devTyp: id.deviceType,
       oem: id.oem,

@@ -7,7 +7,13 @@
 import type { AuthName } from '../syncml/constants.js';
 import type { NonceDirection, NonceStore } from '../security/nonce.js';
 import { b64, fromB64 } from '../security/digest.js';
-import { addDmAccount, credentialsFor, findDmAccount, storeNonce, type AuthLevel } from '../tree/dm-account.js';
+import {
+  addDmAccount,
+  credentialsFor,
+  findDmAccount,
+  storeNonce,
+  type AuthLevel,
+} from '../tree/dm-account.js';
 import type { ManagementTree } from '../tree/management-tree.js';
 import { DEVICE } from '../tree/node-record.js';
 
@@ -45,7 +51,9 @@ export async function ensureAccount(tree: ManagementTree, settings: AccountSetti
       authPref: type,
       auth: [
         { level: 'CLCRED', type, name: settings.username, secret: settings.password },
-        ...(settings.serverPassword === undefined ? [] : [{ level: 'SRVCRED' as const, type, name: serverName, secret: settings.serverPassword }]),
+        ...(settings.serverPassword === undefined
+          ? []
+          : [{ level: 'SRVCRED' as const, type, name: serverName, secret: settings.serverPassword }]),
       ],
     });
   }
@@ -74,14 +82,23 @@ export async function ensureAccount(tree: ManagementTree, settings: AccountSetti
 }
 
 /** The account as stored now (what the next session uses), or undefined when it is unusable. */
-export async function readSettings(tree: ManagementTree, serverId: string): Promise<AccountSettings | undefined> {
+export async function readSettings(
+  tree: ManagementTree,
+  serverId: string,
+): Promise<AccountSettings | undefined> {
   const account = await findDmAccount(tree, serverId);
   if (account === undefined) return undefined;
   const client = credentialsFor(account, 'CLCRED');
   const server = credentialsFor(account, 'SRVCRED');
   const serverUrl = account.addresses[0]?.addr;
   const auth = AUTH_NAME[(client?.type ?? account.authPref ?? '').toUpperCase()];
-  if (serverUrl === undefined || auth === undefined || client?.name === undefined || client.secret === undefined) return undefined;
+  if (
+    serverUrl === undefined ||
+    auth === undefined ||
+    client?.name === undefined ||
+    client.secret === undefined
+  )
+    return undefined;
   return {
     serverId,
     serverUrl,
@@ -93,7 +110,10 @@ export async function readSettings(tree: ManagementTree, serverId: string): Prom
   };
 }
 
-const LEVEL: Readonly<Record<NonceDirection, AuthLevel>> = { 'client-to-server': 'CLCRED', 'server-to-client': 'SRVCRED' };
+const LEVEL: Readonly<Record<NonceDirection, AuthLevel>> = {
+  'client-to-server': 'CLCRED',
+  'server-to-client': 'SRVCRED',
+};
 
 /**
  * The engine's NonceStore over the DMAcc AAuthData leaves: Base64 text in the engine, raw bytes (Format bin) in

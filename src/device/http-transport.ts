@@ -3,7 +3,7 @@
  * One POST per client message with node's fetch: the encoded body, the DM content type, the x-syncml-hmac
  * header when HMAC is in use (security.md §5); the response body is decoded with the content type it came with.
  */
-import { OmadmError } from '../errors.js';
+import { OmadmError, RemoteProtocolError } from '../errors.js';
 import { HMAC_HEADER } from '../security/hmac-header.js';
 import { decodeMessage } from '../syncml/codec.js';
 import type { DecodeLimits } from '../syncml/limits.js';
@@ -12,7 +12,10 @@ import type { SyncMLMessage } from '../syncml/model.js';
 /** A transport failure: the server could not be reached or did not answer with a DM message. */
 export class TransportError extends OmadmError {
   constructor(code: string, message: string, options: { httpStatus?: number; cause?: unknown } = {}) {
-    super(code, message, { httpStatus: options.httpStatus ?? 502, ...(options.cause === undefined ? {} : { cause: options.cause }) });
+    super(code, message, {
+      httpStatus: options.httpStatus ?? 502,
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+    });
   }
 }
 
@@ -36,7 +39,10 @@ export interface PostOptions {
 
 /** Posts one message and decodes the answer. Throws TransportError (network, HTTP status, size) or DecodeError. */
 export async function postMessage(options: PostOptions): Promise<HttpExchange> {
-  const headers: Record<string, string> = { 'content-type': options.contentType, accept: options.contentType };
+  const headers: Record<string, string> = {
+    'content-type': options.contentType,
+    accept: options.contentType,
+  };
   if (options.hmac !== undefined) headers[HMAC_HEADER] = options.hmac;
   let response: Response;
   try {
@@ -48,20 +54,32 @@ export async function postMessage(options: PostOptions): Promise<HttpExchange> {
       signal: AbortSignal.timeout(options.timeoutMs),
     });
   } catch (cause) {
-    const why = cause instanceof Error && cause.name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : describeCause(cause);
+    const why =
+      cause instanceof Error && cause.name === 'TimeoutError'
+        ? `no answer within ${options.timeoutMs} ms`
+        : describeCause(cause);
     throw new TransportError('http-unreachable', `POST ${redactUrl(options.url)} failed: ${why}`, { cause });
   }
   const bytes = new Uint8Array(await response.arrayBuffer());
   if (response.status !== 200) {
     const text = new TextDecoder().decode(bytes.subarray(0, 200)).split('\n')[0]?.trim() ?? '';
-    throw new TransportError('http-status', `server answered HTTP ${response.status}${text === '' ? '' : `: ${text}`}`, {
-      httpStatus: response.status,
-    });
+    throw new TransportError(
+      'http-status',
+      `server answered HTTP ${response.status}${text === '' ? '' : `: ${text}`}`,
+      {
+        httpStatus: response.status,
+      },
+    );
   }
   const contentType = response.headers.get('content-type') ?? '';
   const maxBytes = options.limits?.maxBytes;
   if (maxBytes !== undefined && bytes.length > maxBytes) {
-    throw new TransportError('message-too-large', `server message of ${bytes.length} bytes exceeds our MaxMsgSize ${maxBytes}`);
+    // protocol.md §7: the server MUST keep its messages within the MaxMsgSize we announced.
+    throw new RemoteProtocolError(
+      'message-too-large',
+      `server message of ${bytes.length} bytes exceeds our MaxMsgSize ${maxBytes}`,
+      { status: 413 },
+    );
   }
   const message = decodeMessage(bytes, contentType, options.limits);
   return { bytes, contentType, hmac: response.headers.get(HMAC_HEADER) ?? undefined, message };

@@ -15,7 +15,10 @@ export const PENDING_ALERTS_URI = './DevDetail/Ext/Omadm/PendingAlerts';
 
 /** `Omadm/PendingAlerts` under DevDetail/Ext: no AccessType at all, so servers cannot read or change it. */
 export function pendingAlertsDescription(): NodeDescription {
-  return interior('Omadm', [leaf('PendingAlerts', { accessType: [], defaultValue: '[]' })], { accessType: [], scope: 'Permanent' });
+  return interior('Omadm', [leaf('PendingAlerts', { accessType: [], defaultValue: '[]' })], {
+    accessType: [],
+    scope: 'Permanent',
+  });
 }
 
 export interface PendingAlert extends GenericAlert {
@@ -34,7 +37,10 @@ export async function readPendingAlerts(tree: ManagementTree): Promise<PendingAl
   }
 }
 
-export async function writePendingAlerts(tree: ManagementTree, alerts: readonly PendingAlert[]): Promise<void> {
+export async function writePendingAlerts(
+  tree: ManagementTree,
+  alerts: readonly PendingAlert[],
+): Promise<void> {
   await setDeviceValue(tree, PENDING_ALERTS_URI, JSON.stringify(alerts));
 }
 
@@ -43,7 +49,11 @@ export function alertItems(alert: GenericAlert): Item[] {
   return [
     {
       source: { locUri: alert.sourceUri },
-      meta: { type: alert.type, format: alert.format ?? (/^\d+$/.test(alert.data) ? 'int' : 'chr'), ...(alert.mark === undefined ? {} : { mark: alert.mark }) },
+      meta: {
+        type: alert.type,
+        format: alert.format ?? (/^\d+$/.test(alert.data) ? 'int' : 'chr'),
+        ...(alert.mark === undefined ? {} : { mark: alert.mark }),
+      },
       data: textData(alert.data),
     },
   ];

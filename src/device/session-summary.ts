@@ -75,7 +75,8 @@ export class SummaryBuilder {
 
   commands(): Record<string, Record<string, number>> {
     const out: Record<string, Record<string, number>> = {};
-    for (const [kind, byCode] of [...this.#commands].sort(([a], [b]) => a.localeCompare(b))) out[kind] = Object.fromEntries(byCode);
+    for (const [kind, byCode] of [...this.#commands].sort(([a], [b]) => a.localeCompare(b)))
+      out[kind] = Object.fromEntries(byCode);
     return out;
   }
 }

@@ -13,7 +13,8 @@ function defaultChoices(request: UiRequest): number[] | undefined {
   const dr = request.options.defaultResponse;
   if (dr === undefined) return undefined;
   const picked = dr.split('-').map(Number);
-  const ok = picked.length > 0 && picked.every((n) => Number.isInteger(n) && n >= 1 && n <= request.choices.length);
+  const ok =
+    picked.length > 0 && picked.every((n) => Number.isInteger(n) && n >= 1 && n <= request.choices.length);
   return ok ? picked : undefined;
 }
 
@@ -85,7 +86,10 @@ export function promptUi(input: NodeJS.ReadableStream, output: NodeJS.WritableSt
   return { handle, close: () => rl?.close() };
 }
 
-async function answer(request: UiRequest, ask: (q: string) => Promise<string | undefined>): Promise<UiAnswer> {
+async function answer(
+  request: UiRequest,
+  ask: (q: string) => Promise<string | undefined>,
+): Promise<UiAnswer> {
   switch (request.kind) {
     case 'display': {
       await ask('press Enter to continue ');
@@ -101,7 +105,9 @@ async function answer(request: UiRequest, ask: (q: string) => Promise<string | u
     }
     case 'text-input': {
       const dflt = request.options.defaultResponse ?? '';
-      const reply = await ask(`input${dflt === '' ? '' : ` [${dflt}]`} (empty line for the default, "\\c" to cancel): `);
+      const reply = await ask(
+        `input${dflt === '' ? '' : ` [${dflt}]`} (empty line for the default, "\\c" to cancel): `,
+      );
       if (reply === undefined) return { type: 'timeout' };
       if (reply === '\\c') return { type: 'cancel' };
       return { type: 'text', text: reply === '' ? dflt : reply };
@@ -110,17 +116,28 @@ async function answer(request: UiRequest, ask: (q: string) => Promise<string | u
     case 'multiple-choice': {
       const list = request.choices.map((choice, i) => `  ${i + 1}. ${choice}`).join('\n');
       const many = request.kind === 'multiple-choice';
-      const reply = await ask(`${list}\nchoose ${many ? 'numbers separated by spaces' : 'a number'} (c to cancel): `);
+      const reply = await ask(
+        `${list}\nchoose ${many ? 'numbers separated by spaces' : 'a number'} (c to cancel): `,
+      );
       if (reply === undefined) return { type: 'timeout' };
       if (reply.toLowerCase() === 'c') return { type: 'cancel' };
-      const picked = reply === '' ? (defaultChoices(request) ?? []) : reply.split(/[\s,-]+/).filter((s) => s !== '').map(Number);
+      const picked =
+        reply === ''
+          ? (defaultChoices(request) ?? [])
+          : reply
+              .split(/[\s,-]+/)
+              .filter((s) => s !== '')
+              .map(Number);
       return { type: 'choice', selected: many ? picked : picked.slice(0, 1) };
     }
   }
 }
 
 /** The handler for a policy name; `prompt` asks on the given terminal streams. Close it when done. */
-export function uiHandlerFor(policy: UiPolicy, terminal: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream }): ClosableUiHandler {
+export function uiHandlerFor(
+  policy: UiPolicy,
+  terminal: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream },
+): ClosableUiHandler {
   if (policy === 'auto-accept') return { handle: autoAccept, close: () => undefined };
   if (policy === 'auto-reject') return { handle: autoReject, close: () => undefined };
   return promptUi(terminal.input, terminal.output);

@@ -23,8 +23,13 @@ function redactCommand(command: Command): Command {
     case 'Sequence':
       return { ...command, commands: command.commands.map((c) => redactCommand(c) as typeof c) };
     default: {
-      const withoutCred = 'cred' in command && command.cred !== undefined ? { ...command, cred: { ...command.cred, data: '***' } } : command;
-      return 'items' in withoutCred ? ({ ...withoutCred, items: withoutCred.items.map(redactItem) }) : withoutCred;
+      const withoutCred =
+        'cred' in command && command.cred !== undefined
+          ? { ...command, cred: { ...command.cred, data: '***' } }
+          : command;
+      return 'items' in withoutCred
+        ? { ...withoutCred, items: withoutCred.items.map(redactItem) }
+        : withoutCred;
     }
   }
 }

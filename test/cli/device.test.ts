@@ -20,7 +20,13 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'omadm-cli-device-'));
-  server = await startServer({ port: 0, host: '127.0.0.1', db: join(dir, 'server.db'), adminToken: TOKEN, housekeepingMs: 0 });
+  server = await startServer({
+    port: 0,
+    host: '127.0.0.1',
+    db: join(dir, 'server.db'),
+    adminToken: TOKEN,
+    housekeepingMs: 0,
+  });
 });
 afterAll(async () => {
   await server.close();
@@ -30,7 +36,10 @@ afterAll(async () => {
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
   const res = await fetch(`${server.url}/api/v1${path}`, {
     method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${TOKEN}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
@@ -40,9 +49,27 @@ async function api(method: string, path: string, body?: unknown): Promise<{ stat
 let n = 0;
 async function newDevice(auth = 'md5'): Promise<{ id: string; args: string[] }> {
   const id = `IMEI:35000000000${String(++n).padStart(4, '0')}`;
-  const reg = await api('POST', '/devices', { deviceId: id, username: `user${n}`, password: `pass-${n}`, authType: auth, serverPassword: `srv-${n}` });
+  const reg = await api('POST', '/devices', {
+    deviceId: id,
+    username: `user${n}`,
+    password: `pass-${n}`,
+    authType: auth,
+    serverPassword: `srv-${n}`,
+  });
   expect(reg.status).toBe(201);
-  const args = ['device', '--server', `${server.url}/dm`, '--device-id', id, '--username', `user${n}`, '--password', `pass-${n}`, '--auth', auth];
+  const args = [
+    'device',
+    '--server',
+    `${server.url}/dm`,
+    '--device-id',
+    id,
+    '--username',
+    `user${n}`,
+    '--password',
+    `pass-${n}`,
+    '--auth',
+    auth,
+  ];
   return { id, args: [...args, '--server-password', `srv-${n}`, '--state', join(dir, `${n}.json`)] };
 }
 
@@ -61,7 +88,11 @@ describe('omadm device', () => {
     expect(summary1).toMatchObject({ ok: true, outcome: 'completed', challenges: 1, initiator: 'client' });
     const second = await run([...args, '--json']);
     expect(second.code).toBe(0);
-    expect(JSON.parse(second.io.lines().at(-1)!)).toMatchObject({ ok: true, challenges: 0, packages: { sent: 1, received: 1 } });
+    expect(JSON.parse(second.io.lines().at(-1)!)).toMatchObject({
+      ok: true,
+      challenges: 0,
+      packages: { sent: 1, received: 1 },
+    });
     // the state file holds secrets: owner-only
     expect((await stat(args.at(-1)!)).mode & 0o777).toBe(0o600);
   });
@@ -77,11 +108,16 @@ describe('omadm device', () => {
 
   it('executes a command queued through the REST API and the server records the result', async () => {
     const { id, args } = await newDevice();
-    const queued = await api('POST', `/devices/${encodeURIComponent(id)}/commands`, { command: 'Get', target: './DevInfo/Man' });
+    const queued = await api('POST', `/devices/${encodeURIComponent(id)}/commands`, {
+      command: 'Get',
+      target: './DevInfo/Man',
+    });
     expect(queued.status).toBe(201);
     const { code, io } = await run([...args, '--profile', 'router']);
     expect(code, io.err).toBe(0);
-    expect(io.out).toMatch(/^session [0-9A-F]{1,4} \(client-initiated\) completed in \d+ ms: .*commands: Get 200×1/m);
+    expect(io.out).toMatch(
+      /^session [0-9A-F]{1,4} \(client-initiated\) completed in \d+ ms: .*commands: Get 200×1/m,
+    );
     const commandId = (queued.json as { id: string | number }).id;
     const result = await api('GET', `/devices/${encodeURIComponent(id)}/commands/${commandId}`);
     expect(JSON.stringify(result.json)).toContain('NetGearish');
@@ -123,8 +159,31 @@ describe('omadm device', () => {
     for (const args of [
       ['device'],
       ['device', '--server', 'ftp://x', '--device-id', 'a', '--username', 'u', '--password', 'p'],
-      ['device', '--server', 'http://127.0.0.1:1/dm', '--device-id', 'a', '--username', 'u', '--password', 'p', '--profile', 'toaster'],
-      ['device', '--server', 'http://127.0.0.1:1/dm', '--device-id', 'a', '--username', 'u', '--password', 'p', '--require-server-auth'],
+      [
+        'device',
+        '--server',
+        'http://127.0.0.1:1/dm',
+        '--device-id',
+        'a',
+        '--username',
+        'u',
+        '--password',
+        'p',
+        '--profile',
+        'toaster',
+      ],
+      [
+        'device',
+        '--server',
+        'http://127.0.0.1:1/dm',
+        '--device-id',
+        'a',
+        '--username',
+        'u',
+        '--password',
+        'p',
+        '--require-server-auth',
+      ],
       ['device', '--bogus'],
     ]) {
       const { code, io } = await run(args);
@@ -138,48 +197,98 @@ describe('omadm device', () => {
     expect(code).toBe(0);
     const documented = [...new Set(io.out.match(/--[a-z][a-z-]+/g))].sort();
     expect(documented).toEqual(
-      ['--auth', '--device-id', '--help', '--json', '--listen', '--password', '--profile', '--require-server-auth', '--server', '--server-id', '--server-password', '--sessions', '--state', '--ui', '--username', '--verbose', '--wbxml'].sort(),
+      [
+        '--auth',
+        '--device-id',
+        '--help',
+        '--json',
+        '--listen',
+        '--password',
+        '--profile',
+        '--require-server-auth',
+        '--server',
+        '--server-id',
+        '--server-password',
+        '--sessions',
+        '--state',
+        '--ui',
+        '--username',
+        '--verbose',
+        '--wbxml',
+      ].sort(),
     );
     // each documented flag is accepted by the parser (an unknown one would exit 2 with "Unknown option")
     for (const flag of documented) {
-      const r = await run(['device', flag, ...(['--help', '--json', '--require-server-auth', '--wbxml', '--verbose'].includes(flag) ? [] : ['x']), '--help']);
+      const r = await run([
+        'device',
+        flag,
+        ...(['--help', '--json', '--require-server-auth', '--wbxml', '--verbose'].includes(flag)
+          ? []
+          : ['x']),
+        '--help',
+      ]);
       expect(r.code, flag).toBe(0);
     }
   });
 
   it('DG-SES-02: --listen runs the session a real UDP Package 0 asks for, and reports an invalid one', async () => {
     const { id, args } = await newDevice();
-    const queued = await api('POST', `/devices/${encodeURIComponent(id)}/commands`, { command: 'Get', target: './DevDetail/DevTyp' });
+    const queued = await api('POST', `/devices/${encodeURIComponent(id)}/commands`, {
+      command: 'Get',
+      target: './DevDetail/DevTyp',
+    });
     expect(queued.status).toBe(201);
     const io = new CapturedIo();
-    const running = main([...args, '--profile', 'phone', '--listen', 'udp://127.0.0.1:0', '--sessions', '1', '--json'], io);
+    const running = main(
+      [...args, '--profile', 'phone', '--listen', 'udp://127.0.0.1:0', '--sessions', '1', '--json'],
+      io,
+    );
     const [, port] = await io.waitForStderr(/listening for Package 0 on udp:\/\/127\.0\.0\.1:(\d+)/);
     const socket = createSocket('udp4');
-    const send = (bytes: Uint8Array) => new Promise<void>((resolve, reject) => socket.send(bytes, Number(port), '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+    const send = (bytes: Uint8Array) =>
+      new Promise<void>((resolve, reject) =>
+        socket.send(bytes, Number(port), '127.0.0.1', (e) => (e ? reject(e) : resolve())),
+      );
     const trigger = makeTrigger({ uiMode: 'background', sessionId: 0x1234, serverId: 'omadm' });
     // a forged one first (wrong server password): reported, no session
     await send(buildNotification(trigger, { password: 'forged' }));
     await io.waitForStderr(/ignored notification from udp:\/\/127\.0\.0\.1:\d+: /);
-    await send(buildNotification({ ...trigger, sessionId: 0x00ab }, { password: args[args.indexOf('--server-password') + 1]! }));
+    await send(
+      buildNotification(
+        { ...trigger, sessionId: 0x00ab },
+        { password: args[args.indexOf('--server-password') + 1]! },
+      ),
+    );
     const code = await running;
     socket.close();
     expect(code, io.err).toBe(0);
     const summary = JSON.parse(io.lines().at(-1)!) as Record<string, unknown>;
     expect(summary).toMatchObject({ ok: true, initiator: 'server', sessionId: 'AB' });
     expect(io.lines()).toHaveLength(1);
-    const result = await api('GET', `/devices/${encodeURIComponent(id)}/commands/${(queued.json as { id: string | number }).id}`);
+    const result = await api(
+      'GET',
+      `/devices/${encodeURIComponent(id)}/commands/${(queued.json as { id: string | number }).id}`,
+    );
     expect(JSON.stringify(result.json)).toContain('phone');
   });
 
   it('DG-NOT-04: a user-interaction trigger asks first; --ui auto-reject declines and no session runs', async () => {
     const { id, args } = await newDevice();
     const io = new CapturedIo();
-    const running = main([...args, '--listen', 'udp://127.0.0.1:0', '--sessions', '1', '--ui', 'auto-reject'], io);
+    const running = main(
+      [...args, '--listen', 'udp://127.0.0.1:0', '--sessions', '1', '--ui', 'auto-reject'],
+      io,
+    );
     const [, port] = await io.waitForStderr(/listening for Package 0 on udp:\/\/127\.0\.0\.1:(\d+)/);
     const socket = createSocket('udp4');
     const password = args[args.indexOf('--server-password') + 1]!;
-    const bytes = buildNotification(makeTrigger({ uiMode: 'user-interaction', sessionId: 0x77, serverId: 'omadm' }), { password });
-    await new Promise<void>((resolve, reject) => socket.send(bytes, Number(port), '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+    const bytes = buildNotification(
+      makeTrigger({ uiMode: 'user-interaction', sessionId: 0x77, serverId: 'omadm' }),
+      { password },
+    );
+    await new Promise<void>((resolve, reject) =>
+      socket.send(bytes, Number(port), '127.0.0.1', (e) => (e ? reject(e) : resolve())),
+    );
     expect(await running).toBe(0);
     socket.close();
     expect(io.err).toContain('the user declined the management session 77 requested by omadm');

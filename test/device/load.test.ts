@@ -18,7 +18,13 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'omadm-load-'));
-  server = await startServer({ port: 0, host: '127.0.0.1', db: join(dir, 'server.db'), adminToken: TOKEN, housekeepingMs: 0 });
+  server = await startServer({
+    port: 0,
+    host: '127.0.0.1',
+    db: join(dir, 'server.db'),
+    adminToken: TOKEN,
+    housekeepingMs: 0,
+  });
 });
 afterAll(async () => {
   await server.close();
@@ -26,50 +32,81 @@ afterAll(async () => {
 });
 
 describe('load generator', () => {
-  it('200 devices for a few seconds against the real server: zero failures, every device seen', { timeout: 60_000 }, async () => {
-    const progress: number[] = [];
-    const report = await runLoad({
-      serverUrl: `${server.url}/dm`,
-      devices: 200,
-      concurrency: 50,
-      durationMs: 4000,
-      prefix: 'LOAD-A-',
-      register: { apiUrl: `${server.url}/api/v1`, adminToken: TOKEN },
-      onProgress: (p) => progress.push(p.sessions),
-      progressIntervalMs: 100,
-    });
-    expect(report.failures).toEqual({});
-    expect(report.failed).toBe(0);
-    expect(report.registered).toMatchObject({ created: 200, existing: 0 });
-    // round robin: with ≥ 200 sessions every device ran one (on a loaded CI machine maybe fewer: check those)
-    expect(report.sessions).toBeGreaterThanOrEqual(50);
-    expect(report.completed).toBe(report.sessions);
-    expect(report.sessionsPerSecond).toBeGreaterThan(0);
-    // a first md5 session is challenged: Package 1, the challenge, Package 1 again, the answer (4 messages)
-    expect(report.messages).toBeGreaterThanOrEqual(report.sessions * 2);
-    expect(report.latencyMs.p50).toBeLessThanOrEqual(report.latencyMs.p95);
-    expect(report.latencyMs.p95).toBeLessThanOrEqual(report.latencyMs.p99);
-    expect(progress.length).toBeGreaterThan(3);
-    // the server saw the last device that had its turn (lastSeen set), so the sessions were real
-    const last = deviceCredentials('LOAD-A-', Math.min(200, report.sessions)).deviceId;
-    const res = await fetch(`${server.url}/api/v1/devices/${encodeURIComponent(last)}`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
-    });
-    expect(res.status).toBe(200);
-    expect(((await res.json()) as { lastSeen: unknown }).lastSeen).not.toBeNull();
-  });
+  it(
+    '200 devices for a few seconds against the real server: zero failures, every device seen',
+    { timeout: 60_000 },
+    async () => {
+      const progress: number[] = [];
+      const report = await runLoad({
+        serverUrl: `${server.url}/dm`,
+        devices: 200,
+        concurrency: 50,
+        durationMs: 4000,
+        prefix: 'LOAD-A-',
+        register: { apiUrl: `${server.url}/api/v1`, adminToken: TOKEN },
+        onProgress: (p) => progress.push(p.sessions),
+        progressIntervalMs: 100,
+      });
+      expect(report.failures).toEqual({});
+      expect(report.failed).toBe(0);
+      expect(report.registered).toMatchObject({ created: 200, existing: 0 });
+      // round robin: with ≥ 200 sessions every device ran one (on a loaded CI machine maybe fewer: check those)
+      expect(report.sessions).toBeGreaterThanOrEqual(50);
+      expect(report.completed).toBe(report.sessions);
+      expect(report.sessionsPerSecond).toBeGreaterThan(0);
+      // a first md5 session is challenged: Package 1, the challenge, Package 1 again, the answer (4 messages)
+      expect(report.messages).toBeGreaterThanOrEqual(report.sessions * 2);
+      expect(report.latencyMs.p50).toBeLessThanOrEqual(report.latencyMs.p95);
+      expect(report.latencyMs.p95).toBeLessThanOrEqual(report.latencyMs.p99);
+      expect(progress.length).toBeGreaterThan(3);
+      // the server saw the last device that had its turn (lastSeen set), so the sessions were real
+      const last = deviceCredentials('LOAD-A-', Math.min(200, report.sessions)).deviceId;
+      const res = await fetch(`${server.url}/api/v1/devices/${encodeURIComponent(last)}`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { lastSeen: unknown }).lastSeen).not.toBeNull();
+    },
+  );
 
-  it('--sessions bounds the count; re-registering the same devices counts them as existing; WBXML + hmac', { timeout: 60_000 }, async () => {
-    const register = { apiUrl: `${server.url}/api/v1`, adminToken: TOKEN };
-    await runLoad({ serverUrl: `${server.url}/dm`, devices: 20, concurrency: 5, sessions: 20, prefix: 'LOAD-B-', auth: 'hmac', register });
-    const report = await runLoad({ serverUrl: `${server.url}/dm`, devices: 20, concurrency: 5, sessions: 50, prefix: 'LOAD-B-', auth: 'hmac', encoding: 'wbxml', register });
-    expect(report.sessions).toBe(50);
-    expect(report.failed).toBe(0);
-    expect(report.registered).toMatchObject({ created: 0, existing: 20 });
-  });
+  it(
+    '--sessions bounds the count; re-registering the same devices counts them as existing; WBXML + hmac',
+    { timeout: 60_000 },
+    async () => {
+      const register = { apiUrl: `${server.url}/api/v1`, adminToken: TOKEN };
+      await runLoad({
+        serverUrl: `${server.url}/dm`,
+        devices: 20,
+        concurrency: 5,
+        sessions: 20,
+        prefix: 'LOAD-B-',
+        auth: 'hmac',
+        register,
+      });
+      const report = await runLoad({
+        serverUrl: `${server.url}/dm`,
+        devices: 20,
+        concurrency: 5,
+        sessions: 50,
+        prefix: 'LOAD-B-',
+        auth: 'hmac',
+        encoding: 'wbxml',
+        register,
+      });
+      expect(report.sessions).toBe(50);
+      expect(report.failed).toBe(0);
+      expect(report.registered).toMatchObject({ created: 0, existing: 20 });
+    },
+  );
 
   it('failures are counted by cause: unregistered devices are refused', { timeout: 30_000 }, async () => {
-    const report = await runLoad({ serverUrl: `${server.url}/dm`, devices: 3, concurrency: 3, sessions: 6, prefix: 'NOT-REGISTERED-' });
+    const report = await runLoad({
+      serverUrl: `${server.url}/dm`,
+      devices: 3,
+      concurrency: 3,
+      sessions: 6,
+      prefix: 'NOT-REGISTERED-',
+    });
     expect(report.failed).toBe(6);
     const causes = Object.keys(report.failures);
     expect(causes).toHaveLength(1);
@@ -82,9 +119,18 @@ describe('load generator', () => {
     try {
       for (let i = 1; i <= 10; i++) {
         const c = deviceCredentials('BARE-', i);
-        bare.accounts.set(c.deviceId, { client: { auth: 'basic', username: c.username, password: c.password } });
+        bare.accounts.set(c.deviceId, {
+          client: { auth: 'basic', username: c.username, password: c.password },
+        });
       }
-      const report = await runLoad({ serverUrl: bare.url, devices: 10, concurrency: 10, sessions: 100, prefix: 'BARE-', auth: 'basic' });
+      const report = await runLoad({
+        serverUrl: bare.url,
+        devices: 10,
+        concurrency: 10,
+        sessions: 100,
+        prefix: 'BARE-',
+        auth: 'basic',
+      });
       expect(report).toMatchObject({ sessions: 100, failed: 0 });
       expect(bare.sessions).toHaveLength(100);
     } finally {
@@ -93,9 +139,15 @@ describe('load generator', () => {
   });
 
   it('refuses unbounded or oversized runs', async () => {
-    await expect(runLoad({ serverUrl: 'http://127.0.0.1:1/dm', devices: 0 })).rejects.toBeInstanceOf(LoadError);
-    await expect(runLoad({ serverUrl: 'http://127.0.0.1:1/dm', devices: 1, durationMs: -1 })).rejects.toThrow(/duration/);
-    await expect(runLoad({ serverUrl: 'http://127.0.0.1:1/dm', devices: 1, concurrency: 0 })).rejects.toThrow(/concurrency/);
+    await expect(runLoad({ serverUrl: 'http://127.0.0.1:1/dm', devices: 0 })).rejects.toBeInstanceOf(
+      LoadError,
+    );
+    await expect(runLoad({ serverUrl: 'http://127.0.0.1:1/dm', devices: 1, durationMs: -1 })).rejects.toThrow(
+      /duration/,
+    );
+    await expect(runLoad({ serverUrl: 'http://127.0.0.1:1/dm', devices: 1, concurrency: 0 })).rejects.toThrow(
+      /concurrency/,
+    );
   });
 
   it('percentiles are nearest-rank', () => {

@@ -41,7 +41,9 @@ const exec = (uri: string, correlator?: string): Command => ({
   ...(correlator === undefined ? {} : { correlator }),
   items: [{ target: { locUri: uri } }],
 });
-const outcome = (events: readonly ServerEvent[], id: string) => events.find((e) => e.type === 'outcome' && e.id === id) as Extract<ServerEvent, { type: 'outcome' }> | undefined;
+const outcome = (events: readonly ServerEvent[], id: string) =>
+  events.find((e) => e.type === 'outcome' && e.id === id) as
+    Extract<ServerEvent, { type: 'outcome' }> | undefined;
 
 describe('profiles', () => {
   it('every profile opens, answers Get ./DevInfo and names its model', async () => {
@@ -85,7 +87,11 @@ describe('profiles', () => {
 
   it('factory reset wipes what servers put under ./Vendor', async () => {
     const runtime = await open(phoneProfile);
-    server.enqueue(DEVICE_ID, 'add', { kind: 'Add', cmdId: 0, items: [{ target: { locUri: './Vendor/App/Key' }, data: textData('v') }] });
+    server.enqueue(DEVICE_ID, 'add', {
+      kind: 'Add',
+      cmdId: 0,
+      items: [{ target: { locUri: './Vendor/App/Key' }, data: textData('v') }],
+    });
     expect((await runtime.runSession()).ok).toBe(true);
     expect(runtime.tree.has('./Vendor/App/Key')).toBe(true);
     server.enqueue(DEVICE_ID, 'wipe', exec('./Ops/FactoryReset'));
@@ -96,11 +102,21 @@ describe('profiles', () => {
 
   it('DG-CMD-13: firmware update answers 202, then a Generic Alert 1226 with the Correlator opens the next session', async () => {
     const runtime = await open(phoneProfile);
-    server.enqueue(DEVICE_ID, 'version', { kind: 'Replace', cmdId: 0, items: [{ target: { locUri: './FUMO/PkgVersion' }, data: textData('AM5G-2.0.0') }] });
+    server.enqueue(DEVICE_ID, 'version', {
+      kind: 'Replace',
+      cmdId: 0,
+      items: [{ target: { locUri: './FUMO/PkgVersion' }, data: textData('AM5G-2.0.0') }],
+    });
     server.enqueue(DEVICE_ID, 'data', {
       kind: 'Replace',
       cmdId: 0,
-      items: [{ target: { locUri: './FUMO/Update/PkgData' }, meta: { format: 'b64' }, data: textData(Buffer.from('firmware image').toString('base64')) }],
+      items: [
+        {
+          target: { locUri: './FUMO/Update/PkgData' },
+          meta: { format: 'b64' },
+          data: textData(Buffer.from('firmware image').toString('base64')),
+        },
+      ],
     });
     server.enqueue(DEVICE_ID, 'update', exec('./FUMO/Update', 'fw-42'));
     const first = await runtime.runSession();
@@ -118,7 +134,11 @@ describe('profiles', () => {
     expect(alert.type === 'client-alert' && alert.code).toBe(1226);
     if (alert.type === 'client-alert') {
       expect(alert.alert.correlator).toBe('fw-42');
-      expect(alert.alert.items[0]).toMatchObject({ source: { locUri: './FUMO/Update' }, meta: { type: FUMO_UPDATE_ALERT, format: 'int' }, data: textData('200') });
+      expect(alert.alert.items[0]).toMatchObject({
+        source: { locUri: './FUMO/Update' },
+        meta: { type: FUMO_UPDATE_ALERT, format: 'int' },
+        data: textData('200'),
+      });
     }
     expect(await runtime.pendingAlerts()).toHaveLength(0);
     // acknowledged: a third session sends nothing more
@@ -136,7 +156,12 @@ describe('profiles', () => {
 });
 
 describe('UI alert policies', () => {
-  const confirm = (text: string): Command => ({ kind: 'Alert', cmdId: 0, code: 1101, items: [{ data: textData('') }, { data: textData(text) }] });
+  const confirm = (text: string): Command => ({
+    kind: 'Alert',
+    cmdId: 0,
+    code: 1101,
+    items: [{ data: textData('') }, { data: textData(text) }],
+  });
 
   it('DG-UI-02: auto-accept answers 1101 with 200, auto-reject with 304; DG-UI-09: no UI answers 406', async () => {
     for (const [ui, code] of [
@@ -173,7 +198,13 @@ describe('UI alert policies', () => {
       kind: 'Alert',
       cmdId: 0,
       code: 1103,
-      items: [{ data: textData('DR=2') }, { data: textData('Which?') }, { data: textData('a') }, { data: textData('b') }, { data: textData('c') }],
+      items: [
+        { data: textData('DR=2') },
+        { data: textData('Which?') },
+        { data: textData('a') },
+        { data: textData('b') },
+        { data: textData('c') },
+      ],
     });
     await runtime.runSession();
     const o = outcome(server.events(DEVICE_ID), 'pick');
@@ -198,7 +229,12 @@ describe('prompt UI policy (readline on a terminal)', () => {
     const ui = promptUi(input, output);
     try {
       const runtime = await open(phoneProfile, { ui: ui.handle });
-      const alert = (code: number, ...texts: string[]): Command => ({ kind: 'Alert', cmdId: 0, code, items: texts.map((t) => ({ data: textData(t) })) });
+      const alert = (code: number, ...texts: string[]): Command => ({
+        kind: 'Alert',
+        cmdId: 0,
+        code,
+        items: texts.map((t) => ({ data: textData(t) })),
+      });
       server.enqueue(DEVICE_ID, 'confirm', alert(1101, '', 'Reboot now?'));
       server.enqueue(DEVICE_ID, 'text', alert(1102, 'IT=N&MAXLEN=5', 'Amount?'));
       server.enqueue(DEVICE_ID, 'single', alert(1103, '', 'Colour?', 'red', 'green', 'blue'));
@@ -222,7 +258,11 @@ describe('other profiles', () => {
     const { routerProfile, windowsProfile } = await import('../../src/device/profiles/profiles.js');
     const windows = await open(windowsProfile);
     server.enqueue(DEVICE_ID, 'reboot', exec('./Device/Vendor/MSFT/Reboot/RebootNow'));
-    server.enqueue(DEVICE_ID, 'battery', get('./Device/Vendor/MSFT/DeviceStatus/Battery/EstimatedChargeRemaining'));
+    server.enqueue(
+      DEVICE_ID,
+      'battery',
+      get('./Device/Vendor/MSFT/DeviceStatus/Battery/EstimatedChargeRemaining'),
+    );
     server.enqueue(DEVICE_ID, 'wipe', exec('./Device/Vendor/MSFT/RemoteWipe/doWipe'));
     expect((await windows.runSession()).ok).toBe(true);
     let events = server.events(DEVICE_ID);
@@ -231,9 +271,17 @@ describe('other profiles', () => {
     expect(outcome(events, 'battery')?.results[0]?.data).toEqual(textData('100'));
 
     const router = await open(routerProfile);
-    server.enqueue(DEVICE_ID, 'ssid', { kind: 'Replace', cmdId: 0, items: [{ target: { locUri: './DevDetail/Ext/WiFi/SSID' }, data: textData('guest') }] });
+    server.enqueue(DEVICE_ID, 'ssid', {
+      kind: 'Replace',
+      cmdId: 0,
+      items: [{ target: { locUri: './DevDetail/Ext/WiFi/SSID' }, data: textData('guest') }],
+    });
     server.enqueue(DEVICE_ID, 'rx', get('./DevDetail/Ext/WAN/RxBytes'));
-    server.enqueue(DEVICE_ID, 'cpu', { kind: 'Replace', cmdId: 0, items: [{ target: { locUri: './DevDetail/Ext/CpuLoad' }, data: textData('1') }] });
+    server.enqueue(DEVICE_ID, 'cpu', {
+      kind: 'Replace',
+      cmdId: 0,
+      items: [{ target: { locUri: './DevDetail/Ext/CpuLoad' }, data: textData('1') }],
+    });
     expect((await router.runSession()).ok).toBe(true);
     events = server.events(DEVICE_ID);
     expect(outcome(events, 'ssid')?.code).toBe(200);

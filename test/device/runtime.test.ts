@@ -35,7 +35,17 @@ function register(auth: AuthName, password = 'device-secret', serverPassword = '
   });
 }
 
-async function device(options: { auth?: AuthName; file?: string; password?: string; serverPassword?: string; requireServerAuth?: boolean; encoding?: 'xml' | 'wbxml'; onMessage?: (m: WireMessage) => void } = {}) {
+async function device(
+  options: {
+    auth?: AuthName;
+    file?: string;
+    password?: string;
+    serverPassword?: string;
+    requireServerAuth?: boolean;
+    encoding?: 'xml' | 'wbxml';
+    onMessage?: (m: WireMessage) => void;
+  } = {},
+) {
   return DeviceRuntime.open({
     deviceId: DEVICE_ID,
     account: {
@@ -59,16 +69,32 @@ describe('device runtime over HTTP against the ServerSession engine', () => {
     for (const auth of ['basic', 'md5', 'hmac'] as const) {
       it(`DG-SES-05: ${auth} over ${encoding}: Get and Replace are executed on the tree and answered`, async () => {
         register(auth);
-        server.enqueue(DEVICE_ID, 'get-fwv', { kind: 'Get', cmdId: 0, items: [{ target: { locUri: './DevDetail/FwV' } }] });
+        server.enqueue(DEVICE_ID, 'get-fwv', {
+          kind: 'Get',
+          cmdId: 0,
+          items: [{ target: { locUri: './DevDetail/FwV' } }],
+        });
         server.enqueue(DEVICE_ID, 'put', {
           kind: 'Add',
           cmdId: 0,
-          items: [{ target: { locUri: './Vendor/Acme/Setting' }, meta: { format: 'chr' }, data: textData('on') }],
+          items: [
+            { target: { locUri: './Vendor/Acme/Setting' }, meta: { format: 'chr' }, data: textData('on') },
+          ],
         });
         const messages: WireMessage[] = [];
-        const runtime = await device({ auth, encoding, requireServerAuth: true, onMessage: (m) => messages.push(m) });
+        const runtime = await device({
+          auth,
+          encoding,
+          requireServerAuth: true,
+          onMessage: (m) => messages.push(m),
+        });
         const summary = await runtime.runSession();
-        expect(summary).toMatchObject({ ok: true, outcome: 'completed', authenticated: true, serverAuthenticated: true });
+        expect(summary).toMatchObject({
+          ok: true,
+          outcome: 'completed',
+          authenticated: true,
+          serverAuthenticated: true,
+        });
         expect(summary.commands).toEqual({ Add: { '200': 1 }, Get: { '200': 1 } });
         expect(await runtime.tree.readText('./Vendor/Acme/Setting')).toBe('on');
         const outcomes = server.events(DEVICE_ID).filter((e) => e.type === 'outcome');
@@ -79,34 +105,51 @@ describe('device runtime over HTTP against the ServerSession engine', () => {
         const get = outcomes[0]!;
         expect(get.type === 'outcome' && get.results[0]?.data).toEqual(textData('AM5G-1.4.2'));
         // protocol.md §9: after the first answer every request goes to the RespURI.
-        expect(messages.filter((m) => m.direction === 'out').slice(1).every((m) => m.url.includes('?session='))).toBe(true);
+        expect(
+          messages
+            .filter((m) => m.direction === 'out')
+            .slice(1)
+            .every((m) => m.url.includes('?session=')),
+        ).toBe(true);
         expect(summary.messages.sent).toBe(messages.filter((m) => m.direction === 'out').length);
       });
     }
   }
 
-  it('DG-AUT-03: the state file keeps tree, account and nonces: the second run needs no challenge', async () => {
-    register('md5');
-    const file = join(dir, 'device.json');
-    const first = await (await device({ file })).runSession();
-    expect(first).toMatchObject({ ok: true, challenges: 1 });
-    server.enqueue(DEVICE_ID, 'marker', { kind: 'Add', cmdId: 0, items: [{ target: { locUri: './Vendor/Marker' }, data: textData('1') }] });
-    const second = await (await device({ file })).runSession();
-    expect(second).toMatchObject({ ok: true, challenges: 0, authenticated: true });
-    // a third process still finds the server's node and needs no challenge either
-    const third = await device({ file });
-    expect(await third.tree.readText('./Vendor/Marker')).toBe('1');
-    expect((await third.runSession()).challenges).toBe(0);
-    // security.md §7: the nonce the server issued sits in CLCRED AAuthData, as bytes (Format bin)
-    const saved = JSON.parse(await readFile(file, 'utf8')) as { nodes: { uri: string; format: string; value?: string }[] };
-    const nonce = saved.nodes.find((n) => n.uri === `./DMAcc/${SERVER_ID}/AppAuth/CLCRED/AAuthData`);
-    expect(nonce?.format).toBe('bin');
-    expect(Buffer.from(nonce?.value ?? '', 'base64').length).toBe(16);
-  });
+  for (const auth of ['md5', 'hmac'] as const) {
+    it(`DG-AUT-03 (${auth}): the state file keeps tree, account and nonces: the second run needs no challenge`, async () => {
+      register(auth);
+      const file = join(dir, 'device.json');
+      const first = await (await device({ file, auth })).runSession();
+      expect(first).toMatchObject({ ok: true, challenges: 1 });
+      server.enqueue(DEVICE_ID, 'marker', {
+        kind: 'Add',
+        cmdId: 0,
+        items: [{ target: { locUri: './Vendor/Marker' }, data: textData('1') }],
+      });
+      const second = await (await device({ file, auth })).runSession();
+      expect(second).toMatchObject({ ok: true, challenges: 0, authenticated: true });
+      // a third process still finds the server's node and needs no challenge either
+      const third = await device({ file, auth });
+      expect(await third.tree.readText('./Vendor/Marker')).toBe('1');
+      expect((await third.runSession()).challenges).toBe(0);
+      // security.md §7: the nonce the server issued sits in CLCRED AAuthData, as bytes (Format bin)
+      const saved = JSON.parse(await readFile(file, 'utf8')) as {
+        nodes: { uri: string; format: string; value?: string }[];
+      };
+      const nonce = saved.nodes.find((n) => n.uri === `./DMAcc/${SERVER_ID}/AppAuth/CLCRED/AAuthData`);
+      expect(nonce?.format).toBe('bin');
+      expect(Buffer.from(nonce?.value ?? '', 'base64').length).toBe(16);
+    });
+  }
 
   it('DG-AUT-06: a wrong server password is detected when server authentication is required', async () => {
     register('md5', 'device-secret', 'the-real-server-secret');
-    server.enqueue(DEVICE_ID, 'get', { kind: 'Get', cmdId: 0, items: [{ target: { locUri: './DevInfo/Man' } }] });
+    server.enqueue(DEVICE_ID, 'get', {
+      kind: 'Get',
+      cmdId: 0,
+      items: [{ target: { locUri: './DevInfo/Man' } }],
+    });
     const runtime = await device({ requireServerAuth: true, serverPassword: 'not-what-the-server-uses' });
     const summary = await runtime.runSession();
     expect(summary.ok).toBe(false);

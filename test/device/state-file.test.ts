@@ -16,6 +16,8 @@ describe('state file location', () => {
   it('$XDG_DATA_HOME wins, else ~/.local/share', () => {
     expect(defaultStatePath('d1', { XDG_DATA_HOME: '/x', HOME: '/h' })).toBe('/x/omadm/devices/d1.json');
     expect(defaultStatePath('d1', { HOME: '/h' })).toBe('/h/.local/share/omadm/devices/d1.json');
-    expect(defaultStatePath('d1', { XDG_DATA_HOME: '', HOME: '/h' })).toBe('/h/.local/share/omadm/devices/d1.json');
+    expect(defaultStatePath('d1', { XDG_DATA_HOME: '', HOME: '/h' })).toBe(
+      '/h/.local/share/omadm/devices/d1.json',
+    );
   });
 });

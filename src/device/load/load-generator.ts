@@ -19,7 +19,12 @@ import type { SessionSummary } from '../session-summary.js';
 import { summarizeLatencies, type LatencySummary } from './latency-stats.js';
 
 /** Hard bounds: a load run is always finite and sized for one process. */
-export const LOAD_LIMITS = { maxDevices: 100_000, maxConcurrency: 10_000, maxDurationMs: 24 * 3600_000, maxSessions: 100_000_000 } as const;
+export const LOAD_LIMITS = {
+  maxDevices: 100_000,
+  maxConcurrency: 10_000,
+  maxDurationMs: 24 * 3600_000,
+  maxSessions: 100_000_000,
+} as const;
 
 export interface LoadOptions {
   /** The DM endpoint, e.g. http://127.0.0.1:8080/dm. */
@@ -77,9 +82,17 @@ export interface LoadReport {
   readonly failureExamples: Readonly<Record<string, string>>;
 }
 
-export function deviceCredentials(prefix: string, index: number): { deviceId: string; username: string; password: string; serverPassword: string } {
+export function deviceCredentials(
+  prefix: string,
+  index: number,
+): { deviceId: string; username: string; password: string; serverPassword: string } {
   const deviceId = `${prefix}${index}`;
-  return { deviceId, username: deviceId, password: `${deviceId}/client`, serverPassword: `${deviceId}/server` };
+  return {
+    deviceId,
+    username: deviceId,
+    password: `${deviceId}/client`,
+    serverPassword: `${deviceId}/server`,
+  };
 }
 
 export class LoadError extends OmadmError {
@@ -97,8 +110,14 @@ function check(options: LoadOptions): void {
   int('devices', options.devices, 1, LOAD_LIMITS.maxDevices);
   int('concurrency', options.concurrency, 1, LOAD_LIMITS.maxConcurrency);
   int('sessions', options.sessions, 1, LOAD_LIMITS.maxSessions);
-  if (options.durationMs !== undefined && !(options.durationMs > 0 && options.durationMs <= LOAD_LIMITS.maxDurationMs)) {
-    throw new LoadError('bad-load-option', `duration must be more than 0 and at most ${LOAD_LIMITS.maxDurationMs / 1000} s`);
+  if (
+    options.durationMs !== undefined &&
+    !(options.durationMs > 0 && options.durationMs <= LOAD_LIMITS.maxDurationMs)
+  ) {
+    throw new LoadError(
+      'bad-load-option',
+      `duration must be more than 0 and at most ${LOAD_LIMITS.maxDurationMs / 1000} s`,
+    );
   }
 }
 
@@ -111,12 +130,20 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const concurrency = Math.min(options.concurrency ?? 10, options.devices);
   const durationMs = options.durationMs ?? (options.sessions === undefined ? 10_000 : undefined);
 
-  const registered = options.register === undefined ? undefined : await registerAll(options, prefix, auth, concurrency);
+  const registered =
+    options.register === undefined ? undefined : await registerAll(options, prefix, auth, concurrency);
   const runtimes = await pool(options.devices, Math.min(concurrency, 64), async (i) => {
     const c = deviceCredentials(prefix, i + 1);
     return DeviceRuntime.open({
       deviceId: c.deviceId,
-      account: { serverId: options.serverId ?? 'omadm', serverUrl: options.serverUrl, auth, username: c.username, password: c.password, serverPassword: c.serverPassword },
+      account: {
+        serverId: options.serverId ?? 'omadm',
+        serverUrl: options.serverUrl,
+        auth,
+        username: c.username,
+        password: c.password,
+        serverPassword: c.serverPassword,
+      },
       encoding,
       profile: options.profile ?? genericProfile,
       ...(options.httpTimeoutMs === undefined ? {} : { httpTimeoutMs: options.httpTimeoutMs }),
@@ -135,7 +162,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   let next = 0;
   const t0 = performance.now();
   const deadline = durationMs === undefined ? Infinity : t0 + durationMs;
-  const more = (): boolean => performance.now() < deadline && (options.sessions === undefined || started < options.sessions);
+  const more = (): boolean =>
+    performance.now() < deadline && (options.sessions === undefined || started < options.sessions);
 
   const record = (summary: SessionSummary, ms: number): void => {
     finished++;
@@ -144,7 +172,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     bytes += summary.bytes.sent + summary.bytes.received;
     if (!summary.ok) {
       failed++;
-      const cause = summary.errorCode === undefined ? summary.outcome : `${summary.outcome}: ${summary.errorCode}`;
+      const cause =
+        summary.errorCode === undefined ? summary.outcome : `${summary.outcome}: ${summary.errorCode}`;
       failures.set(cause, (failures.get(cause) ?? 0) + 1);
       if (!examples.has(cause)) examples.set(cause, summary.reason ?? '');
     }
@@ -164,9 +193,18 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   };
   const progress = (): LoadProgress => {
     const elapsedMs = performance.now() - t0;
-    return { elapsedMs, sessions: finished, failed, inFlight, sessionsPerSecond: elapsedMs > 0 ? (finished * 1000) / elapsedMs : 0 };
+    return {
+      elapsedMs,
+      sessions: finished,
+      failed,
+      inFlight,
+      sessionsPerSecond: elapsedMs > 0 ? (finished * 1000) / elapsedMs : 0,
+    };
   };
-  const timer = options.onProgress === undefined ? undefined : setInterval(() => options.onProgress?.(progress()), options.progressIntervalMs ?? 250);
+  const timer =
+    options.onProgress === undefined
+      ? undefined
+      : setInterval(() => options.onProgress?.(progress()), options.progressIntervalMs ?? 250);
   try {
     await Promise.all(Array.from({ length: concurrency }, worker));
   } finally {
@@ -214,16 +252,29 @@ async function registerAll(
       response = await fetch(url, {
         method: 'POST',
         headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ deviceId: c.deviceId, username: c.username, password: c.password, authType: auth, serverPassword: c.serverPassword }),
+        body: JSON.stringify({
+          deviceId: c.deviceId,
+          username: c.username,
+          password: c.password,
+          authType: auth,
+          serverPassword: c.serverPassword,
+        }),
         signal: AbortSignal.timeout(options.httpTimeoutMs ?? 30_000),
       });
     } catch (error) {
-      throw new LoadError('register-failed', `registering ${c.deviceId} at ${url} failed: ${error instanceof Error ? error.message : String(error)}`);
+      throw new LoadError(
+        'register-failed',
+        `registering ${c.deviceId} at ${url} failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     const text = await response.text();
     if (response.status === 201) created++;
     else if (response.status === 409) existing++;
-    else throw new LoadError('register-failed', `registering ${c.deviceId}: HTTP ${response.status} ${text.slice(0, 200).replace(/\s+/g, ' ')}`);
+    else
+      throw new LoadError(
+        'register-failed',
+        `registering ${c.deviceId}: HTTP ${response.status} ${text.slice(0, 200).replace(/\s+/g, ' ')}`,
+      );
   });
   return { created, existing, durationMs: Math.round(performance.now() - t0) };
 }

@@ -19,14 +19,22 @@ export const FUMO_UPDATE_ALERT = 'org.openmobilealliance.dm.firmwareupdate.updat
 /** FUMO result codes used here: 200 successful, 402 corrupted (empty) package. */
 export const FUMO_RESULT = { SUCCESSFUL: '200', CORRUPTED_PACKAGE: '402' } as const;
 
-const getOnly = (name: string, init: Parameters<typeof leaf>[1] = {}): NodeDescription => leaf(name, { accessType: ['Get'], ...init });
+const getOnly = (name: string, init: Parameters<typeof leaf>[1] = {}): NodeDescription =>
+  leaf(name, { accessType: ['Get'], ...init });
 
 /** `Boot/{LastBoot,Count}` under DevDetail/Ext plus an `Uptime` leaf (seconds, computed). */
 export function bootDescriptions(): NodeDescription[] {
   return [
-    interior('Boot', [getOnly('LastBoot', { format: 'int', defaultValue: '0' }), getOnly('Count', { format: 'int', defaultValue: '0' })], {
-      accessType: ['Get'],
-    }),
+    interior(
+      'Boot',
+      [
+        getOnly('LastBoot', { format: 'int', defaultValue: '0' }),
+        getOnly('Count', { format: 'int', defaultValue: '0' }),
+      ],
+      {
+        accessType: ['Get'],
+      },
+    ),
     getOnly('Uptime', { format: 'int', defaultValue: '0' }),
   ];
 }
@@ -63,7 +71,11 @@ export function rebootPlugin(context: ProfileContext): TreePlugin {
  * Factory reset: removes everything servers created under `wipeUris` children, resets the firmware state
  * and reboots. The DM account stays (it came from provisioning, as on real devices).
  */
-export function factoryResetPlugin(context: ProfileContext, wipeUris: readonly string[], fumoUri?: string): TreePlugin {
+export function factoryResetPlugin(
+  context: ProfileContext,
+  wipeUris: readonly string[],
+  fumoUri?: string,
+): TreePlugin {
   return {
     exec: async (request) => {
       context.log(`exec ${request.uri}: factory reset`);
@@ -90,13 +102,22 @@ export function fumoDescription(name: string): NodeDescription {
     [
       leaf('PkgName', { accessType: ['Get', 'Replace'] }),
       leaf('PkgVersion', { accessType: ['Get', 'Replace'] }),
-      interior('Update', [leaf('PkgData', { accessType: ['Replace'], format: 'bin', types: ['application/octet-stream'] })], {
-        accessType: ['Get', 'Exec'],
-      }),
+      interior(
+        'Update',
+        [leaf('PkgData', { accessType: ['Replace'], format: 'bin', types: ['application/octet-stream'] })],
+        {
+          accessType: ['Get', 'Exec'],
+        },
+      ),
       getOnly('State', { format: 'int', defaultValue: '10' }),
     ],
     // any authenticated server may stage and run an update (tree.md §5.2)
-    { accessType: ['Get'], scope: 'Permanent', types: ['urn:oma:mo:oma-fumo:1.0'], acl: 'Exec=*&Get=*&Replace=*' },
+    {
+      accessType: ['Get'],
+      scope: 'Permanent',
+      types: ['urn:oma:mo:oma-fumo:1.0'],
+      acl: 'Exec=*&Get=*&Replace=*',
+    },
   );
 }
 
@@ -122,10 +143,17 @@ export function firmwareUpdatePlugin(context: ProfileContext, fumoUri: string): 
         await setDeviceValue(tree, `${fumoUri}/Update/PkgData`, new Uint8Array(), 'bin');
         await recordBoot(context);
         result = FUMO_RESULT.SUCCESSFUL;
-        context.log(`exec ${request.uri}: installed ${data.length} bytes, firmware ${version === '' ? 'unchanged' : version}`);
+        context.log(
+          `exec ${request.uri}: installed ${data.length} bytes, firmware ${version === '' ? 'unchanged' : version}`,
+        );
       }
       await setDeviceValue(tree, `${fumoUri}/State`, '10');
-      request.report({ type: FUMO_UPDATE_ALERT, format: 'int', data: result, mark: result === FUMO_RESULT.SUCCESSFUL ? 'informational' : 'critical' });
+      request.report({
+        type: FUMO_UPDATE_ALERT,
+        format: 'int',
+        data: result,
+        mark: result === FUMO_RESULT.SUCCESSFUL ? 'informational' : 'critical',
+      });
       return 202;
     },
   };

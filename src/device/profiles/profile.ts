@@ -41,7 +41,10 @@ export interface DeviceProfile {
   /** Extra nodes under ./DevDetail/Ext. */
   readonly devDetailExt: readonly NodeDescription[];
   /** Other subtrees: descriptions to define below `parentUri`. */
-  readonly subtrees: readonly { readonly parentUri: string; readonly descriptions: readonly NodeDescription[] }[];
+  readonly subtrees: readonly {
+    readonly parentUri: string;
+    readonly descriptions: readonly NodeDescription[];
+  }[];
   /** Plugins to mount, built once the tree exists (they may keep device state in it). */
   plugins(context: ProfileContext): readonly ProfileMount[];
 }

@@ -80,8 +80,14 @@ export class SessionServer {
           clock: systemClock,
           measure: (m) => encodeMessage(m, contentTypeFor(encoding)).length,
         });
-        const record: ServerRecord = { deviceId: message.header.source.locUri, sessionId: message.header.sessionId, events: [], paths: [] };
-        for (const queued of this.queues.get(record.deviceId) ?? []) engine.enqueue(queued.id, queued.command);
+        const record: ServerRecord = {
+          deviceId: message.header.source.locUri,
+          sessionId: message.header.sessionId,
+          events: [],
+          paths: [],
+        };
+        for (const queued of this.queues.get(record.deviceId) ?? [])
+          engine.enqueue(queued.id, queued.command);
         this.queues.delete(record.deviceId);
         this.sessions.push(record);
         live = { engine, record };
@@ -89,7 +95,10 @@ export class SessionServer {
       }
       live.record.paths.push(req.url ?? '');
       const hmac = req.headers[HMAC_HEADER];
-      const step = await live.engine.receive(message, { body, ...(typeof hmac === 'string' ? { hmac } : {}) });
+      const step = await live.engine.receive(message, {
+        body,
+        ...(typeof hmac === 'string' ? { hmac } : {}),
+      });
       live.record.events.push(...step.events);
       if (live.engine.state === 'ended') this.#live.delete(key);
       if (step.outgoing === undefined) {
@@ -102,7 +111,9 @@ export class SessionServer {
       if (mac !== undefined) headers[HMAC_HEADER] = mac;
       res.writeHead(200, headers).end(out);
     } catch (error) {
-      res.writeHead(400, { 'content-type': 'text/plain' }).end(error instanceof Error ? error.message : String(error));
+      res
+        .writeHead(400, { 'content-type': 'text/plain' })
+        .end(error instanceof Error ? error.message : String(error));
     }
   }
 }
