@@ -313,4 +313,35 @@ describe('omadm device', () => {
     const file = join(dir, 'xdg', 'omadm', 'devices', `${id.replace(':', '_3A')}.json`);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
   });
+
+  it('DG-CMD-13 end to end: a firmware update queued over REST reports its result as a Generic Alert the server stores', async () => {
+    const { id, args } = await newDevice();
+    const path = `/devices/${encodeURIComponent(id)}/commands`;
+    const firmware = Buffer.from('AM5G-2.0.0 image').toString('base64');
+    for (const command of [
+      { command: 'Replace', target: './FUMO/PkgVersion', data: 'AM5G-2.0.0' },
+      { command: 'Replace', target: './FUMO/Update/PkgData', data: firmware, format: 'b64' },
+      { command: 'Exec', target: './FUMO/Update' },
+    ]) {
+      expect((await api('POST', path, command)).status).toBe(201);
+    }
+    const phone = [...args, '--profile', 'phone', '--json'];
+    const first = await run(phone);
+    expect(first.code, first.io.err).toBe(0);
+    expect(JSON.parse(first.io.lines().at(-1)!)).toMatchObject({
+      commands: { Exec: { '202': 1 }, Replace: { '200': 2 } },
+    });
+    const second = await run(phone);
+    expect(second.code, second.io.err).toBe(0);
+    expect(JSON.parse(second.io.lines().at(-1)!)).toMatchObject({ alerts: { sent: 1, acknowledged: 1 } });
+    const alerts = await api('GET', `/devices/${encodeURIComponent(id)}/alerts`);
+    const text = JSON.stringify(alerts.json);
+    expect(text).toContain('1226');
+    expect(text).toContain('org.openmobilealliance.dm.firmwareupdate.update');
+    // the new firmware version is what the device reports now
+    const q = await api('POST', path, { command: 'Get', target: './DevDetail/FwV' });
+    expect((await run(phone)).code).toBe(0);
+    const got = await api('GET', `${path}/${(q.json as { id: string | number }).id}`);
+    expect(JSON.stringify(got.json)).toContain('AM5G-2.0.0');
+  });
 });
