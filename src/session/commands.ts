@@ -96,11 +96,16 @@ export function commandStatus(command: Command, msgRef: number, code: number, ex
   };
 }
 
-/** One Status per command, recursively into Atomic/Sequence (protocol.md §5.5), all with the same code. */
+/**
+ * One Status per command, recursively into Atomic/Sequence (protocol.md §5.5), all with the same code. Results
+ * are included only for an error code (Results are answered only when something went wrong).
+ */
 export function statusesForAll(commands: readonly Command[], msgRef: number, code: number): Status[] {
   const out: Status[] = [];
+  const error = code < 200 || code >= 300;
   for (const command of commands) {
-    if (command.kind === 'Status' || command.kind === 'Results' || command.noResp === true) continue;
+    if (command.kind === 'Status' || (command.kind === 'Results' && !error)) continue;
+    if (command.kind !== 'Results' && command.noResp === true) continue;
     out.push(commandStatus(command, msgRef, code));
     if (command.kind === 'Atomic' || command.kind === 'Sequence') out.push(...statusesForAll(command.commands, msgRef, code));
   }

@@ -504,6 +504,11 @@ export class ServerSession {
   }
 
   #flushOutcomes(): void {
+    // Forget correlations of commands that were answered, so snapshots stay small in long sessions.
+    for (const [key, ref] of Object.entries(this.#d.sent)) {
+      const pending = this.#d.pending[ref.id];
+      if (pending === undefined || (pending.code !== undefined && !pending.awaitingResults)) delete this.#d.sent[key];
+    }
     for (const [id, pending] of Object.entries(this.#d.pending)) {
       if (pending.code === undefined || pending.awaitingResults) continue;
       this.#events.push({
