@@ -22,7 +22,7 @@ import { encodeB64, fromUtf8 } from './format.js';
 import type { ManagementTree } from './management-tree.js';
 import type { Actor } from './node-record.js';
 import type { ReadEntry } from './read-ops.js';
-import { addTnds } from './tnds-import.js';
+import { addTnds, replaceTnds } from './tnds-import.js';
 import { TreeError, statusOf } from './tree-error.js';
 import { xmlText } from './doc-element.js';
 import type { NodeInput } from './value-input.js';
@@ -84,9 +84,8 @@ export class TreeCommandExecutor implements CommandExecutor {
         });
       case 'Replace':
         return this.#each(command.items, command.meta, async (item, uri, meta) => {
-          // TNDS Replace (whole-subtree replacement) is not supported: representation.md §6 → 415.
-          if (isTnds(meta)) throw new TreeError(415, 'tnds-replace-unsupported', 'Replace with a TNDS payload', uri);
-          await this.#tree.replace(uri, inputOf(item, meta), actor);
+          if (isTnds(meta)) await replaceTnds(this.#tree, uri, item.data, actor);
+          else await this.#tree.replace(uri, inputOf(item, meta), actor);
           return 200;
         });
       case 'Delete':

@@ -12,7 +12,7 @@ export { PROPERTIES, formatTStamp, type ReadEntry, type PropertyName } from './r
 export type { ExecInput } from './exec-op.js';
 export * from './command-executor.js';
 export * from './tnds.js';
-export { addTnds, importTnds, tndsRoot } from './tnds-import.js';
+export { addTnds, importTnds, replaceTnds, tndsRoot } from './tnds-import.js';
 export { toCodecElement, fromCodecElement, type DocElement } from './doc-element.js';
 export * from './tree-store.js';
 export * from './standard-objects.js';

@@ -40,6 +40,50 @@ export async function addTnds(tree: ManagementTree, targetUri: string, data: Dat
   });
 }
 
+/**
+ * Replace with a TNDS payload (representation.md §6): each listed subtree is made equal to the document — values
+ * and Format/Type replaced, nodes absent from the document deleted, new ones added — all-or-nothing.
+ */
+export async function replaceTnds(tree: ManagementTree, targetUri: string, data: Data | undefined, actor: Actor): Promise<void> {
+  const base = tree.parse(targetUri).segments;
+  const nodes = parseTnds(tndsRoot(data, targetUri));
+  await tree.transaction(async () => {
+    tree.requireNode(base, formatUri(base));
+    for (const node of nodes) await replaceNode(tree, parentOf(tree, base, node.path), node, actor);
+  });
+}
+
+async function replaceNode(tree: ManagementTree, parent: readonly string[], node: TndsNode, actor: Actor): Promise<void> {
+  const segments = [...parent, node.name];
+  const uri = formatUri(segments);
+  const existing = tree.node(segments);
+  if (existing === undefined || node.name === '') {
+    const { path: _placed, ...here } = node; // `parent` already includes the Path
+    return importNode(tree, parent, here, actor);
+  }
+  const format = node.properties.Format;
+  if (existing.format === 'node') {
+    if (format !== undefined && format !== 'node') throw new TreeError(405, 'tnds-kind-change', 'TNDS makes an interior node a leaf', uri);
+    const keep = new Set(node.children.map((c) => c.name));
+    for (const name of existing.children) if (!keep.has(name)) await tree.delete(formatUri([...segments, name]), actor);
+    for (const c of node.children) await replaceNode(tree, segments, c, actor);
+  } else {
+    if (format === 'node' || node.children.length > 0) throw new TreeError(405, 'tnds-kind-change', 'TNDS makes a leaf interior', uri);
+    const type = node.properties.Type;
+    await tree.replace(
+      uri,
+      {
+        ...(format === undefined ? {} : { format: format === 'bin' ? 'b64' : format }),
+        ...(type === undefined || type === '' ? {} : { type }),
+        value: node.value ?? '',
+      },
+      actor,
+    );
+  }
+  if (node.properties.ACL !== undefined) await tree.replace(`${uri}?prop=ACL`, { value: node.properties.ACL }, actor);
+  if (node.properties.Title !== undefined) await tree.replace(`${uri}?prop=Title`, { value: node.properties.Title }, actor);
+}
+
 /** Imports nodes as the device (no ACL checks): restoring a device profile, bootstrap documents. */
 export async function importTnds(tree: ManagementTree, targetUri: string, root: DocElement, actor: Actor): Promise<void> {
   const base = tree.parse(targetUri).segments;

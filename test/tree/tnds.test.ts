@@ -159,6 +159,44 @@ describe('TNDS Add', () => {
   });
 });
 
+describe('TNDS Replace', () => {
+  const replacement = (port: string): XmlElement =>
+    tndsDocument([
+      {
+        name: 'Mail',
+        properties: { Format: 'node' },
+        children: [
+          { name: 'Server', properties: { Format: 'chr' }, value: 'imap.example.net', children: [] },
+          { name: 'Port', properties: { Format: 'int' }, value: port, children: [] },
+          { name: 'User', properties: { Format: 'chr', Type: 'text/plain' }, value: 'alice', children: [] },
+        ],
+      },
+    ]);
+  const tndsReplace = (doc: XmlElement): Command => ({
+    kind: 'Replace',
+    cmdId: 60,
+    items: [{ target: { locUri: './Vendor' }, meta: { format: 'xml', type: TNDS_XML }, data: { kind: 'xml', element: doc } }],
+  });
+
+  it('makes the subtree equal to the document: values replaced, absent nodes deleted, new ones added', async () => {
+    const { run } = await mailTree();
+    expect((await run(tndsReplace(replacement('143')))).code).toBe(200);
+    expect(dataOf(await run(get('./Vendor/Mail')))).toBe('Server/Port/User');
+    expect(dataOf(await run(get('./Vendor/Mail/Server')))).toBe('imap.example.net');
+    expect(dataOf(await run(get('./Vendor/Mail/Port')))).toBe('143');
+    expect(dataOf(await run(get('./Vendor/Mail/User')))).toBe('alice');
+  });
+
+  it('is all-or-nothing: one bad value leaves the tree unchanged', async () => {
+    const { run, tree } = await mailTree();
+    const before = JSON.stringify(tree.snapshot());
+    const out = await run(tndsReplace(replacement('imap')));
+    expect(out.code).toBe(400);
+    expect(out.statusItems).toEqual([{ target: { locUri: './Vendor/Mail/Port' } }]);
+    expect(JSON.stringify(tree.snapshot())).toBe(before);
+  });
+});
+
 describe('TNDS encodings', () => {
   const nodes: TndsNode[] = [
     {
