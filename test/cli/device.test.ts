@@ -344,4 +344,31 @@ describe('omadm device', () => {
     const got = await api('GET', `${path}/${(q.json as { id: string | number }).id}`);
     expect(JSON.stringify(got.json)).toContain('AM5G-2.0.0');
   });
+
+  it('--listen over HTTP: a POSTed Package 0 starts the session (202), a bad one is refused and reported', async () => {
+    const { args } = await newDevice();
+    const io = new CapturedIo();
+    const running = main([...args, '--listen', 'http://127.0.0.1:0/push', '--sessions', '1', '--json'], io);
+    const [, address] = await io.waitForStderr(
+      /listening for Package 0 on (http:\/\/127\.0\.0\.1:\d+\/push)/,
+    );
+    const password = args[args.indexOf('--server-password') + 1]!;
+    const post = (bytes: Uint8Array) =>
+      fetch(address!, {
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.syncml.notification' },
+        body: bytes,
+      });
+    const forged = await post(
+      buildNotification(makeTrigger({ sessionId: 0x42, serverId: 'omadm' }), { password: 'nope' }),
+    );
+    expect(forged.status).toBe(403);
+    const good = await post(
+      buildNotification(makeTrigger({ sessionId: 0x43, serverId: 'omadm' }), { password }),
+    );
+    expect(good.status).toBe(202);
+    expect(await running).toBe(0);
+    expect(io.err).toMatch(/ignored notification from http:\/\/127\.0\.0\.1:\d+: /);
+    expect(JSON.parse(io.lines().at(-1)!)).toMatchObject({ ok: true, sessionId: '43', initiator: 'server' });
+  });
 });
