@@ -910,6 +910,42 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
         expect(rows.map((r) => Number(r['version']))).toEqual(MIGRATIONS.map((m) => m.version));
       });
 
+      it('a running process keeps working while a newer one adds columns (rolling upgrade)', async () => {
+        await store.createDevice(device('old'));
+        const cmd = await store.enqueueCommand('old', GET_MOD);
+        const exercise = async () => {
+          expect(await store.getDevice('old')).toMatchObject({ deviceId: 'old' });
+          expect((await store.listDevices()).items.length).toBeGreaterThan(0);
+          expect(await store.getCommand('old', cmd!.id)).toMatchObject({ state: 'queued' });
+          expect((await store.listCommands('old')).items).toHaveLength(1);
+          expect((await store.loadExchange('old', 'S'))!.pending).toHaveLength(1);
+          await store.listAlerts('old');
+          await store.listMessages('old');
+          await store.getTree('old', '.');
+        };
+        await exercise();
+        const newer = await harness.openSecond({ clock });
+        const upgrade = [
+          ...MIGRATIONS,
+          {
+            version: 100,
+            name: 'new columns',
+            statements: [
+              'ALTER TABLE devices ADD COLUMN tag TEXT',
+              'ALTER TABLE commands ADD COLUMN priority INTEGER',
+              'ALTER TABLE sessions ADD COLUMN note TEXT',
+              'ALTER TABLE alerts ADD COLUMN extra TEXT',
+              'ALTER TABLE messages ADD COLUMN extra TEXT',
+              'ALTER TABLE tree_values ADD COLUMN extra TEXT',
+            ],
+          },
+        ];
+        expect(await migrate(newer.driver, clock.now(), upgrade)).toEqual([100]);
+        await exercise();
+        await store.createDevice(device('after'));
+        expect(await store.enqueueCommand('after', GET_MOD)).toMatchObject({ state: 'queued' });
+      });
+
       it('applies a new migration once, in order, recording it', async () => {
         const extra = [
           ...MIGRATIONS,

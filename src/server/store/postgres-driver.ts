@@ -3,6 +3,7 @@
  * BIGINTs are millisecond times and row ids, far below 2^53). An optional schema is put first on the search path
  * of every connection, so tests (and tenants) can keep to their own schema.
  */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Row, SqlDriver, SqlExecutor, SqlValue } from './sql-driver.js';
 
@@ -13,25 +14,32 @@ function getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string)
   return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown;
 }
 
-const numbered = new Map<string, string>();
-/** `?` → `$1`, `$2`, … (our SQL never has `?` inside literals). */
-export function numberPlaceholders(sql: string): string {
-  let out = numbered.get(sql);
+interface Prepared {
+  readonly name: string;
+  readonly text: string;
+}
+const prepared = new Map<string, Prepared>();
+/**
+ * `?` → `$1`, `$2`, … (our SQL never has `?` inside literals), and a statement name, so each connection parses
+ * and plans a statement once and then only binds and executes it (the idle fast path's read is planned once).
+ */
+export function numberPlaceholders(sql: string): Prepared {
+  let out = prepared.get(sql);
   if (out === undefined) {
     let n = 0;
-    out = sql.replace(/\?/g, () => `$${++n}`);
-    numbered.set(sql, out);
+    const text = sql.replace(/\?/g, () => `$${++n}`);
+    out = { name: `omadm_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`, text };
+    prepared.set(sql, out);
   }
   return out;
 }
 
 function executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
+  const query = (sql: string, params: readonly SqlValue[]) =>
+    client.query({ ...numberPlaceholders(sql), values: params as SqlValue[] });
   return {
-    all: async (sql, params = []) =>
-      (await client.query(numberPlaceholders(sql), params as SqlValue[])).rows as Row[],
-    run: async (sql, params = []) => ({
-      changes: (await client.query(numberPlaceholders(sql), params as SqlValue[])).rowCount ?? 0,
-    }),
+    all: async (sql, params = []) => (await query(sql, params)).rows as Row[],
+    run: async (sql, params = []) => ({ changes: (await query(sql, params)).rowCount ?? 0 }),
   };
 }
 

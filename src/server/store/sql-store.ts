@@ -79,6 +79,31 @@ function page<T, K extends string | number>(
     : { items };
 }
 
+/**
+ * Columns are always named, never all-columns: a process still running while a newer one migrates keeps getting
+ * the rows it knows (PostgreSQL refuses to run a prepared statement whose result columns changed).
+ */
+const DEVICE_COLUMNS_SQL = [
+  'device_id',
+  'username',
+  'client_secret_digest',
+  'auth_type',
+  'server_password',
+  'client_nonce',
+  'server_nonce',
+  'notify_address',
+  'failed_auth_count',
+  'locked_until',
+  'last_seen',
+  'created_at',
+];
+const TABLE_COLUMNS = {
+  tree_values: 'uri, data, format, type, updated_at',
+  alerts: 'id, device_id, session_id, code, correlator, items, received_at',
+  messages: 'id, device_id, session_id, direction, content_type, body, size, created_at',
+} as const;
+const columns = (list: readonly string[], alias?: string): string =>
+  list.map((c) => (alias === undefined ? c : `${alias}.${c}`)).join(', ');
 const SESSION_COLUMNS = ['device_id', 'session_id', 'snapshot', 'version', 'created_at', 'updated_at'];
 const COMMAND_COLUMNS = [
   'id',
@@ -95,6 +120,16 @@ const COMMAND_COLUMNS = [
   'expires_at',
 ];
 
+const DEVICE_SQL = columns(DEVICE_COLUMNS_SQL);
+const COMMAND_SQL = columns(COMMAND_COLUMNS);
+const TABLE_SQL = {
+  commands: COMMAND_SQL,
+  alerts: TABLE_COLUMNS.alerts,
+  messages: TABLE_COLUMNS.messages,
+} as const;
+const pgObject = (alias: string, list: readonly string[]): string =>
+  `json_build_object(${list.map((c) => `'${c}', ${alias}.${c}`).join(', ')})`;
+
 /**
  * Pending = queued and unexpired, plus, when no session with this id is saved (a new session), commands still
  * `sent` in the device's other sessions (see Exchange.pending). Parameters: sessionId, now, sessionId, sessionId,
@@ -105,15 +140,16 @@ const PENDING_WHERE = `c.device_id = d.device_id
     OR (c.state = 'sent' AND c.session_id <> ?
         AND NOT EXISTS (SELECT 1 FROM sessions s2 WHERE s2.device_id = d.device_id AND s2.session_id = ?)))`;
 
-const LOAD_EXCHANGE_PG = `SELECT d.*,
-    (SELECT row_to_json(s) FROM sessions s WHERE s.device_id = d.device_id AND s.session_id = ?) AS session_json,
-    (SELECT COALESCE(json_agg(c ORDER BY c.id), '[]'::json) FROM commands c WHERE ${PENDING_WHERE}) AS pending_json
+const LOAD_EXCHANGE_PG = `SELECT ${columns(DEVICE_COLUMNS_SQL, 'd')},
+    (SELECT ${pgObject('s', SESSION_COLUMNS)} FROM sessions s WHERE s.device_id = d.device_id AND s.session_id = ?) AS session_json,
+    (SELECT COALESCE(json_agg(${pgObject('c', COMMAND_COLUMNS)} ORDER BY c.id), '[]'::json)
+      FROM commands c WHERE ${PENDING_WHERE}) AS pending_json
   FROM devices d WHERE d.device_id = ?`;
 
 const sqliteObject = (alias: string, columns: readonly string[]): string =>
   `json_object(${columns.map((c) => `'${c}', ${alias}.${c}`).join(', ')})`;
 
-const LOAD_EXCHANGE_SQLITE = `SELECT d.*,
+const LOAD_EXCHANGE_SQLITE = `SELECT ${columns(DEVICE_COLUMNS_SQL, 'd')},
     (SELECT ${sqliteObject('s', SESSION_COLUMNS)} FROM sessions s
       WHERE s.device_id = d.device_id AND s.session_id = ?) AS session_json,
     (SELECT json_group_array(${sqliteObject('c', COMMAND_COLUMNS)} ORDER BY c.id) FROM commands c
@@ -141,7 +177,7 @@ export class SqlStore implements Store {
     const now = this.#clock.now();
     const rows = await this.driver.all(
       `INSERT INTO devices (device_id, username, client_secret_digest, auth_type, server_password, notify_address, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id) DO NOTHING RETURNING *`,
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id) DO NOTHING RETURNING ${DEVICE_SQL}`,
       [
         device.deviceId,
         device.username,
@@ -159,7 +195,9 @@ export class SqlStore implements Store {
   }
 
   async getDevice(deviceId: string): Promise<DeviceRecord | undefined> {
-    const row = (await this.driver.all(`SELECT * FROM devices WHERE device_id = ?`, [deviceId]))[0];
+    const row = (
+      await this.driver.all(`SELECT ${DEVICE_SQL} FROM devices WHERE device_id = ?`, [deviceId])
+    )[0];
     return row === undefined ? undefined : toDevice(row);
   }
 
@@ -175,7 +213,7 @@ export class SqlStore implements Store {
       where.push(`device_id > ?`);
       params.push(p.after);
     }
-    const sql = `SELECT * FROM devices ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+    const sql = `SELECT ${DEVICE_SQL} FROM devices ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY device_id LIMIT ? OFFSET ?`;
     const rows = await this.driver.all(sql, [...params, p.limit + 1, p.offset]);
     return page(rows, p.limit, toDevice, (d) => d.deviceId);
@@ -185,7 +223,7 @@ export class SqlStore implements Store {
     return this.driver.transaction(async (tx) => {
       const changed = await this.#patchDevice(tx, deviceId, patch);
       if (!changed) return undefined;
-      const row = (await tx.all(`SELECT * FROM devices WHERE device_id = ?`, [deviceId]))[0];
+      const row = (await tx.all(`SELECT ${DEVICE_SQL} FROM devices WHERE device_id = ?`, [deviceId]))[0];
       return row === undefined ? undefined : toDevice(row);
     });
   }
@@ -240,7 +278,7 @@ export class SqlStore implements Store {
   ): Promise<CommandRecord | undefined> {
     const rows = await this.driver.all(
       `INSERT INTO commands (device_id, spec, state, created_at, expires_at)
-       SELECT device_id, ?, 'queued', ?, ? FROM devices WHERE device_id = ? RETURNING *`,
+       SELECT device_id, ?, 'queued', ?, ? FROM devices WHERE device_id = ? RETURNING ${COMMAND_SQL}`,
       [JSON.stringify(spec), this.#clock.now(), options.expiresAt ?? null, deviceId],
     );
     const row = rows[0];
@@ -249,7 +287,10 @@ export class SqlStore implements Store {
 
   async getCommand(deviceId: string, id: number): Promise<CommandRecord | undefined> {
     const row = (
-      await this.driver.all(`SELECT * FROM commands WHERE id = ? AND device_id = ?`, [id, deviceId])
+      await this.driver.all(`SELECT ${COMMAND_SQL} FROM commands WHERE id = ? AND device_id = ?`, [
+        id,
+        deviceId,
+      ])
     )[0];
     return row === undefined ? undefined : toCommand(row);
   }
@@ -268,11 +309,11 @@ export class SqlStore implements Store {
     const rows =
       p.after === undefined
         ? await this.driver.all(
-            `SELECT * FROM ${table} WHERE device_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`,
+            `SELECT ${TABLE_SQL[table]} FROM ${table} WHERE device_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`,
             [deviceId, p.limit + 1, p.offset],
           )
         : await this.driver.all(
-            `SELECT * FROM ${table} WHERE device_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+            `SELECT ${TABLE_SQL[table]} FROM ${table} WHERE device_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
             [deviceId, p.after, p.limit + 1],
           );
     return page(rows, p.limit, map, (t) => t.id);
@@ -520,12 +561,15 @@ export class SqlStore implements Store {
     const root = normalizeUri(path);
     if (root === '.') {
       return (
-        await this.driver.all(`SELECT * FROM tree_values WHERE device_id = ? ORDER BY uri`, [deviceId])
+        await this.driver.all(
+          `SELECT ${TABLE_COLUMNS.tree_values} FROM tree_values WHERE device_id = ? ORDER BY uri`,
+          [deviceId],
+        )
       ).map(toTreeValue);
     }
     const prefix = `${root}/`;
     const rows = await this.driver.all(
-      `SELECT * FROM tree_values WHERE device_id = ? AND (uri = ? OR substr(uri, 1, ?) = ?) ORDER BY uri`,
+      `SELECT ${TABLE_COLUMNS.tree_values} FROM tree_values WHERE device_id = ? AND (uri = ? OR substr(uri, 1, ?) = ?) ORDER BY uri`,
       [deviceId, root, prefix.length, prefix],
     );
     return rows.map(toTreeValue);
