@@ -4,8 +4,8 @@
  * through an injected UiHandler (both may be async); nonces persist through an injected NonceStore. No sockets,
  * timers or randomness inside: time comes from the injected Clock, nonces from the injected Random.
  */
-import type { Alert, Atomic, Command, Cred, Item, Sequence, Status, SyncMLMessage } from '../syncml/model.js';
-import type { CommandExecutor, CommandOutcome } from '../syncml/command-outcome.js';
+import type { Alert, Command, Cred, Item, Status, SyncMLMessage } from '../syncml/model.js';
+import type { CommandExecutor } from '../syncml/command-outcome.js';
 import { AlertCode, AUTH_TYPE_BY_NAME, authNameOf, StatusCode, type AuthName } from '../syncml/constants.js';
 import type { Clock } from '../platform/clock.js';
 import type { Random } from '../platform/random.js';
@@ -15,10 +15,10 @@ import { buildHmacHeader } from '../security/hmac-header.js';
 import { generateNonce, type NonceStore } from '../security/nonce.js';
 import { verifyCredentials } from '../security/verify.js';
 import { StateMachine, type TransitionTable } from './state-machine.js';
-import { alert, buildHeader, challenge, checkHeader, commandStatus, headerStatus, needsAnswer, statusesForAll } from './commands.js';
+import { alert, buildHeader, challenge, checkHeader, headerStatus, needsAnswer, statusesForAll } from './commands.js';
 import { pack, type Measure, type PendingCommand } from './packer.js';
-import { appendChunk, assemble, dataSize, objectKey, startObject, type IncomingObject } from './large-object.js';
-import { parseUiAlert, uiAnswerStatus, type UiHandler } from './ui-alert.js';
+import type { UiHandler } from './ui-alert.js';
+import { ClientCommandRunner } from './client-commands.js';
 import type { EndReason, Outgoing, Received, Secret } from './types.js';
 
 export type ClientState = 'idle' | 'setup' | 'management' | 'ended';
@@ -107,8 +107,6 @@ interface SentRecord {
   readonly command: Command;
 }
 
-const BREAKS_LARGE_OBJECT: ReadonlySet<string> = new Set(['Add', 'Replace', 'Delete', 'Copy', 'Atomic', 'Sequence']);
-
 const AUTH_FAILURES: ReadonlySet<number> = new Set([StatusCode.INVALID_CREDENTIALS, StatusCode.MISSING_CREDENTIALS]);
 
 export class ClientSession {
@@ -130,8 +128,7 @@ export class ClientSession {
   #alerts: PendingCommand[] = [];
   #package1Alerts: PendingCommand[] = [];
   #sent = new Map<string, SentRecord>();
-  #incoming: { object: IncomingObject; command: Command } | undefined;
-  #rejectedObjectKey: string | undefined;
+  readonly #runner: ClientCommandRunner;
   #lastActivity: number;
   #events: ClientEvent[] = [];
 
@@ -141,6 +138,14 @@ export class ClientSession {
     this.#scheme = options.credentials?.auth;
     this.#sendCred = options.credentials !== undefined && (options.credentialsUpFront ?? true);
     this.#lastActivity = options.clock.now();
+    this.#runner = new ClientCommandRunner({
+      executor: options.executor,
+      ui: options.ui,
+      serverId: options.serverId,
+      maxObjSize: options.maxObjSize,
+      serverMaxObjSize: () => this.#serverMaxObjSize,
+      emit: (event) => this.#events.push(event),
+    });
   }
 
   get state(): ClientState {
@@ -263,7 +268,7 @@ export class ClientSession {
         replies.push(...statusesForAll([command], header.msgId, StatusCode.NOT_EXECUTED).map((c) => ({ command: c })));
         continue;
       }
-      const result = await this.#process(command, header.msgId);
+      const result = await this.#runner.process(command, header.msgId);
       replies.push(...result.replies);
       if (result.cancelled) cancelled = true;
     }
@@ -284,7 +289,7 @@ export class ClientSession {
     this.#outbox = [];
     this.#alerts = [];
     this.#machine.fire('respond');
-    const final = (message.final || pulled) && this.#incoming === undefined;
+    const final = (message.final || pulled) && !this.#runner.receivingLargeObject;
     return this.#step(this.#send(pending, final, head.length + (pulled ? 1 : 0)));
   }
 
@@ -373,193 +378,6 @@ export class ClientSession {
     }
   }
 
-  // ---- executing server commands ----------------------------------------------------------------------------
-
-  async #process(command: Command, msgRef: number): Promise<{ replies: PendingCommand[]; cancelled: boolean }> {
-    const replies: PendingCommand[] = [];
-    const reply = (c: Command): void => {
-      replies.push({ command: c });
-    };
-    // protocol.md §8: a new command while a large object is incomplete → Alert 1225, nothing committed.
-    if (this.#incoming !== undefined) {
-      const continues = 'items' in command && command.items.length === 1 && objectKey(command.kind, command.items[0]!) === this.#incoming.object.key;
-      // protocol.md §8: a new data object or command (Add, Replace, Delete, Copy, Atomic, Sequence) breaks it.
-      if (!continues && BREAKS_LARGE_OBJECT.has(command.kind)) {
-        const broken = this.#incoming.object.first;
-        const uri = broken.target?.locUri ?? broken.source?.locUri;
-        reply(alert(AlertCode.NO_END_OF_DATA, uri === undefined ? [] : [{ target: { locUri: uri } }]));
-        this.#incoming = undefined;
-      }
-    }
-    if (command.kind === 'Alert') {
-      const r = await this.#alert(command, msgRef);
-      if (!(command.noResp ?? false)) reply(r.status);
-      return { replies, cancelled: r.cancelled };
-    }
-    if (command.kind === 'Sequence') {
-      const r = await this.#sequence(command, msgRef);
-      return { replies: [...replies, ...r.replies], cancelled: r.cancelled };
-    }
-    if (command.kind === 'Atomic') return { replies: [...replies, ...(await this.#atomic(command, msgRef))], cancelled: false };
-    if (command.kind === 'Status' || command.kind === 'Results') return { replies, cancelled: false };
-    const items = command.items;
-    // Large objects arriving in chunks.
-    const continuing = this.#incoming !== undefined && items.length === 1 && objectKey(command.kind, items[0]!) === this.#incoming.object.key;
-    if (items.length === 1 && (items[0]!.moreData === true || continuing)) {
-      const item = items[0]!;
-      const key = objectKey(command.kind, item);
-      if (this.#rejectedObjectKey === key) {
-        if (item.moreData !== true) this.#rejectedObjectKey = undefined;
-        if (!(command.noResp ?? false)) reply(commandStatus(command, msgRef, StatusCode.REQUEST_ENTITY_TOO_LARGE));
-        return { replies, cancelled: false };
-      }
-      if (this.#incoming === undefined) {
-        const size = item.meta?.size ?? command.meta?.size;
-        if (size !== undefined && this.#o.maxObjSize !== undefined && size > this.#o.maxObjSize) {
-          // protocol.md §7: objects larger than MaxObjSize are refused with 413.
-          this.#rejectedObjectKey = key;
-          this.#events.push({ type: 'large-object-rejected', code: StatusCode.REQUEST_ENTITY_TOO_LARGE });
-          reply(commandStatus(command, msgRef, StatusCode.REQUEST_ENTITY_TOO_LARGE));
-          return { replies, cancelled: false };
-        }
-        this.#incoming = { object: startObject(command.kind, item, command.meta), command };
-      } else {
-        this.#incoming = { ...this.#incoming, object: appendChunk(this.#incoming.object, item) };
-      }
-      if (item.moreData === true) {
-        // protocol.md §8: 213 for every buffered chunk.
-        reply(commandStatus(command, msgRef, StatusCode.CHUNKED_ITEM_ACCEPTED));
-        return { replies, cancelled: false };
-      }
-      const { object, command: first } = this.#incoming;
-      this.#incoming = undefined;
-      const whole = assemble(object);
-      if (object.size !== undefined && whole.size !== object.size) {
-        // protocol.md §8: size mismatch → 424, nothing committed.
-        this.#events.push({ type: 'large-object-rejected', code: StatusCode.SIZE_MISMATCH });
-        reply(commandStatus(command, msgRef, StatusCode.SIZE_MISMATCH));
-        return { replies, cancelled: false };
-      }
-      const assembled = { ...first, cmdId: command.cmdId, items: [whole.item] } as Command;
-      return { replies: [...replies, ...(await this.#executeOne(assembled, msgRef))], cancelled: false };
-    }
-    return { replies: [...replies, ...(await this.#executeOne(command, msgRef))], cancelled: false };
-  }
-
-  async #executeOne(command: Command, msgRef: number): Promise<PendingCommand[]> {
-    const tooBig =
-      this.#o.maxObjSize !== undefined && 'items' in command && command.items.some((item) => dataSize(item.data) > this.#o.maxObjSize!);
-    const outcome: CommandOutcome = tooBig
-      ? { code: StatusCode.REQUEST_ENTITY_TOO_LARGE }
-      : await this.#o.executor.execute(command, { serverId: this.#o.serverId });
-    return this.#answer(command, msgRef, outcome);
-  }
-
-  /** Status (then Results after it, then children's statuses) for one executed command (protocol.md §5.5). */
-  #answer(command: Command, msgRef: number, given: CommandOutcome): PendingCommand[] {
-    const out: PendingCommand[] = [];
-    const max = this.#serverMaxObjSize;
-    // protocol.md §7: never send the server an object larger than its MaxObjSize.
-    const outcome: CommandOutcome =
-      max !== undefined && given.results?.some((item) => dataSize(item.data) > max) === true
-        ? { code: StatusCode.REQUEST_ENTITY_TOO_LARGE }
-        : given;
-    const noResp = 'noResp' in command && command.noResp === true;
-    if (!noResp) out.push({ command: commandStatus(command, msgRef, outcome.code, outcome.statusItems === undefined ? {} : { items: outcome.statusItems }) });
-    if (command.kind === 'Get' && outcome.results !== undefined && outcome.results.length > 0) {
-      out.push({
-        command: { kind: 'Results', cmdId: 0, msgRef, cmdRef: command.cmdId, items: outcome.results },
-      });
-    }
-    if (command.kind === 'Atomic' || command.kind === 'Sequence') {
-      command.commands.forEach((child, i) => {
-        const childOutcome = outcome.children?.[i] ?? { code: outcome.code };
-        out.push(...this.#answer(child, msgRef, childOutcome));
-      });
-    }
-    return out;
-  }
-
-  async #alert(command: Alert, msgRef: number): Promise<{ status: Status; cancelled: boolean }> {
-    const code = command.code ?? 0;
-    if (code === AlertCode.NEXT_MESSAGE) return { status: commandStatus(command, msgRef, StatusCode.OK), cancelled: false };
-    if (code < AlertCode.DISPLAY || code > AlertCode.MULTIPLE_CHOICE) {
-      return { status: commandStatus(command, msgRef, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED), cancelled: false };
-    }
-    if (this.#o.ui === undefined) {
-      // protocol.md §12: a client without UI answers 406.
-      return { status: commandStatus(command, msgRef, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED), cancelled: false };
-    }
-    const request = parseUiAlert(command);
-    if (request === undefined) return { status: commandStatus(command, msgRef, StatusCode.INCOMPLETE_COMMAND), cancelled: false };
-    const answer = await this.#o.ui(request);
-    const { code: statusCode, items } = uiAnswerStatus(request, answer);
-    return {
-      status: commandStatus(command, msgRef, statusCode, { items }),
-      cancelled: statusCode === StatusCode.OPERATION_CANCELLED,
-    };
-  }
-
-  /** Sequence: children in order; a "no" (304) or cancel (214) skips the rest with 215 (protocol.md §12, DG-UI-03). */
-  async #sequence(command: Sequence, msgRef: number): Promise<{ replies: PendingCommand[]; cancelled: boolean }> {
-    const children: PendingCommand[] = [];
-    let skip = false;
-    let cancelled = false;
-    for (const child of command.commands) {
-      if (skip) {
-        children.push(...statusesForAll([child], msgRef, StatusCode.NOT_EXECUTED).map((c) => ({ command: c })));
-        continue;
-      }
-      if (child.kind === 'Alert') {
-        const r = await this.#alert(child, msgRef);
-        if (!(child.noResp ?? false)) children.push({ command: r.status });
-        if (r.status.code === StatusCode.NOT_MODIFIED || r.cancelled) skip = true;
-        if (r.cancelled) cancelled = true;
-        continue;
-      }
-      const r = await this.#process(child, msgRef);
-      children.push(...r.replies);
-    }
-    // protocol.md §11: the Sequence itself is 200 once its execution started.
-    const own = command.noResp === true ? [] : [{ command: commandStatus(command, msgRef, StatusCode.OK) }];
-    return { replies: [...own, ...children], cancelled };
-  }
-
-  /** Atomic: UI alerts inside are asked first; a "no" fails the whole Atomic (507, 216) before anything runs. */
-  async #atomic(command: Atomic, msgRef: number): Promise<PendingCommand[]> {
-    const uiStatuses = new Map<number, Status>();
-    let refused = false;
-    for (const child of command.commands) {
-      if (child.kind !== 'Alert') continue;
-      const r = await this.#alert(child, msgRef);
-      uiStatuses.set(child.cmdId, r.status);
-      if (!isOk(r.status.code)) refused = true;
-    }
-    if (refused) {
-      const out: PendingCommand[] = [{ command: commandStatus(command, msgRef, StatusCode.ATOMIC_FAILED) }];
-      for (const child of command.commands) {
-        const ui = uiStatuses.get(child.cmdId);
-        if (ui !== undefined) out.push({ command: ui });
-        else out.push(...statusesForAll([child], msgRef, StatusCode.ATOMIC_ROLLBACK_OK).map((c) => ({ command: c })));
-      }
-      return out;
-    }
-    const rest = command.commands.filter((child) => child.kind !== 'Alert');
-    const outcome = await this.#o.executor.execute({ ...command, commands: rest }, { serverId: this.#o.serverId });
-    const out: PendingCommand[] = command.noResp === true ? [] : [{ command: commandStatus(command, msgRef, outcome.code) }];
-    let index = 0;
-    for (const child of command.commands) {
-      const ui = uiStatuses.get(child.cmdId);
-      if (ui !== undefined) {
-        out.push({ command: ui });
-        continue;
-      }
-      out.push(...this.#answer(child, msgRef, outcome.children?.[index] ?? { code: outcome.code }));
-      index++;
-    }
-    return out;
-  }
-
   #onStatus(status: Status, serverMsgId: number): void {
     if (status.cmdRef === 0) return;
     void serverMsgId;
@@ -634,6 +452,3 @@ export class ClientSession {
   }
 }
 
-function isOk(code: number): boolean {
-  return code >= 200 && code < 300;
-}
