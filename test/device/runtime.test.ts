@@ -174,4 +174,46 @@ describe('device runtime over HTTP against the ServerSession engine', () => {
     expect(summary).toMatchObject({ ok: false, outcome: 'transport-error', errorCode: 'http-unreachable' });
     expect(summary.reason).not.toContain('\n');
   });
+
+  for (const encoding of ['xml', 'wbxml'] as const) {
+    it(`DG-LO-01 / DG-MSG-01 over ${encoding}: large objects both ways within each side's MaxMsgSize`, async () => {
+      await server.stop();
+      server = await new SessionServer({ maxMsgSize: 3000 }).start();
+      register('md5');
+      const big = 'x'.repeat(9000);
+      server.enqueue(DEVICE_ID, 'put', {
+        kind: 'Add',
+        cmdId: 0,
+        items: [{ target: { locUri: './Vendor/Big' }, meta: { format: 'chr' }, data: textData(big) }],
+      });
+      server.enqueue(DEVICE_ID, 'get', {
+        kind: 'Get',
+        cmdId: 0,
+        items: [{ target: { locUri: './Vendor/Big' } }],
+      });
+      const messages: WireMessage[] = [];
+      const runtime = await DeviceRuntime.open({
+        deviceId: DEVICE_ID,
+        account: {
+          serverId: SERVER_ID,
+          serverUrl: server.url,
+          auth: 'md5',
+          username: 'dev1',
+          password: 'device-secret',
+        },
+        encoding,
+        maxMsgSize: 2500,
+        onMessage: (m) => messages.push(m),
+      });
+      const summary = await runtime.runSession();
+      expect(summary.ok, summary.reason).toBe(true);
+      expect(await runtime.tree.readText('./Vendor/Big')).toBe(big);
+      // the device got the object in chunks (213 each) and sent its Results in chunks
+      expect(summary.commands.Add?.['213']).toBeGreaterThan(1);
+      expect(messages.filter((m) => m.direction === 'in').every((m) => m.bytes.length <= 2500)).toBe(true);
+      expect(messages.filter((m) => m.direction === 'out').every((m) => m.bytes.length <= 3000)).toBe(true);
+      const get = server.events(DEVICE_ID).find((e) => e.type === 'outcome' && e.id === 'get');
+      expect(get?.type === 'outcome' && get.results[0]?.data).toEqual(textData(big));
+    });
+  }
 });

@@ -32,6 +32,9 @@ export class SessionServer {
   #seq = 0;
   url = '';
 
+  /** `maxMsgSize`: the largest message this server accepts (sent as MaxMsgSize to devices). */
+  constructor(readonly options: { readonly maxMsgSize?: number } = {}) {}
+
   async start(): Promise<this> {
     this.#server = createServer((req, res) => void this.#handle(req, res));
     await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
@@ -79,6 +82,7 @@ export class SessionServer {
           random: cryptoRandom,
           clock: systemClock,
           measure: (m) => encodeMessage(m, contentTypeFor(encoding)).length,
+          ...(this.options.maxMsgSize === undefined ? {} : { maxMsgSize: this.options.maxMsgSize }),
         });
         const record: ServerRecord = {
           deviceId: message.header.source.locUri,
