@@ -12,14 +12,14 @@ import type { Random } from '../platform/random.js';
 import { AuthenticationError, LocalProtocolError, type OmadmError, RemoteProtocolError } from '../errors.js';
 import { basicCredential, fromB64, hmacMac, md5Credential } from '../security/digest.js';
 import { buildHmacHeader } from '../security/hmac-header.js';
-import { generateNonce, type NonceStore } from '../security/nonce.js';
-import { presentedScheme, verifyCredentials } from '../security/verify.js';
+import type { NonceStore } from '../security/nonce.js';
 import { StateMachine, type TransitionTable } from './state-machine.js';
-import { alert, buildHeader, challenge, checkHeader, commandStatus, headerStatus, needsAnswer, statusesForAll } from './commands.js';
+import { alert, buildHeader, checkHeader, commandStatus, headerStatus, needsAnswer, statusesForAll } from './commands.js';
 import { pack, type Measure, type PendingCommand } from './packer.js';
 import { appendChunk, assemble, dataSize, objectKey, startObject, type IncomingObject } from './large-object.js';
 import { fromJson, toJson, type Json } from './json.js';
 import type { EndReason, Outgoing, Received, Secret } from './types.js';
+import { authenticateClient, type ClientAuthState } from './server-auth.js';
 
 export type ServerState = 'idle' | 'setup' | 'management' | 'ended';
 export type ServerTrigger = 'receive' | 'challenge' | 'respond' | 'end' | 'timeout';
@@ -120,7 +120,7 @@ interface Data {
   sessionId?: string;
   deviceId?: string;
   msgId: number;
-  clientAuth: { authenticated: boolean; scheme?: AuthName; challengedWith?: AuthName; attempts: number; nonce?: string };
+  clientAuth: ClientAuthState;
   serverAuth: { accepted: boolean; sendCred: boolean; failures: number; nonce?: string };
   clientMaxMsgSize?: number;
   clientMaxObjSize?: number;
@@ -238,7 +238,12 @@ export class ServerSession {
     if (header.meta?.maxObjSize !== undefined) this.#d.clientMaxObjSize = header.meta.maxObjSize;
     const account = await this.#o.credentials.lookup(header.source.locUri, header.source.locName);
 
-    const auth = await this.#authenticate(message, received, account);
+    const auth = await authenticateClient(this.#d.clientAuth, message, received, account, {
+      nonces: this.#o.nonces,
+      random: this.#o.random,
+      maxAuthAttempts: this.#o.maxAuthAttempts,
+      emit: (event) => this.#events.push(event),
+    });
     if (!auth.ok) {
       // protocol.md §4.1: the failure response holds only Status, one per command received, all 401/407.
       const statuses: Command[] = [headerStatus(header, auth.code, auth.chal), ...statusesForAll(body, header.msgId, auth.code)];
@@ -328,64 +333,6 @@ export class ServerSession {
   }
 
   // ---- authentication -----------------------------------------------------------------------------------------
-
-  async #authenticate(
-    message: SyncMLMessage,
-    received: Received,
-    account: DeviceAccount | undefined,
-  ): Promise<{ ok: true; code: number; chal?: ReturnType<typeof challenge> } | { ok: false; code: number; chal?: ReturnType<typeof challenge>; terminate: boolean; error: OmadmError }> {
-    const a = this.#d.clientAuth;
-    const { header } = message;
-    const deviceId = header.source.locUri;
-    const refuse = (code: number, message: string) =>
-      ({ ok: false, code, terminate: true, error: new AuthenticationError('client-auth-failed', message, { status: code }) }) as const;
-    if (account === undefined) {
-      this.#events.push({ type: 'client-auth-failed', reason: 'unknown-device', attempt: 1, final: true });
-      return refuse(StatusCode.INVALID_CREDENTIALS, `device ${deviceId} is not known to this server`);
-    }
-    const secret = account.client;
-    if (secret === undefined) return { ok: true, code: StatusCode.OK };
-    if (a.authenticated && secret.auth !== 'hmac') return { ok: true, code: StatusCode.OK };
-    const nonce = a.nonce ?? (await this.#o.nonces.get(deviceId, 'client-to-server'));
-    const presented = { cred: header.cred, hmacHeader: received.hmac, body: received.body, locName: header.source.locName };
-    const check = verifyCredentials(presented, secret, nonce);
-    // md5 and HMAC need a nonce we issued; without one the client must be challenged first.
-    if (check.ok && (secret.auth === 'basic' || nonce !== undefined)) {
-      if (!a.authenticated) this.#events.push({ type: 'client-authenticated', auth: secret.auth });
-      a.authenticated = true;
-      a.scheme = secret.auth;
-      delete a.challengedWith;
-      if (secret.auth === 'basic') return { ok: true, code: StatusCode.AUTHENTICATION_ACCEPTED };
-      // security.md §6: NextNonce for the next session (md5, with 212) or the next message (HMAC, with 200).
-      const next = await this.#issueNonce(deviceId);
-      const code = secret.auth === 'hmac' ? StatusCode.OK : StatusCode.AUTHENTICATION_ACCEPTED;
-      return { ok: true, code, chal: challenge(secret.auth, next) };
-    }
-    const presentedAs = presentedScheme(presented);
-    const reason = check.ok ? 'no-nonce' : check.reason;
-    const code = reason === 'missing' ? StatusCode.MISSING_CREDENTIALS : StatusCode.INVALID_CREDENTIALS;
-    a.attempts++;
-    const mismatch = a.challengedWith !== undefined && presentedAs !== undefined && presentedAs !== a.challengedWith;
-    const final = mismatch || a.authenticated || a.attempts > (this.#o.maxAuthAttempts ?? 3);
-    this.#events.push({ type: 'client-auth-failed', reason: mismatch ? 'wrong-type' : reason, attempt: a.attempts, final });
-    if (mismatch) {
-      // security.md / protocol.md §4.1 (DG-AUT-11): challenged for one scheme, answered with another → terminate.
-      return refuse(StatusCode.INVALID_CREDENTIALS, `client answered a ${String(a.challengedWith)} challenge with ${String(presentedAs)}`);
-    }
-    if (a.authenticated) return refuse(code, `client failed per-message ${secret.auth} authentication`);
-    if (final) return refuse(code, `client failed authentication ${a.attempts} times; the server does not loop`);
-    // security.md §6 / DG-AUT-08: one more challenge, with a fresh nonce.
-    a.challengedWith = secret.auth;
-    const next = secret.auth === 'basic' ? undefined : await this.#issueNonce(deviceId);
-    return { ok: false, code, chal: challenge(secret.auth, next), terminate: false, error: new AuthenticationError('client-challenged', reason) };
-  }
-
-  async #issueNonce(deviceId: string): Promise<string> {
-    const nonce = generateNonce(this.#o.random);
-    this.#d.clientAuth.nonce = nonce;
-    await this.#o.nonces.set(deviceId, 'client-to-server', nonce);
-    return nonce;
-  }
 
   /** The client's verdict on our credentials. Returns true when it challenged us (401/407). */
   async #onHeaderStatus(status: Status, account: DeviceAccount | undefined): Promise<boolean> {
