@@ -11,6 +11,7 @@
  *     process.on('SIGTERM', async () => { server.close(); await app.close(); });
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { OmadmError } from '../errors.js';
 import type { Clock } from '../platform/clock.js';
 import type { EventBus } from './events/event-bus.js';
 import { DEFAULT_MAX_BODY_BYTES, HttpError, readBody, sendError, sendJson } from './api/http-util.js';
@@ -40,6 +41,8 @@ export interface ServerAppOptions {
   /** Whether the app should answer /healthz with 200 (e.g. after startup work). Default: always. */
   readonly isReady?: () => boolean;
   readonly sseHeartbeatMs?: number;
+  /** Told about failures that are the server's fault (answered 500 without details), for logging. */
+  readonly onError?: (error: unknown, req: IncomingMessage) => void;
 }
 
 export interface ServerApp {
@@ -125,6 +128,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
         if (String(res.getHeader('content-type') ?? '').startsWith('text/event-stream')) done();
       })
       .catch((error: unknown) => {
+        if (!(error instanceof OmadmError) || error.httpStatus >= 500) options.onError?.(error, req);
         sendError(res, error);
         // A refused body is not read further: the connection closes once the answer is out.
         if (error instanceof HttpError && error.httpStatus === 413) res.on('finish', () => req.destroy());

@@ -71,15 +71,21 @@ describe('HTTP app composition', () => {
     expect(calls).toBe(0);
   });
 
-  it('a DM handler that throws gives 500 without details', async () => {
+  it('a DM handler that throws gives 500 without details, and the app is told', async () => {
+    const reported: unknown[] = [];
     h = await startHarness({
       dmHandler: () => {
         throw new Error('database password is hunter2');
       },
+      onError: (error) => reported.push(error),
     });
     const res = await h.call('POST', '/dm', { raw: 'x', token: null });
     expect(res).toMatchObject({ status: 500, json: { code: 'internal', message: 'internal server error' } });
     expect(res.text).not.toContain('hunter2');
+    expect(reported).toMatchObject([{ message: 'database password is hunter2' }]);
+    // Client errors are the client's business, not the log's.
+    await h.call('GET', '/api/v1/devices', { token: null });
+    expect(reported).toHaveLength(1);
   });
 
   it('close() drains: in-flight requests finish, new ones get 503, healthz reports draining', async () => {
