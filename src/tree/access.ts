@@ -15,11 +15,21 @@ export function requireAcl(
 ): void {
   if (isDevice(actor)) return;
   if (!aclGrants(tree.effectiveAcl(segments), command, actor.serverId)) {
-    throw new TreeError(425, 'permission-denied', `ACL does not grant ${command} to server "${actor.serverId}"`, uri);
+    throw new TreeError(
+      425,
+      'permission-denied',
+      `ACL does not grant ${command} to server "${actor.serverId}"`,
+      uri,
+    );
   }
 }
 
-export function hasAcl(tree: ManagementTree, segments: readonly string[], command: AclCommand, actor: Actor): boolean {
+export function hasAcl(
+  tree: ManagementTree,
+  segments: readonly string[],
+  command: AclCommand,
+  actor: Actor,
+): boolean {
   return isDevice(actor) || aclGrants(tree.effectiveAcl(segments), command, actor.serverId);
 }
 
@@ -32,7 +42,12 @@ export function requireAccessType(
 ): void {
   if (isDevice(actor)) return;
   if (!allows(desc, right)) {
-    throw new TreeError(405, 'command-not-allowed', `the device description does not allow ${right} on this node`, uri);
+    throw new TreeError(
+      405,
+      'command-not-allowed',
+      `the device description does not allow ${right} on this node`,
+      uri,
+    );
   }
 }
 

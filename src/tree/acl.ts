@@ -25,7 +25,8 @@ export function parseAcl(acl: string, uri?: string): AclEntries {
     const eq = entry.indexOf('=');
     if (eq < 0) throw malformed(acl, `entry "${entry}" has no "="`, uri);
     const command = entry.slice(0, eq);
-    if (!isAclCommand(command)) throw malformed(acl, `"${command}" is not Add, Delete, Exec, Get or Replace`, uri);
+    if (!isAclCommand(command))
+      throw malformed(acl, `"${command}" is not Add, Delete, Exec, Get or Replace`, uri);
     const ids = entry.slice(eq + 1);
     // tree.md §5.3: a command with no server ids must not appear.
     if (ids === '') throw malformed(acl, `${command} has no server id`, uri);

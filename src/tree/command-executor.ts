@@ -57,7 +57,11 @@ export class TreeCommandExecutor implements CommandExecutor {
     return run;
   }
 
-  async #run(command: Command, context: TreeCommandContext, where: 'top' | 'atomic' | 'sequence'): Promise<CommandOutcome> {
+  async #run(
+    command: Command,
+    context: TreeCommandContext,
+    where: 'top' | 'atomic' | 'sequence',
+  ): Promise<CommandOutcome> {
     const actor: Actor = { serverId: context.serverId };
     switch (command.kind) {
       case 'Atomic':
@@ -73,7 +77,10 @@ export class TreeCommandExecutor implements CommandExecutor {
         if (where === 'atomic') return { code: 500 };
         return this.#each(command.items, command.meta, async (item, uri) => {
           const data = item.data === undefined ? undefined : bytesOf(item.data);
-          const input = { ...(data === undefined ? {} : { data }), ...(command.correlator === undefined ? {} : { correlator: command.correlator }) };
+          const input = {
+            ...(data === undefined ? {} : { data }),
+            ...(command.correlator === undefined ? {} : { correlator: command.correlator }),
+          };
           return this.#tree.exec(uri, input, actor);
         });
       case 'Add':
@@ -96,7 +103,8 @@ export class TreeCommandExecutor implements CommandExecutor {
       case 'Copy':
         return this.#each(command.items, command.meta, async (item, uri) => {
           const source = item.source?.locUri;
-          if (source === undefined) throw new TreeError(412, 'incomplete-command', 'Copy Item without Source', uri);
+          if (source === undefined)
+            throw new TreeError(412, 'incomplete-command', 'Copy Item without Source', uri);
           await this.#tree.copy(source, uri, actor);
           return 200;
         });
@@ -130,7 +138,9 @@ export class TreeCommandExecutor implements CommandExecutor {
       });
     } catch (error) {
       const at = error instanceof TreeError && error.uri !== undefined ? error.uri : failed;
-      return at === undefined ? { code: statusOf(error) } : { code: statusOf(error), statusItems: [{ target: { locUri: at } }] };
+      return at === undefined
+        ? { code: statusOf(error) }
+        : { code: statusOf(error), statusItems: [{ target: { locUri: at } }] };
     }
     return { code };
   }
@@ -155,7 +165,11 @@ export class TreeCommandExecutor implements CommandExecutor {
     const type = entry.type === '' ? {} : { type: entry.type };
     if (entry.tnds !== undefined) {
       // The WBXML codec turns an embedded TNDS into OPAQUE WBXML and the Type into +wbxml (wbxml.md §8).
-      return { source, meta: { format: 'xml', type: TNDS_XML_TYPE }, data: { kind: 'xml', element: entry.tnds } };
+      return {
+        source,
+        meta: { format: 'xml', type: TNDS_XML_TYPE },
+        data: { kind: 'xml', element: entry.tnds },
+      };
     }
     if (entry.value === undefined) return { source, meta: { format: entry.format, ...type } };
     if (entry.format === 'bin') {
@@ -164,7 +178,11 @@ export class TreeCommandExecutor implements CommandExecutor {
         ? { source, meta: { format: 'bin', ...type }, data: { kind: 'binary', bytes: entry.value } }
         : { source, meta: { format: 'b64', ...type }, data: { kind: 'text', text: encodeB64(entry.value) } };
     }
-    return { source, meta: { format: entry.format, ...type }, data: { kind: 'text', text: fromUtf8(entry.value) } };
+    return {
+      source,
+      meta: { format: entry.format, ...type },
+      data: { kind: 'text', text: fromUtf8(entry.value) },
+    };
   }
 
   async #atomic(commands: readonly Command[], context: TreeCommandContext): Promise<CommandOutcome> {
@@ -215,11 +233,11 @@ function bytesOf(data: Data): Uint8Array {
 
 /** Item + merged Meta → NodeInput (Data xml for an `xml` leaf is stored as its text). */
 export function inputOf(item: Item, meta: MetInf): NodeInput {
-  const value = item.data === undefined ? undefined : item.data.kind === 'text' ? item.data.text : bytesOf(item.data);
+  const value =
+    item.data === undefined ? undefined : item.data.kind === 'text' ? item.data.text : bytesOf(item.data);
   return {
     ...(meta.format === undefined ? {} : { format: meta.format }),
     ...(meta.type === undefined ? {} : { type: meta.type }),
     ...(value === undefined ? {} : { value }),
   };
 }
-

@@ -3,7 +3,13 @@
  * tree's description). Works on model XmlElements and codec Elements alike; ddf-codec.ts adds XML/WBXML.
  */
 import type { XmlElement } from '../syncml/model.js';
-import { ACCESS_RIGHTS, OCCURRENCES, type AccessRight, type NodeDescription, type Occurrence } from './description.js';
+import {
+  ACCESS_RIGHTS,
+  OCCURRENCES,
+  type AccessRight,
+  type NodeDescription,
+  type Occurrence,
+} from './description.js';
 import {
   child,
   childElements,
@@ -31,7 +37,10 @@ export function parseDdf(doc: DocElement): DdfDocument {
   if (doc.name !== 'MgmtTree') throw invalidDoc('DDF', `root element is ${doc.name}, expected MgmtTree`);
   const man = childText(doc, 'Man');
   const mod = childText(doc, 'Mod');
-  const nodes = children(doc, 'Node').map((n) => ({ path: childText(n, 'Path') ?? '.', description: readNode(n, '') }));
+  const nodes = children(doc, 'Node').map((n) => ({
+    path: childText(n, 'Path') ?? '.',
+    description: readNode(n, ''),
+  }));
   return { ...(man === undefined ? {} : { man }), ...(mod === undefined ? {} : { mod }), nodes };
 }
 
@@ -41,17 +50,24 @@ function readNode(node: DocElement, where: string): NodeDescription {
   const at = `${where}/${rawName || '<x>'}`;
   const df = child(node, 'DFProperties');
   if (df === undefined) throw invalidDoc('DDF', `${at} has no DFProperties`);
-  const accessType = childElements(child(df, 'AccessType') ?? { name: 'AccessType', children: [] }).map((a) => a.name);
+  const accessType = childElements(child(df, 'AccessType') ?? { name: 'AccessType', children: [] }).map(
+    (a) => a.name,
+  );
   for (const a of accessType) {
-    if (!(ACCESS_RIGHTS as readonly string[]).includes(a)) throw invalidDoc('DDF', `${at}: unknown AccessType ${a}`);
+    if (!(ACCESS_RIGHTS as readonly string[]).includes(a))
+      throw invalidDoc('DDF', `${at}: unknown AccessType ${a}`);
   }
   const format = choiceOf(child(df, 'DFFormat'));
-  if (format === undefined || !isFormat(format)) throw invalidDoc('DDF', `${at}: missing or unknown DFFormat ${format ?? ''}`);
+  if (format === undefined || !isFormat(format))
+    throw invalidDoc('DDF', `${at}: missing or unknown DFFormat ${format ?? ''}`);
   const occEl = child(df, 'Occurrence');
   const occ = choiceOf(occEl) ?? 'One';
-  if (!(OCCURRENCES as readonly string[]).includes(occ)) throw invalidDoc('DDF', `${at}: unknown Occurrence ${occ}`);
+  if (!(OCCURRENCES as readonly string[]).includes(occ))
+    throw invalidDoc('DDF', `${at}: unknown Occurrence ${occ}`);
   const occChoice = occEl === undefined ? undefined : childElements(occEl)[0];
-  const maxOcc = occ.endsWith('N') ? Number(occChoice === undefined ? NaN : childTextOf(occChoice)) : undefined;
+  const maxOcc = occ.endsWith('N')
+    ? Number(occChoice === undefined ? NaN : childTextOf(occChoice))
+    : undefined;
   if (maxOcc !== undefined && !(Number.isInteger(maxOcc) && maxOcc >= 2 && maxOcc <= 65536)) {
     throw invalidDoc('DDF', `${at}: ${occ} needs N between 2 and 65536`);
   }
@@ -59,7 +75,10 @@ function readNode(node: DocElement, where: string): NodeDescription {
   if (scope !== 'Permanent' && scope !== 'Dynamic') throw invalidDoc('DDF', `${at}: unknown Scope ${scope}`);
   const dfType = child(df, 'DFType');
   // Interior: the DDFName (MO identifier); some DDFs put MIME there, which names no MO.
-  const typeEls = dfType === undefined ? [] : childElements(dfType).filter((t) => format !== 'node' || t.name === 'DDFName');
+  const typeEls =
+    dfType === undefined
+      ? []
+      : childElements(dfType).filter((t) => format !== 'node' || t.name === 'DDFName');
   const types = typeEls.map((t) => childTextOf(t));
   const caseSense = choiceOf(child(df, 'CaseSense'));
   const rt = child(node, 'RTProperties');
@@ -68,7 +87,8 @@ function readNode(node: DocElement, where: string): NodeDescription {
   const description = childText(df, 'Description');
   const title = childText(df, 'DFTitle');
   const kids = children(node, 'Node').map((c) => readNode(c, at));
-  if (format !== 'node' && kids.length > 0) throw invalidDoc('DDF', `${at}: a ${format} leaf cannot have child nodes`);
+  if (format !== 'node' && kids.length > 0)
+    throw invalidDoc('DDF', `${at}: a ${format} leaf cannot have child nodes`);
   return {
     ...(rawName === '' ? {} : { name: rawName }),
     accessType: accessType as AccessRight[],
@@ -87,7 +107,10 @@ function readNode(node: DocElement, where: string): NodeDescription {
 }
 
 function childTextOf(e: DocElement): string {
-  return e.children.filter((c): c is string => typeof c === 'string').join('').trim();
+  return e.children
+    .filter((c): c is string => typeof c === 'string')
+    .join('')
+    .trim();
 }
 
 /** Defines every node of a DDF document in the tree (Path = parent URI). */
@@ -111,13 +134,17 @@ export function ddfDocument(ddf: DdfDocument): XmlElement {
 }
 
 /** The tree's whole description as a DDF document (top-level nodes with Path `.`). */
-export function exportDdf(tree: ManagementTree, info: { readonly man?: string; readonly mod?: string } = {}): XmlElement {
+export function exportDdf(
+  tree: ManagementTree,
+  info: { readonly man?: string; readonly mod?: string } = {},
+): XmlElement {
   const nodes = tree.rootDescription().children.map((description) => ({ path: '.', description }));
   return ddfDocument({ ...info, nodes });
 }
 
 function nodeElement(d: NodeDescription, path?: string): XmlElement {
-  const occurrence = d.maxOccurrence === undefined ? empty(d.occurrence) : el(d.occurrence, String(d.maxOccurrence));
+  const occurrence =
+    d.maxOccurrence === undefined ? empty(d.occurrence) : el(d.occurrence, String(d.maxOccurrence));
   const df = el(
     'DFProperties',
     el('AccessType', ...d.accessType.map(empty)),
@@ -127,14 +154,25 @@ function nodeElement(d: NodeDescription, path?: string): XmlElement {
     el('Occurrence', occurrence),
     el('Scope', empty(d.scope)),
     d.title === undefined ? undefined : el('DFTitle', d.title),
-    el('DFType', ...(d.format === 'node' ? [el('DDFName', ...(d.types[0] ? [d.types[0]] : []))] : d.types.map((t) => el('MIME', t)))),
+    el(
+      'DFType',
+      ...(d.format === 'node'
+        ? [el('DDFName', ...(d.types[0] ? [d.types[0]] : []))]
+        : d.types.map((t) => el('MIME', t))),
+    ),
     d.caseSense === undefined ? undefined : el('CaseSense', empty(d.caseSense)),
   );
   return el(
     'Node',
     el('NodeName', ...(d.name === undefined ? [] : [d.name])),
     path === undefined ? undefined : el('Path', path),
-    d.acl === undefined ? undefined : el('RTProperties', el('ACL', d.acl), el('Type', el(d.format === 'node' ? 'DDFName' : 'MIME', d.types[0] ?? ''))),
+    d.acl === undefined
+      ? undefined
+      : el(
+          'RTProperties',
+          el('ACL', d.acl),
+          el('Type', el(d.format === 'node' ? 'DDFName' : 'MIME', d.types[0] ?? '')),
+        ),
     df,
     ...d.children.map((c) => nodeElement(c)),
   );

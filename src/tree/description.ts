@@ -75,7 +75,10 @@ export function interior(
 }
 
 /** The child description matching `name`: a named one first, else the unnamed `<x>` one. */
-export function childDescription(parent: NodeDescription | undefined, name: string): NodeDescription | undefined {
+export function childDescription(
+  parent: NodeDescription | undefined,
+  name: string,
+): NodeDescription | undefined {
   if (parent === undefined) return undefined;
   const named = parent.children.find((c) => c.name !== undefined && sameName(c, name));
   return named ?? parent.children.find((c) => c.name === undefined);

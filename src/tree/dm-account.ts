@@ -30,10 +30,14 @@ export function dmAccDescription(): NodeDescription {
       text('ServerID'),
       text('Name', 'ZeroOrOne'),
       text('PrefConRef', 'ZeroOrOne'),
-      interior('ToConRef', [interior(undefined, [text('ConRef')], { accessType: NODE_RW, occurrence: 'OneOrMore' })], {
-        accessType: NODE_RW,
-        occurrence: 'ZeroOrOne',
-      }),
+      interior(
+        'ToConRef',
+        [interior(undefined, [text('ConRef')], { accessType: NODE_RW, occurrence: 'OneOrMore' })],
+        {
+          accessType: NODE_RW,
+          occurrence: 'ZeroOrOne',
+        },
+      ),
       interior(
         'AppAddr',
         [
@@ -42,10 +46,14 @@ export function dmAccDescription(): NodeDescription {
             [
               text('Addr'),
               text('AddrType'),
-              interior('Port', [interior(undefined, [text('PortNbr')], { accessType: NODE_RW, occurrence: 'OneOrMore' })], {
-                accessType: NODE_RW,
-                occurrence: 'ZeroOrOne',
-              }),
+              interior(
+                'Port',
+                [interior(undefined, [text('PortNbr')], { accessType: NODE_RW, occurrence: 'OneOrMore' })],
+                {
+                  accessType: NODE_RW,
+                  occurrence: 'ZeroOrOne',
+                },
+              ),
             ],
             { accessType: NODE_RW, occurrence: 'OneOrMore' },
           ),
@@ -94,7 +102,11 @@ export interface DmAccountInit {
   readonly serverId: string;
   readonly name?: string;
   readonly prefConRef?: string;
-  readonly addresses: readonly { readonly addr: string; readonly addrType?: string; readonly ports?: readonly number[] }[];
+  readonly addresses: readonly {
+    readonly addr: string;
+    readonly addrType?: string;
+    readonly ports?: readonly number[];
+  }[];
   readonly authPref?: string;
   readonly auth?: readonly AppAuthInit[];
 }
@@ -108,7 +120,8 @@ export async function addDmAccount(tree: ManagementTree, init: DmAccountInit): P
   if ((await findDmAccount(tree, init.serverId)) !== undefined) {
     throw new TreeError(418, 'account-exists', `a DM account for ServerID ${init.serverId} exists`);
   }
-  if (init.addresses.length === 0) throw new TreeError(400, 'account-without-address', 'a DM account needs an address');
+  if (init.addresses.length === 0)
+    throw new TreeError(400, 'account-without-address', 'a DM account needs an address');
   let nodeName = init.nodeName ?? (/^[A-Za-z0-9._-]{1,32}$/.test(init.serverId) ? init.serverId : '');
   for (let n = 1; nodeName === '' || tree.has(formatUri(['DMAcc', nodeName])); n++) nodeName = `Account${n}`;
   const base = formatUri(['DMAcc', nodeName]);
@@ -172,7 +185,11 @@ export interface DmAccount {
   readonly serverId: string;
   readonly name?: string;
   readonly prefConRef?: string;
-  readonly addresses: readonly { readonly addr: string; readonly addrType: string; readonly ports: readonly number[] }[];
+  readonly addresses: readonly {
+    readonly addr: string;
+    readonly addrType: string;
+    readonly ports: readonly number[];
+  }[];
   readonly authPref?: string;
   readonly auth: readonly AppAuth[];
 }
@@ -208,7 +225,11 @@ async function readAccount(tree: ManagementTree, uri: string): Promise<DmAccount
       const v = Number(await str(`${p}/PortNbr`));
       if (Number.isInteger(v)) ports.push(v);
     }
-    addresses.push({ addr: (await str(`${at}/Addr`)) ?? '', addrType: (await str(`${at}/AddrType`)) ?? 'URI', ports });
+    addresses.push({
+      addr: (await str(`${at}/Addr`)) ?? '',
+      addrType: (await str(`${at}/AddrType`)) ?? 'URI',
+      ports,
+    });
   }
   const auth: AppAuth[] = [];
   for (const at of kids(`${uri}/AppAuth`)) {
@@ -247,13 +268,19 @@ export function credentialsFor(account: DmAccount, level: AuthLevel): AppAuth | 
  * Stores a nonce into AAuthData of the account's credential set for `level` (security.md §7: CLCRED holds
  * the nonce the server gave us, SRVCRED the one we gave the server), creating the set if needed, and saves.
  */
-export async function storeNonce(tree: ManagementTree, serverId: string, level: AuthLevel, nonce: Uint8Array): Promise<void> {
+export async function storeNonce(
+  tree: ManagementTree,
+  serverId: string,
+  level: AuthLevel,
+  nonce: Uint8Array,
+): Promise<void> {
   const account = await findDmAccount(tree, serverId);
   if (account === undefined) throw new TreeError(404, 'no-account', `no DM account for ServerID ${serverId}`);
   let at = credentialsFor(account, level)?.uri;
   await tree.transaction(async () => {
     if (at === undefined) {
-      if (!tree.has(`${account.uri}/AppAuth`)) await tree.add(`${account.uri}/AppAuth`, { format: 'node' }, DEVICE);
+      if (!tree.has(`${account.uri}/AppAuth`))
+        await tree.add(`${account.uri}/AppAuth`, { format: 'node' }, DEVICE);
       at = `${account.uri}/AppAuth/${level}`;
       await tree.add(at, { format: 'node' }, DEVICE);
       await tree.add(`${at}/AAuthLevel`, { value: level }, DEVICE);

@@ -72,7 +72,9 @@ export function withDdfNamespace(root: XmlElement): XmlElement {
 
 /** Model XmlElement → codec Element (namespace inherited by children), for serializeXml / writeWbxml. */
 export function toCodecElement(x: XmlElement, ns = x.namespace ?? DMDDF_NAMESPACE): Element {
-  const kids: Node[] = x.children.map((c) => (typeof c === 'string' ? c : toCodecElement(c, c.namespace ?? ns)));
+  const kids: Node[] = x.children.map((c) =>
+    typeof c === 'string' ? c : toCodecElement(c, c.namespace ?? ns),
+  );
   return x.attributes === undefined
     ? { name: x.name, ns, children: kids }
     : { name: x.name, ns, attributes: x.attributes, children: kids };
@@ -81,7 +83,11 @@ export function toCodecElement(x: XmlElement, ns = x.namespace ?? DMDDF_NAMESPAC
 /** Codec Element → model XmlElement (OPAQUE content becomes UTF-8 text). */
 export function fromCodecElement(e: Element, parentNs?: string): XmlElement {
   const kids: XmlContent[] = e.children.map((c) =>
-    typeof c === 'string' ? c : 'opaque' in c ? new TextDecoder().decode(c.opaque) : fromCodecElement(c, e.ns),
+    typeof c === 'string'
+      ? c
+      : 'opaque' in c
+        ? new TextDecoder().decode(c.opaque)
+        : fromCodecElement(c, e.ns),
   );
   const base: XmlElement = { name: e.name, children: kids };
   const withNs = e.ns !== parentNs ? { ...base, namespace: e.ns } : base;
@@ -92,10 +98,14 @@ const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;'
 
 /** Minimal serializer of a model XmlElement (for `xml`-format leaves arriving as embedded documents). */
 export function xmlText(x: XmlElement, parentNs?: string): string {
-  const attrs = Object.entries(x.attributes ?? {}).map(([k, v]) => ` ${k}="${v.replace(/[&<>"]/g, (c) => ESCAPES[c]!)}"`);
+  const attrs = Object.entries(x.attributes ?? {}).map(
+    ([k, v]) => ` ${k}="${v.replace(/[&<>"]/g, (c) => ESCAPES[c]!)}"`,
+  );
   if (x.namespace !== undefined && x.namespace !== parentNs) attrs.unshift(` xmlns="${x.namespace}"`);
   const inner = x.children
-    .map((c) => (typeof c === 'string' ? c.replace(/[&<>]/g, (ch) => ESCAPES[ch]!) : xmlText(c, x.namespace ?? parentNs)))
+    .map((c) =>
+      typeof c === 'string' ? c.replace(/[&<>]/g, (ch) => ESCAPES[ch]!) : xmlText(c, x.namespace ?? parentNs),
+    )
     .join('');
   return inner === '' ? `<${x.name}${attrs.join('')}/>` : `<${x.name}${attrs.join('')}>${inner}</${x.name}>`;
 }

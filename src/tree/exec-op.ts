@@ -12,9 +12,15 @@ export interface ExecInput {
 }
 
 /** Runs an executable node and returns the status code (200, 202 or the handler's error code). */
-export async function execNode(tree: ManagementTree, uri: string, input: ExecInput, actor: Actor): Promise<number> {
+export async function execNode(
+  tree: ManagementTree,
+  uri: string,
+  input: ExecInput,
+  actor: Actor,
+): Promise<number> {
   const parsed = tree.parse(uri);
-  if (parsed.query !== undefined) throw new TreeError(405, 'command-not-allowed', 'Exec on a property or list', uri);
+  if (parsed.query !== undefined)
+    throw new TreeError(405, 'command-not-allowed', 'Exec on a property or list', uri);
   const { segments } = parsed;
   const canonical = formatUri(segments);
   tree.requireNode(segments, canonical);

@@ -200,7 +200,8 @@ export class ManagementTree {
     const attach = (at: NodeDescription, depth: number): NodeDescription => {
       if (depth === parent.length) return withChild(at, desc);
       const name = parent[depth]!;
-      const existing = at.children.find((c) => c.name === name) ?? interior(name, [], { accessType: ['Get'], open: true });
+      const existing =
+        at.children.find((c) => c.name === name) ?? interior(name, [], { accessType: ['Get'], open: true });
       return withChild(at, attach(existing, depth + 1));
     };
     this.#root = attach(this.#root, 0);

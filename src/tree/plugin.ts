@@ -49,7 +49,9 @@ export interface TreePlugin {
   /** Dynamic value of a leaf (string = UTF-8 text); undefined = use the stored value. */
   read?(request: PluginRequest): string | Uint8Array | undefined | Promise<string | Uint8Array | undefined>;
   /** A server or the device wrote a leaf value; throw a TreeError to refuse (its status is answered). */
-  write?(request: PluginRequest & { readonly value: Uint8Array; readonly format: string }): void | Promise<void>;
+  write?(
+    request: PluginRequest & { readonly value: Uint8Array; readonly format: string },
+  ): void | Promise<void>;
   /** Exec on this node; absent → the node is not executable. */
   exec?(request: ExecRequest): ExecResult | Promise<ExecResult>;
 }

@@ -33,7 +33,8 @@ export async function get(tree: ManagementTree, uri: string, actor: Actor): Prom
     requireAccessType(tree.describe(segments), 'Get', actor, canonical);
     throw new TreeError(404, 'not-found', 'no such node', canonical);
   }
-  if (parsed.query?.kind === 'prop') return [await getProperty(tree, segments, node, parsed.query.name, actor)];
+  if (parsed.query?.kind === 'prop')
+    return [await getProperty(tree, segments, node, parsed.query.name, actor)];
   if (parsed.query?.kind === 'list') return list(tree, segments, parsed.query.spec, actor);
   requireAccessType(tree.describe(segments), 'Get', actor, canonical);
   requireAcl(tree, segments, 'Get', actor, canonical);
@@ -51,7 +52,9 @@ async function entryOf(
   if (isInterior(node)) {
     // tree.md §2: child names joined by `/` (URI-encoded), Format node; none → empty Data.
     const value = withValue ? utf8(node.children.map(escapeSegment).join('/')) : undefined;
-    return value === undefined ? { uri, format: 'node', type: node.type } : { uri, format: 'node', type: node.type, value };
+    return value === undefined
+      ? { uri, format: 'node', type: node.type }
+      : { uri, format: 'node', type: node.type, value };
   }
   if (!withValue) return { uri, format: node.format, type: node.type };
   return { uri, format: node.format, type: node.type, value: await leafValue(tree, segments, node, actor) };
@@ -75,7 +78,10 @@ export async function leafValue(
 
 /** ISO 8601 basic UTC, e.g. `20010711T163817Z` (tree.md §3). */
 export function formatTStamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 export function isPropertyName(name: string): name is PropertyName {
@@ -83,7 +89,11 @@ export function isPropertyName(name: string): name is PropertyName {
 }
 
 /** Value of a property, or undefined when this device/node does not support it (→ 406). */
-export function propertyValue(tree: ManagementTree, node: NodeRecord, name: PropertyName): string | undefined {
+export function propertyValue(
+  tree: ManagementTree,
+  node: NodeRecord,
+  name: PropertyName,
+): string | undefined {
   switch (name) {
     case 'ACL':
       return node.acl; // tree.md §5.2 / DG-PRP-01: the node's own ACL, not the inherited one.
@@ -95,7 +105,9 @@ export function propertyValue(tree: ManagementTree, node: NodeRecord, name: Prop
       return node.type;
     case 'Size':
       // tree.md §3: MUST NOT for interior nodes; the raw (decoded) byte count for leaves.
-      return tree.optionalProperties.has('Size') && !isInterior(node) ? String(node.value?.length ?? 0) : undefined;
+      return tree.optionalProperties.has('Size') && !isInterior(node)
+        ? String(node.value?.length ?? 0)
+        : undefined;
     case 'Title':
       return tree.optionalProperties.has('Title') ? (node.title ?? '') : undefined;
     case 'TStamp':
@@ -114,10 +126,12 @@ async function getProperty(
 ): Promise<ReadEntry> {
   const uri = `${formatUri(segments)}?prop=${name}`;
   // tree.md §3: an unsupported property → 406.
-  if (!isPropertyName(name)) throw new TreeError(406, 'unsupported-property', `property ${name} is not supported`, uri);
+  if (!isPropertyName(name))
+    throw new TreeError(406, 'unsupported-property', `property ${name} is not supported`, uri);
   requireAcl(tree, segments, 'Get', actor, uri);
   let value = propertyValue(tree, node, name);
-  if (value === undefined) throw new TreeError(406, 'unsupported-property', `property ${name} is not supported here`, uri);
+  if (value === undefined)
+    throw new TreeError(406, 'unsupported-property', `property ${name} is not supported here`, uri);
   if (name === 'Size' && tree.pluginAt(segments)?.plugin.read !== undefined) {
     value = String((await leafValue(tree, segments, node, actor)).length);
   }
@@ -125,7 +139,12 @@ async function getProperty(
   return { uri, format: 'chr', type: 'text/plain', value: utf8(value) };
 }
 
-async function list(tree: ManagementTree, segments: readonly string[], spec: string, actor: Actor): Promise<ReadEntry[]> {
+async function list(
+  tree: ManagementTree,
+  segments: readonly string[],
+  spec: string,
+  actor: Actor,
+): Promise<ReadEntry[]> {
   const canonical = formatUri(segments);
   requireAccessType(tree.describe(segments), 'Get', actor, canonical);
   requireAcl(tree, segments, 'Get', actor, canonical);
@@ -140,7 +159,9 @@ async function list(tree: ManagementTree, segments: readonly string[], spec: str
     const props = tndsSelection(spec.slice(4), `${canonical}?list=${spec}`);
     const top = await tndsNode(tree, segments, actor, props);
     const nodes = segments.length === 0 ? (top?.children ?? []) : top === undefined ? [] : [top];
-    return [{ uri: canonical, format: 'xml', type: 'application/vnd.syncml.dmtnds+xml', tnds: tndsDocument(nodes) }];
+    return [
+      { uri: canonical, format: 'xml', type: 'application/vnd.syncml.dmtnds+xml', tnds: tndsDocument(nodes) },
+    ];
   }
   throw new TreeError(406, 'unsupported-list', `?list=${spec} is not supported`, `${canonical}?list=${spec}`);
 }

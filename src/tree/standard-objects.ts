@@ -65,9 +65,13 @@ export function devDetailDescription(values: DevDetailValues): NodeDescription {
   return interior(
     'DevDetail',
     [
-      interior('URI', [n('MaxDepth', values.maxDepth), n('MaxTotLen', values.maxTotLen), n('MaxSegLen', values.maxSegLen)], {
-        scope: 'Permanent',
-      }),
+      interior(
+        'URI',
+        [n('MaxDepth', values.maxDepth), n('MaxTotLen', values.maxTotLen), n('MaxSegLen', values.maxSegLen)],
+        {
+          scope: 'Permanent',
+        },
+      ),
       permanentLeaf('DevTyp', { defaultValue: values.devTyp }),
       permanentLeaf('OEM', { defaultValue: values.oem }),
       permanentLeaf('FwV', { defaultValue: values.fwV }),
@@ -132,7 +136,11 @@ export async function devInfoItems(tree: ManagementTree): Promise<Item[]> {
     const source = { locUri: formatUri(segments) };
     if (segments.length > 1) {
       if (isInterior(node)) {
-        out.push({ source, meta: { format: 'node' }, data: { kind: 'text', text: node.children.map(escapeSegment).join('/') } });
+        out.push({
+          source,
+          meta: { format: 'node' },
+          data: { kind: 'text', text: node.children.map(escapeSegment).join('/') },
+        });
       } else {
         const bytes = (await tree.readBytes(source.locUri)) ?? new Uint8Array();
         const binary = node.format === 'bin';

@@ -26,15 +26,24 @@ export function tndsRoot(data: Data | undefined, uri: string): DocElement {
   }
 }
 
-export async function addTnds(tree: ManagementTree, targetUri: string, data: Data | undefined, actor: Actor): Promise<void> {
+export async function addTnds(
+  tree: ManagementTree,
+  targetUri: string,
+  data: Data | undefined,
+  actor: Actor,
+): Promise<void> {
   const base = tree.parse(targetUri).segments;
   const nodes = parseTnds(tndsRoot(data, targetUri));
   await tree.transaction(async () => {
     if (tree.node(base) === undefined) await tree.add(formatUri(base), { format: 'node' }, actor);
     for (const node of nodes) {
       // tree.md §7.4 / §9: an MO sent to ./Inbox is placed by its Type.
-      const routed = base.length === 1 && base[0] === 'Inbox' && node.path === undefined ? tree.inboxRoute(node.properties.Type) : undefined;
-      if (routed !== undefined && tree.node(routed) === undefined) await tree.add(formatUri(routed), { format: 'node' }, actor);
+      const routed =
+        base.length === 1 && base[0] === 'Inbox' && node.path === undefined
+          ? tree.inboxRoute(node.properties.Type)
+          : undefined;
+      if (routed !== undefined && tree.node(routed) === undefined)
+        await tree.add(formatUri(routed), { format: 'node' }, actor);
       await importNode(tree, routed ?? base, node, actor);
     }
   });
@@ -44,7 +53,12 @@ export async function addTnds(tree: ManagementTree, targetUri: string, data: Dat
  * Replace with a TNDS payload (representation.md §6): each listed subtree is made equal to the document — values
  * and Format/Type replaced, nodes absent from the document deleted, new ones added — all-or-nothing.
  */
-export async function replaceTnds(tree: ManagementTree, targetUri: string, data: Data | undefined, actor: Actor): Promise<void> {
+export async function replaceTnds(
+  tree: ManagementTree,
+  targetUri: string,
+  data: Data | undefined,
+  actor: Actor,
+): Promise<void> {
   const base = tree.parse(targetUri).segments;
   const nodes = parseTnds(tndsRoot(data, targetUri));
   await tree.transaction(async () => {
@@ -53,7 +67,12 @@ export async function replaceTnds(tree: ManagementTree, targetUri: string, data:
   });
 }
 
-async function replaceNode(tree: ManagementTree, parent: readonly string[], node: TndsNode, actor: Actor): Promise<void> {
+async function replaceNode(
+  tree: ManagementTree,
+  parent: readonly string[],
+  node: TndsNode,
+  actor: Actor,
+): Promise<void> {
   const segments = [...parent, node.name];
   const uri = formatUri(segments);
   const existing = tree.node(segments);
@@ -63,12 +82,15 @@ async function replaceNode(tree: ManagementTree, parent: readonly string[], node
   }
   const format = node.properties.Format;
   if (existing.format === 'node') {
-    if (format !== undefined && format !== 'node') throw new TreeError(405, 'tnds-kind-change', 'TNDS makes an interior node a leaf', uri);
+    if (format !== undefined && format !== 'node')
+      throw new TreeError(405, 'tnds-kind-change', 'TNDS makes an interior node a leaf', uri);
     const keep = new Set(node.children.map((c) => c.name));
-    for (const name of existing.children) if (!keep.has(name)) await tree.delete(formatUri([...segments, name]), actor);
+    for (const name of existing.children)
+      if (!keep.has(name)) await tree.delete(formatUri([...segments, name]), actor);
     for (const c of node.children) await replaceNode(tree, segments, c, actor);
   } else {
-    if (format === 'node' || node.children.length > 0) throw new TreeError(405, 'tnds-kind-change', 'TNDS makes a leaf interior', uri);
+    if (format === 'node' || node.children.length > 0)
+      throw new TreeError(405, 'tnds-kind-change', 'TNDS makes a leaf interior', uri);
     const type = node.properties.Type;
     await tree.replace(
       uri,
@@ -80,12 +102,19 @@ async function replaceNode(tree: ManagementTree, parent: readonly string[], node
       actor,
     );
   }
-  if (node.properties.ACL !== undefined) await tree.replace(`${uri}?prop=ACL`, { value: node.properties.ACL }, actor);
-  if (node.properties.Title !== undefined) await tree.replace(`${uri}?prop=Title`, { value: node.properties.Title }, actor);
+  if (node.properties.ACL !== undefined)
+    await tree.replace(`${uri}?prop=ACL`, { value: node.properties.ACL }, actor);
+  if (node.properties.Title !== undefined)
+    await tree.replace(`${uri}?prop=Title`, { value: node.properties.Title }, actor);
 }
 
 /** Imports nodes as the device (no ACL checks): restoring a device profile, bootstrap documents. */
-export async function importTnds(tree: ManagementTree, targetUri: string, root: DocElement, actor: Actor): Promise<void> {
+export async function importTnds(
+  tree: ManagementTree,
+  targetUri: string,
+  root: DocElement,
+  actor: Actor,
+): Promise<void> {
   const base = tree.parse(targetUri).segments;
   const nodes = parseTnds(root);
   await tree.transaction(async () => {
@@ -93,20 +122,35 @@ export async function importTnds(tree: ManagementTree, targetUri: string, root: 
   });
 }
 
-function parentOf(tree: ManagementTree, base: readonly string[], path: string | undefined): readonly string[] {
+function parentOf(
+  tree: ManagementTree,
+  base: readonly string[],
+  path: string | undefined,
+): readonly string[] {
   if (path === undefined || path === '' || path === '.') return path === '.' ? [] : base;
   const parsed = tree.parse(path).segments;
   return path.startsWith('./') ? parsed : [...base, ...parsed];
 }
 
-async function importNode(tree: ManagementTree, base: readonly string[], node: TndsNode, actor: Actor): Promise<void> {
+async function importNode(
+  tree: ManagementTree,
+  base: readonly string[],
+  node: TndsNode,
+  actor: Actor,
+): Promise<void> {
   const parent = parentOf(tree, base, node.path);
   if (node.name === '') {
-    throw new TreeError(406, 'tnds-unnamed-node', 'placing unnamed TNDS nodes by Type is not supported', formatUri(parent));
+    throw new TreeError(
+      406,
+      'tnds-unnamed-node',
+      'placing unnamed TNDS nodes by Type is not supported',
+      formatUri(parent),
+    );
   }
   const segments = [...parent, node.name];
   const uri = formatUri(segments);
-  const format = node.properties.Format ?? (node.children.length > 0 || node.value === undefined ? 'node' : 'chr');
+  const format =
+    node.properties.Format ?? (node.children.length > 0 || node.value === undefined ? 'node' : 'chr');
   const type = node.properties.Type;
   const exists = tree.node(segments) !== undefined;
   // Existing interior nodes (e.g. the target itself) are merged into; anything else is added.
@@ -122,7 +166,9 @@ async function importNode(tree: ManagementTree, base: readonly string[], node: T
       actor,
     );
   }
-  if (node.properties.ACL !== undefined) await tree.replace(`${uri}?prop=ACL`, { value: node.properties.ACL }, actor);
-  if (node.properties.Title !== undefined) await tree.replace(`${uri}?prop=Title`, { value: node.properties.Title }, actor);
+  if (node.properties.ACL !== undefined)
+    await tree.replace(`${uri}?prop=ACL`, { value: node.properties.ACL }, actor);
+  if (node.properties.Title !== undefined)
+    await tree.replace(`${uri}?prop=Title`, { value: node.properties.Title }, actor);
   for (const c of node.children) await importNode(tree, segments, c, actor);
 }

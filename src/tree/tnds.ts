@@ -19,7 +19,17 @@ import {
 } from './doc-element.js';
 
 /** Properties a `?list=TNDS+…` selector may name: the RTProperties plus Value (tree.md §6). */
-export const TNDS_PROPERTIES = ['ACL', 'Format', 'Name', 'Size', 'Title', 'TStamp', 'Type', 'VerNo', 'Value'] as const;
+export const TNDS_PROPERTIES = [
+  'ACL',
+  'Format',
+  'Name',
+  'Size',
+  'Title',
+  'TStamp',
+  'Type',
+  'VerNo',
+  'Value',
+] as const;
 export type TndsProperty = (typeof TNDS_PROPERTIES)[number];
 export type RtProperty = Exclude<TndsProperty, 'Value'>;
 

@@ -12,8 +12,7 @@ export interface UriLimits {
 }
 
 export type UriQuery =
-  | { readonly kind: 'prop'; readonly name: string }
-  | { readonly kind: 'list'; readonly spec: string };
+  { readonly kind: 'prop'; readonly name: string } | { readonly kind: 'list'; readonly spec: string };
 
 export interface ParsedUri {
   /** Decoded node names below the root; empty for `.`. */
@@ -61,7 +60,12 @@ export function parseUri(raw: string, limits: UriLimits = {}): ParsedUri {
     // tree.md §1: `../` is forbidden and `./` only allowed at the very beginning.
     if (seg === '.' || seg === '..') throw bad(raw, `segment "${seg}"`);
     if (limits.maxSegLen && seg.length > limits.maxSegLen) {
-      throw new TreeError(414, 'uri-too-long', `segment "${seg}" longer than MaxSegLen ${limits.maxSegLen}`, raw);
+      throw new TreeError(
+        414,
+        'uri-too-long',
+        `segment "${seg}" longer than MaxSegLen ${limits.maxSegLen}`,
+        raw,
+      );
     }
   }
   if (limits.maxDepth && encoded.length > limits.maxDepth) {
@@ -86,7 +90,9 @@ export function escapeSegment(name: string): string {
   let out = '';
   for (const ch of name) {
     if (PCHAR.test(ch)) out += ch;
-    else for (const b of new TextEncoder().encode(ch)) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+    else
+      for (const b of new TextEncoder().encode(ch))
+        out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
 }

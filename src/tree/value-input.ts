@@ -44,7 +44,12 @@ export function resolveInput(
     return { format: 'node', type: input.type ?? desc?.types[0] ?? '' };
   }
   if (desc?.format === 'node') {
-    throw new TreeError(405, 'interior-expected', 'the device description makes this node interior (Format node)', uri);
+    throw new TreeError(
+      405,
+      'interior-expected',
+      'the device description makes this node interior (Format node)',
+      uri,
+    );
   }
   let format: Format = sent ?? current?.format ?? desc?.format ?? 'chr';
   let bytes = typeof input.value === 'string' ? utf8(input.value) : (input.value ?? new Uint8Array());
@@ -54,9 +59,15 @@ export function resolveInput(
     format = 'bin';
   }
   if (desc !== undefined && desc.format !== format) {
-    throw new TreeError(415, 'format-mismatch', `Format ${format} where the description requires ${desc.format}`, uri);
+    throw new TreeError(
+      415,
+      'format-mismatch',
+      `Format ${format} where the description requires ${desc.format}`,
+      uri,
+    );
   }
-  const type = input.type ?? (sent === undefined ? current?.type : undefined) ?? desc?.types[0] ?? DEFAULT_TYPE;
+  const type =
+    input.type ?? (sent === undefined ? current?.type : undefined) ?? desc?.types[0] ?? DEFAULT_TYPE;
   if (desc !== undefined && desc.types.length > 0 && !desc.types.includes(type)) {
     throw new TreeError(415, 'type-mismatch', `Type ${type} not among ${desc.types.join(', ')}`, uri);
   }

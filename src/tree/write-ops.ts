@@ -16,7 +16,8 @@ function noQuery(tree: ManagementTree, uri: string, command: string): readonly s
     throw new TreeError(405, 'command-not-allowed', `${command} is not allowed with ?list=`, uri);
   }
   // tree.md §3: properties exist with their node and cannot be Added or Deleted.
-  if (parsed.query !== undefined) throw new TreeError(405, 'command-not-allowed', `${command} of a property`, uri);
+  if (parsed.query !== undefined)
+    throw new TreeError(405, 'command-not-allowed', `${command} of a property`, uri);
   return parsed.segments;
 }
 
@@ -35,15 +36,34 @@ function attach(tree: ManagementTree, parent: readonly string[], name: string, r
 }
 
 function recordOf(tree: ManagementTree, name: string, value: ResolvedValue, acl: string): NodeRecord {
-  const base = { name, format: value.format, type: value.type, acl, tstamp: tree.now(), verNo: 0, children: [] };
+  const base = {
+    name,
+    format: value.format,
+    type: value.type,
+    acl,
+    tstamp: tree.now(),
+    verNo: 0,
+    children: [],
+  };
   return value.bytes === undefined ? base : { ...base, value: value.bytes };
 }
 
-async function notifyWrite(tree: ManagementTree, segments: readonly string[], value: ResolvedValue, actor: Actor) {
+async function notifyWrite(
+  tree: ManagementTree,
+  segments: readonly string[],
+  value: ResolvedValue,
+  actor: Actor,
+) {
   const mount = tree.pluginAt(segments);
   if (mount?.plugin.write === undefined || value.bytes === undefined) return;
   const serverId = isDevice(actor) ? {} : { serverId: actor.serverId };
-  await mount.plugin.write({ uri: formatUri(segments), path: mount.path, value: value.bytes, format: value.format, ...serverId });
+  await mount.plugin.write({
+    uri: formatUri(segments),
+    path: mount.path,
+    value: value.bytes,
+    format: value.format,
+    ...serverId,
+  });
 }
 
 /**
@@ -59,7 +79,8 @@ export async function add(tree: ManagementTree, uri: string, input: NodeInput, a
     requireAcl(tree, ['Inbox'], 'Add', actor, canonical);
     return add(tree, formatUri([...routed, segments[1]!]), input, actor);
   }
-  if (tree.node(segments) !== undefined) throw new TreeError(418, 'already-exists', 'node already exists', canonical);
+  if (tree.node(segments) !== undefined)
+    throw new TreeError(418, 'already-exists', 'node already exists', canonical);
   let depth = segments.length - 1;
   while (tree.node(segments.slice(0, depth)) === undefined) depth--;
   const existing = segments.slice(0, depth);
@@ -74,61 +95,112 @@ export async function add(tree: ManagementTree, uri: string, input: NodeInput, a
       const desc = tree.describe(at);
       checkPlacement(tree, at, desc, actor);
       if (desc !== undefined && desc.format !== 'node') {
-        throw new TreeError(405, 'implicit-add-not-allowed', 'cannot create a leaf as an implicit parent', formatUri(at));
+        throw new TreeError(
+          405,
+          'implicit-add-not-allowed',
+          'cannot create a leaf as an implicit parent',
+          formatUri(at),
+        );
       }
       const acl = newInteriorAcl(tree, at.slice(0, -1), actor);
-      attach(tree, at.slice(0, -1), at[n - 1]!, recordOf(tree, at[n - 1]!, { format: 'node', type: desc?.types[0] ?? '' }, acl));
+      attach(
+        tree,
+        at.slice(0, -1),
+        at[n - 1]!,
+        recordOf(tree, at[n - 1]!, { format: 'node', type: desc?.types[0] ?? '' }, acl),
+      );
     }
     const desc = tree.describe(segments);
     checkPlacement(tree, segments, desc, actor);
     const value = resolveInput(input, desc, undefined, canonical);
     const parent = segments.slice(0, -1);
     const acl = value.format === 'node' ? newInteriorAcl(tree, parent, actor) : '';
-    attach(tree, parent, segments[segments.length - 1]!, recordOf(tree, segments[segments.length - 1]!, value, acl));
+    attach(
+      tree,
+      parent,
+      segments[segments.length - 1]!,
+      recordOf(tree, segments[segments.length - 1]!, value, acl),
+    );
     await notifyWrite(tree, segments, value, actor);
   });
 }
 
 /** A server may add a node only where the description allows it (tree.md §8). */
-function checkPlacement(tree: ManagementTree, segments: readonly string[], desc: NodeDescription | undefined, actor: Actor) {
+function checkPlacement(
+  tree: ManagementTree,
+  segments: readonly string[],
+  desc: NodeDescription | undefined,
+  actor: Actor,
+) {
   const uri = formatUri(segments);
   if (isDevice(actor)) return;
   const parentDesc = tree.describe(segments.slice(0, -1));
-  if (desc === undefined && parentDesc !== undefined && parentDesc.open !== true && parentDesc.children.length > 0) {
+  if (
+    desc === undefined &&
+    parentDesc !== undefined &&
+    parentDesc.open !== true &&
+    parentDesc.children.length > 0
+  ) {
     throw new TreeError(405, 'not-in-description', 'the device description has no such node', uri);
   }
   requireAccessType(desc, 'Add', actor, uri);
   if (desc !== undefined && desc.name === undefined) {
     // tree.md §8 Occurrence: at most N (ZeroOrN/OneOrN) or one (One/ZeroOrOne) instances of an unnamed node.
-    const max = desc.maxOccurrence ?? (desc.occurrence === 'One' || desc.occurrence === 'ZeroOrOne' ? 1 : Infinity);
+    const max =
+      desc.maxOccurrence ?? (desc.occurrence === 'One' || desc.occurrence === 'ZeroOrOne' ? 1 : Infinity);
     const parent = segments.slice(0, -1);
-    const siblings = tree.node(parent)?.children.filter((c) => tree.describe([...parent, c]) === desc).length ?? 0;
+    const siblings =
+      tree.node(parent)?.children.filter((c) => tree.describe([...parent, c]) === desc).length ?? 0;
     if (siblings >= max) {
-      throw new TreeError(405, 'occurrence-exceeded', `the description allows at most ${max} such node(s)`, uri);
+      throw new TreeError(
+        405,
+        'occurrence-exceeded',
+        `the description allows at most ${max} such node(s)`,
+        uri,
+      );
     }
   }
 }
 
 /** Replace (representation.md §6): never creates (404); `?prop=ACL|Name|Title` per tree.md §3. */
-export async function replace(tree: ManagementTree, uri: string, input: NodeInput, actor: Actor): Promise<void> {
+export async function replace(
+  tree: ManagementTree,
+  uri: string,
+  input: NodeInput,
+  actor: Actor,
+): Promise<void> {
   const parsed = tree.parse(uri);
   const { segments } = parsed;
   const canonical = formatUri(segments);
   const node = tree.requireNode(segments, canonical);
-  if (parsed.query?.kind === 'list') throw new TreeError(405, 'command-not-allowed', 'Replace with ?list=', uri);
+  if (parsed.query?.kind === 'list')
+    throw new TreeError(405, 'command-not-allowed', 'Replace with ?list=', uri);
   if (parsed.query?.kind === 'prop') {
-    const text = typeof input.value === 'string' ? input.value : new TextDecoder().decode(input.value ?? new Uint8Array());
+    const text =
+      typeof input.value === 'string'
+        ? input.value
+        : new TextDecoder().decode(input.value ?? new Uint8Array());
     replaceProperty(tree, segments, node, parsed.query.name, text, actor);
     return;
   }
-  if (isInterior(node)) throw new TreeError(405, 'command-not-allowed', 'an interior node has no value to replace', canonical);
+  if (isInterior(node))
+    throw new TreeError(405, 'command-not-allowed', 'an interior node has no value to replace', canonical);
   const desc = tree.describe(segments);
   requireAccessType(desc, 'Replace', actor, canonical);
   requireAcl(tree, segments, 'Replace', actor, canonical);
   const value = resolveInput(input, desc, node, canonical);
-  if (value.format === 'node') throw new TreeError(405, 'leaf-to-interior', 'Replace cannot turn a leaf into an interior node', canonical);
+  if (value.format === 'node')
+    throw new TreeError(
+      405,
+      'leaf-to-interior',
+      'Replace cannot turn a leaf into an interior node',
+      canonical,
+    );
   await notifyWrite(tree, segments, value, actor);
-  tree.setNode(segments, tree.touched(node, { format: value.format, type: value.type, value: value.bytes ?? new Uint8Array() }));
+  tree.setNode(
+    segments,
+    tree.touched(node, { format: value.format, type: value.type, value: value.bytes ?? new Uint8Array() }),
+  );
 }
 
 function replaceProperty(
@@ -151,16 +223,19 @@ function replaceProperty(
       if (!ok) throw new TreeError(425, 'permission-denied', 'no Replace right covering this ACL', uri);
       parseAcl(text, uri);
       // tree.md §5.2: the root always has a (non-empty) ACL.
-      if (segments.length === 0 && text === '') throw new TreeError(405, 'root-acl-empty', 'the root ACL cannot be empty', uri);
+      if (segments.length === 0 && text === '')
+        throw new TreeError(405, 'root-acl-empty', 'the root ACL cannot be empty', uri);
       tree.setNode(segments, tree.touched(node, { acl: text }));
       return;
     }
     case 'Name':
       return rename(tree, segments, node, text, actor, uri);
     case 'Title':
-      if (!tree.optionalProperties.has('Title')) throw new TreeError(406, 'unsupported-property', 'Title is not supported', uri);
+      if (!tree.optionalProperties.has('Title'))
+        throw new TreeError(406, 'unsupported-property', 'Title is not supported', uri);
       requireAcl(tree, segments, 'Replace', actor, uri);
-      if (utf8(text).length > 255) throw new TreeError(400, 'title-too-long', 'Title is limited to 255 bytes', uri);
+      if (utf8(text).length > 255)
+        throw new TreeError(400, 'title-too-long', 'Title is limited to 255 bytes', uri);
       tree.setNode(segments, tree.touched(node, { title: text }));
       return;
     case 'Format':
@@ -176,15 +251,26 @@ function replaceProperty(
 }
 
 /** Replace ?prop=Name (tree.md §3): 418 on a sibling clash, 405 for permanent or DDF-named nodes and the root. */
-function rename(tree: ManagementTree, segments: readonly string[], node: NodeRecord, name: string, actor: Actor, uri: string) {
+function rename(
+  tree: ManagementTree,
+  segments: readonly string[],
+  node: NodeRecord,
+  name: string,
+  actor: Actor,
+  uri: string,
+) {
   const desc = tree.describe(segments);
-  if (segments.length === 0 || (!isDevice(actor) && (desc?.scope === 'Permanent' || desc?.name !== undefined))) {
+  if (
+    segments.length === 0 ||
+    (!isDevice(actor) && (desc?.scope === 'Permanent' || desc?.name !== undefined))
+  ) {
     throw new TreeError(405, 'rename-not-allowed', 'this node cannot be renamed', uri);
   }
   requireAcl(tree, segments, 'Replace', actor, uri);
   checkNodeName(name, uri);
   const parent = segments.slice(0, -1);
-  if (tree.node([...parent, name]) !== undefined) throw new TreeError(418, 'already-exists', `a sibling is named ${name}`, uri);
+  if (tree.node([...parent, name]) !== undefined)
+    throw new TreeError(418, 'already-exists', `a sibling is named ${name}`, uri);
   const moved: [readonly string[], NodeRecord][] = [];
   const collect = (segs: readonly string[], rel: readonly string[]) => {
     const rec = tree.node(segs)!;
@@ -193,7 +279,8 @@ function rename(tree: ManagementTree, segments: readonly string[], node: NodeRec
   };
   collect(segments, []);
   for (const [rel] of moved) tree.deleteNode([...segments, ...rel]);
-  for (const [rel, rec] of moved) tree.setNode([...parent, name, ...rel], rel.length === 0 ? tree.touched(rec, { name }) : rec);
+  for (const [rel, rec] of moved)
+    tree.setNode([...parent, name, ...rel], rel.length === 0 ? tree.touched(rec, { name }) : rec);
   const p = tree.node(parent)!;
   tree.setNode(parent, tree.touched(p, { children: p.children.map((c) => (c === node.name ? name : c)) }));
 }
@@ -226,7 +313,12 @@ export async function remove(tree: ManagementTree, uri: string, actor: Actor): P
  * Copy (representation.md §6): leaf → leaf, needs Get on the source and Add/Replace on the target (no Copy
  * right exists); a target the description or format makes unwritable → 403.
  */
-export async function copy(tree: ManagementTree, sourceUri: string, targetUri: string, actor: Actor): Promise<void> {
+export async function copy(
+  tree: ManagementTree,
+  sourceUri: string,
+  targetUri: string,
+  actor: Actor,
+): Promise<void> {
   const from = noQuery(tree, sourceUri, 'Copy');
   const fromUri = formatUri(from);
   const source = tree.requireNode(from, fromUri);
@@ -237,24 +329,35 @@ export async function copy(tree: ManagementTree, sourceUri: string, targetUri: s
   const input: NodeInput = { format: source.format, type: source.type, value: bytes };
   const to = noQuery(tree, targetUri, 'Copy');
   const target = tree.node(to);
-  if (target !== undefined && isInterior(target)) throw new TreeError(405, 'copy-interior', 'Copy needs a leaf target', targetUri);
+  if (target !== undefined && isInterior(target))
+    throw new TreeError(405, 'copy-interior', 'Copy needs a leaf target', targetUri);
   try {
     if (target === undefined) await add(tree, targetUri, input, actor);
     else await replace(tree, targetUri, input, actor);
   } catch (error) {
     if (error instanceof TreeError && [400, 405, 415].includes(error.status)) {
-      throw new TreeError(403, 'copy-refused', `target cannot take the copy (${error.message})`, formatUri(to));
+      throw new TreeError(
+        403,
+        'copy-refused',
+        `target cannot take the copy (${error.message})`,
+        formatUri(to),
+      );
     }
     throw error;
   }
 }
 
 /** Creates the nodes a DDF makes the device create: named nodes occurring One/OneOrMore/OneOrN, with defaults. */
-export async function define(tree: ManagementTree, descriptions: readonly NodeDescription[], parentUri: string) {
+export async function define(
+  tree: ManagementTree,
+  descriptions: readonly NodeDescription[],
+  parentUri: string,
+) {
   const parent = tree.parse(parentUri).segments;
   for (let n = 1; n <= parent.length; n++) {
     const at = parent.slice(0, n);
-    if (tree.node(at) === undefined) attach(tree, at.slice(0, -1), at[n - 1]!, recordOf(tree, at[n - 1]!, { format: 'node', type: '' }, ''));
+    if (tree.node(at) === undefined)
+      attach(tree, at.slice(0, -1), at[n - 1]!, recordOf(tree, at[n - 1]!, { format: 'node', type: '' }, ''));
   }
   for (const desc of descriptions) {
     tree.addDescription(parent, desc);

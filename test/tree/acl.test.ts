@@ -4,21 +4,30 @@ import { DEVICE, TreeError, aclGrants, parseAcl, removeServerId } from '../../sr
 import { add, cmd, dataOf, del, deviceTree, get, item, replace } from './fixture.js';
 
 describe('ACL grammar', () => {
-  it.each([[''], ['Get=*'], ['Add=srv1&Delete=srv1&Replace=srv1+srv2&Get=*'], ['Exec=a.b-c:d']])('accepts %j', (acl) => {
-    expect(() => parseAcl(acl)).not.toThrow();
-  });
-
-  it.each([['Get=*&Copy=srvA'], ['Get='], ['Get'], ['Get=a b'], ['Get=a*b'], ['get=*'], ['Get=a&'], ['Get=a++b']])(
-    'DG-ACL-04: refuses %j with 400',
+  it.each([[''], ['Get=*'], ['Add=srv1&Delete=srv1&Replace=srv1+srv2&Get=*'], ['Exec=a.b-c:d']])(
+    'accepts %j',
     (acl) => {
-      expect(() => parseAcl(acl)).toThrow(TreeError);
-      try {
-        parseAcl(acl);
-      } catch (e) {
-        expect((e as TreeError).status).toBe(400);
-      }
+      expect(() => parseAcl(acl)).not.toThrow();
     },
   );
+
+  it.each([
+    ['Get=*&Copy=srvA'],
+    ['Get='],
+    ['Get'],
+    ['Get=a b'],
+    ['Get=a*b'],
+    ['get=*'],
+    ['Get=a&'],
+    ['Get=a++b'],
+  ])('DG-ACL-04: refuses %j with 400', (acl) => {
+    expect(() => parseAcl(acl)).toThrow(TreeError);
+    try {
+      parseAcl(acl);
+    } catch (e) {
+      expect((e as TreeError).status).toBe(400);
+    }
+  });
 
   it('* grants to every server; repeated commands merge (figure 8.3.7.1.6 Node5)', () => {
     expect(aclGrants('Get=*', 'Get', 'anyone')).toBe(true);
@@ -39,7 +48,7 @@ describe('ACLs on the tree', () => {
     expect((await run(get('./DMAcc/srvA/Name'), 'srvA')).code).toBe(200);
   });
 
-  it('DG-ACL-02: a child with an empty ACL inherits its parent\'s (Get=srvA)', async () => {
+  it("DG-ACL-02: a child with an empty ACL inherits its parent's (Get=srvA)", async () => {
     const { run, tree } = await deviceTree();
     await tree.add('./P', { format: 'node' }, DEVICE);
     await tree.replace('./P?prop=ACL', { value: 'Get=srvA' }, DEVICE);
@@ -118,8 +127,12 @@ describe('ACLs on the tree', () => {
     expect((await run(replace('./Priv/Own/Leaf', { data: 'w' }), 'srvB')).code).toBe(200);
     expect((await run(replace('./Priv/Own/Leaf?prop=ACL', { data: 'Get=*' }), 'srvB')).code).toBe(425);
     expect((await run(replace('./Priv/Own/Leaf?prop=ACL', { data: 'Get=*' }), 'srvA')).code).toBe(200);
-    expect((await run(replace('./Priv/Own?prop=ACL', { data: 'Get=*&Replace=srvB' }), 'srvB')).code).toBe(425);
-    expect((await run(replace('./Priv/Own?prop=ACL', { data: 'Get=*&Replace=srvB' }), 'srvA')).code).toBe(200);
+    expect((await run(replace('./Priv/Own?prop=ACL', { data: 'Get=*&Replace=srvB' }), 'srvB')).code).toBe(
+      425,
+    );
+    expect((await run(replace('./Priv/Own?prop=ACL', { data: 'Get=*&Replace=srvB' }), 'srvA')).code).toBe(
+      200,
+    );
   });
 });
 
@@ -130,8 +143,16 @@ describe('ACL matrix: account leaf ./DMAcc/srvA/Name (ACL Add/Delete/Get/Replace
     ['Add', () => add('./DMAcc/srvA/PrefConRef', { data: 'n' }), { srvA: 200, srvB: 425, other: 425 }],
     ['Delete', () => del('./DMAcc/srvA/Name'), { srvA: 200, srvB: 425, other: 425 }],
     ['Exec', () => cmd('Exec', item('./DMAcc/srvA/Name')), { srvA: 405, srvB: 405, other: 405 }],
-    ['Get secret', () => get('./DMAcc/srvA/AppAuth/CLCRED/AAuthSecret'), { srvA: 405, srvB: 405, other: 405 }],
-    ['Replace secret', () => replace('./DMAcc/srvA/AppAuth/CLCRED/AAuthSecret', { data: 's' }), { srvA: 200, srvB: 425, other: 425 }],
+    [
+      'Get secret',
+      () => get('./DMAcc/srvA/AppAuth/CLCRED/AAuthSecret'),
+      { srvA: 405, srvB: 405, other: 405 },
+    ],
+    [
+      'Replace secret',
+      () => replace('./DMAcc/srvA/AppAuth/CLCRED/AAuthSecret', { data: 's' }),
+      { srvA: 200, srvB: 425, other: 425 },
+    ],
     ['Get ?prop=ACL', () => get('./DMAcc/srvA?prop=ACL'), { srvA: 200, srvB: 425, other: 425 }],
     ['Get DevInfo', () => get('./DevInfo/DevId'), { srvA: 200, srvB: 200, other: 200 }],
     ['Add below DevInfo', () => add('./DevInfo/New', { data: 'x' }), { srvA: 425, srvB: 425, other: 425 }],

@@ -8,7 +8,9 @@ describe('Sequence', () => {
   it('DG-CMD-14: Sequence{Get A, Replace A, Get A} → 200s; the second Results shows the new value', async () => {
     const { run } = await deviceTree();
     await run(add('./Vendor/A', { data: 'old' }));
-    const out = await run(sequence(get('./Vendor/A'), replace('./Vendor/A', { data: 'new' }), get('./Vendor/A')));
+    const out = await run(
+      sequence(get('./Vendor/A'), replace('./Vendor/A', { data: 'new' }), get('./Vendor/A')),
+    );
     expect(out.code).toBe(200);
     expect(out.children?.map((c) => c.code)).toEqual([200, 200, 200]);
     expect(dataOf(out.children![0]!)).toBe('old');
@@ -18,7 +20,12 @@ describe('Sequence', () => {
   it('goes on after a failed child; nested Sequence is illegal (500); Atomic inside is fine', async () => {
     const { run } = await deviceTree();
     const out = await run(
-      sequence(get('./Vendor/none'), add('./Vendor/B', { data: '1' }), sequence(get('./Vendor/B')), atomic(replace('./Vendor/B', { data: '2' }))),
+      sequence(
+        get('./Vendor/none'),
+        add('./Vendor/B', { data: '1' }),
+        sequence(get('./Vendor/B')),
+        atomic(replace('./Vendor/B', { data: '2' })),
+      ),
     );
     expect(out.code).toBe(200);
     expect(out.children?.map((c) => c.code)).toEqual([404, 200, 500, 200]);
@@ -29,7 +36,9 @@ describe('Sequence', () => {
     const alert: Alert = { kind: 'Alert', cmdId: 7, code: 1100, items: [] };
     expect((await run(sequence(alert))).children?.[0]?.code).toBe(406);
     const seen: number[] = [];
-    const withUi = new TreeCommandExecutor(tree, { alertHandler: (a) => (seen.push(a.code ?? 0), { code: 200 }) });
+    const withUi = new TreeCommandExecutor(tree, {
+      alertHandler: (a) => (seen.push(a.code ?? 0), { code: 200 }),
+    });
     expect((await withUi.execute(sequence(alert), { serverId: 'srvA' })).children?.[0]?.code).toBe(200);
     expect(seen).toEqual([1100]);
   });
@@ -49,14 +58,17 @@ describe('Atomic', () => {
     ['nested Atomic', () => atomic(add('./Vendor/Z', { data: '1' }))],
     ['Sequence', () => sequence(add('./Vendor/Z', { data: '1' }))],
     ['Exec', () => cmd('Exec', item('./Vendor'))],
-  ])('DG-CMD-16: %s inside Atomic → 500 for it, 507 for the Atomic, earlier children rolled back', async (_name, build) => {
-    const { run, tree } = await deviceTree();
-    const out = await run(atomic(add('./Vendor/X', { data: '1' }), build()));
-    expect(out.code).toBe(507);
-    expect(out.children?.map((c) => c.code)).toEqual([216, 500]);
-    expect(tree.has('./Vendor/X')).toBe(false);
-    expect(tree.has('./Vendor/Z')).toBe(false);
-  });
+  ])(
+    'DG-CMD-16: %s inside Atomic → 500 for it, 507 for the Atomic, earlier children rolled back',
+    async (_name, build) => {
+      const { run, tree } = await deviceTree();
+      const out = await run(atomic(add('./Vendor/X', { data: '1' }), build()));
+      expect(out.code).toBe(507);
+      expect(out.children?.map((c) => c.code)).toEqual([216, 500]);
+      expect(tree.has('./Vendor/X')).toBe(false);
+      expect(tree.has('./Vendor/Z')).toBe(false);
+    },
+  );
 
   it('all-success Atomic → 200 with each child 200', async () => {
     const { run } = await deviceTree();

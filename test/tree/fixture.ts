@@ -16,7 +16,11 @@ export const START = Date.UTC(2026, 0, 2, 3, 4, 5);
 export async function deviceTree(options: TreeOptions = {}) {
   const clock = new ManualClock(START);
   const alerts: GenericAlert[] = [];
-  const tree = new ManagementTree({ now: () => clock.now(), onGenericAlert: (a) => alerts.push(a), ...options });
+  const tree = new ManagementTree({
+    now: () => clock.now(),
+    onGenericAlert: (a) => alerts.push(a),
+    ...options,
+  });
   await installStandardObjects(tree, {
     devInfo: { devId: 'IMEI:359000000000001', man: 'Acme', mod: 'R100', dmV: 'omadm-0.1', lang: 'en-US' },
     devDetail: {
@@ -38,8 +42,20 @@ export async function deviceTree(options: TreeOptions = {}) {
       addresses: [{ addr: `http://127.0.0.1:8080/${s}`, ports: [8080] }],
       authPref: 'DIGEST',
       auth: [
-        { level: 'CLCRED', type: 'DIGEST', name: 'device', secret: `${s}-client-secret`, data: new Uint8Array([1, 2, 3]) },
-        { level: 'SRVCRED', type: 'DIGEST', name: s, secret: `${s}-server-secret`, data: new Uint8Array([9, 9]) },
+        {
+          level: 'CLCRED',
+          type: 'DIGEST',
+          name: 'device',
+          secret: `${s}-client-secret`,
+          data: new Uint8Array([1, 2, 3]),
+        },
+        {
+          level: 'SRVCRED',
+          type: 'DIGEST',
+          name: s,
+          secret: `${s}-server-secret`,
+          data: new Uint8Array([9, 9]),
+        },
       ],
     });
   }
@@ -55,7 +71,10 @@ export async function deviceTree(options: TreeOptions = {}) {
 let ids = 0;
 type ItemCmd = 'Add' | 'Replace' | 'Delete' | 'Get' | 'Copy' | 'Exec';
 
-export function item(target: string, init: { format?: string; type?: string; data?: string; source?: string } = {}): Item {
+export function item(
+  target: string,
+  init: { format?: string; type?: string; data?: string; source?: string } = {},
+): Item {
   const meta: MetInf = {
     ...(init.format === undefined ? {} : { format: init.format }),
     ...(init.type === undefined ? {} : { type: init.type }),
@@ -74,7 +93,8 @@ export function cmd(kind: ItemCmd, ...items: Item[]): Command {
 
 export const get = (uri: string) => cmd('Get', item(uri));
 export const add = (uri: string, init: Parameters<typeof item>[1] = {}) => cmd('Add', item(uri, init));
-export const replace = (uri: string, init: Parameters<typeof item>[1] = {}) => cmd('Replace', item(uri, init));
+export const replace = (uri: string, init: Parameters<typeof item>[1] = {}) =>
+  cmd('Replace', item(uri, init));
 export const del = (uri: string) => cmd('Delete', item(uri));
 
 export function atomic(...commands: Command[]): Command {

@@ -9,7 +9,11 @@ describe('Get', () => {
     const out = await run(get('./DevInfo/Man'));
     expect(out.code).toBe(200);
     expect(out.results).toEqual([
-      { source: { locUri: './DevInfo/Man' }, meta: { format: 'chr', type: 'text/plain' }, data: { kind: 'text', text: 'Acme' } },
+      {
+        source: { locUri: './DevInfo/Man' },
+        meta: { format: 'chr', type: 'text/plain' },
+        data: { kind: 'text', text: 'Acme' },
+      },
     ]);
   });
 
@@ -34,7 +38,9 @@ describe('Get', () => {
 describe('Add', () => {
   it('DG-CMD-04: Add a chr leaf → 200; ?prop=Format → chr, ?prop=Type → text/plain', async () => {
     const { run } = await deviceTree();
-    expect((await run(add('./Vendor/Host', { format: 'chr', type: 'text/plain', data: 'gw.example' }))).code).toBe(200);
+    expect(
+      (await run(add('./Vendor/Host', { format: 'chr', type: 'text/plain', data: 'gw.example' }))).code,
+    ).toBe(200);
     expect(dataOf(await run(get('./Vendor/Host?prop=Format')))).toBe('chr');
     expect(dataOf(await run(get('./Vendor/Host?prop=Type')))).toBe('text/plain');
     expect(dataOf(await run(get('./Vendor/Host')))).toBe('gw.example');
@@ -73,7 +79,10 @@ describe('Add', () => {
 
   it('defining a subtree below an undescribed node does not close that node', async () => {
     const { run, tree } = await deviceTree();
-    await tree.define([interior('Fixed', [leaf('Ro', { accessType: ['Get'], defaultValue: 'r' })], { scope: 'Permanent' })], './Vendor/Defined');
+    await tree.define(
+      [interior('Fixed', [leaf('Ro', { accessType: ['Get'], defaultValue: 'r' })], { scope: 'Permanent' })],
+      './Vendor/Defined',
+    );
     expect((await run(add('./Vendor/Other', { data: '1' }))).code).toBe(200);
     expect((await run(add('./Vendor/Defined/Free', { data: '1' }))).code).toBe(200);
     expect((await run(replace('./Vendor/Defined/Fixed/Ro', { data: 'w' }))).code).toBe(405);
@@ -154,7 +163,10 @@ describe('Replace', () => {
     expect(dataOf(await run(get('./Vendor/Blob?prop=Format')))).toBe('bin');
     expect(dataOf(await run(get('./Vendor/Blob?prop=Size')))).toBe('6');
     const out = await run(get('./Vendor/Blob'));
-    expect(out.results?.[0]).toMatchObject({ meta: { format: 'b64' }, data: { kind: 'text', text: 'AAECAwQF' } });
+    expect(out.results?.[0]).toMatchObject({
+      meta: { format: 'b64' },
+      data: { kind: 'text', text: 'AAECAwQF' },
+    });
   });
 
   it('DG-ENC-02: a binary leaf read in a WBXML session is OPAQUE with Format bin', async () => {
@@ -162,7 +174,10 @@ describe('Replace', () => {
     await run(add('./Vendor/Blob', { format: 'b64', data: '/wA=' }));
     const ctx = { serverId: 'srvA', encoding: 'wbxml' as const };
     const out = await executor.execute(get('./Vendor/Blob'), ctx);
-    expect(out.results?.[0]).toMatchObject({ meta: { format: 'bin' }, data: { kind: 'binary', bytes: new Uint8Array([255, 0]) } });
+    expect(out.results?.[0]).toMatchObject({
+      meta: { format: 'bin' },
+      data: { kind: 'binary', bytes: new Uint8Array([255, 0]) },
+    });
   });
 });
 
@@ -212,21 +227,32 @@ describe('Copy', () => {
     expect((await run(cmd('Copy', item(target, { source })))).code).toBe(code);
   });
 
-  it('Copy needs Get on the source: another server\'s account → 425', async () => {
+  it("Copy needs Get on the source: another server's account → 425", async () => {
     const { run } = await deviceTree();
-    expect((await run(cmd('Copy', item('./Vendor/Dst', { source: './DMAcc/srvB/ServerID' })), 'srvA')).code).toBe(425);
+    expect(
+      (await run(cmd('Copy', item('./Vendor/Dst', { source: './DMAcc/srvB/ServerID' })), 'srvA')).code,
+    ).toBe(425);
   });
 });
 
 describe('Multi-item commands', () => {
   it('one status per command; the first failure wins and earlier items are rolled back', async () => {
     const { run, tree } = await deviceTree();
-    const out = await run(cmd('Add', item('./Vendor/One', { data: '1' }), item('./DMAcc/srvA/Nope', { data: '2' }), item('./Vendor/Three', { data: '3' })));
+    const out = await run(
+      cmd(
+        'Add',
+        item('./Vendor/One', { data: '1' }),
+        item('./DMAcc/srvA/Nope', { data: '2' }),
+        item('./Vendor/Three', { data: '3' }),
+      ),
+    );
     expect(out.code).toBe(405);
     expect(out.statusItems).toEqual([{ target: { locUri: './DMAcc/srvA/Nope' } }]);
     expect(tree.has('./Vendor/One')).toBe(false);
     expect(tree.has('./Vendor/Three')).toBe(false);
-    const ok = await run(cmd('Add', item('./Vendor/One', { data: '1' }), item('./Vendor/Two', { data: '2' })));
+    const ok = await run(
+      cmd('Add', item('./Vendor/One', { data: '1' }), item('./Vendor/Two', { data: '2' })),
+    );
     expect(ok.code).toBe(200);
   });
 
@@ -258,12 +284,27 @@ describe('Multi-item commands', () => {
   it('DG-CMD-20 (tree part): a Results or Status handed to the tree is a bad request (400), not a crash', async () => {
     const { run } = await deviceTree();
     expect((await run({ kind: 'Results', cmdId: 1, cmdRef: 2, items: [] })).code).toBe(400);
-    expect((await run({ kind: 'Status', cmdId: 1, cmdRef: 2, cmd: 'Get', targetRefs: [], sourceRefs: [], code: 200, items: [] })).code).toBe(400);
+    expect(
+      (
+        await run({
+          kind: 'Status',
+          cmdId: 1,
+          cmdRef: 2,
+          cmd: 'Get',
+          targetRefs: [],
+          sourceRefs: [],
+          code: 200,
+          items: [],
+        })
+      ).code,
+    ).toBe(400);
   });
 
   it('an Item without Target → 412', async () => {
     const { run } = await deviceTree();
-    expect((await run({ kind: 'Add', cmdId: 1, items: [{ data: { kind: 'text', text: 'x' } }] })).code).toBe(412);
+    expect((await run({ kind: 'Add', cmdId: 1, items: [{ data: { kind: 'text', text: 'x' } }] })).code).toBe(
+      412,
+    );
     expect((await run({ kind: 'Get', cmdId: 1, items: [] })).code).toBe(412);
   });
 });

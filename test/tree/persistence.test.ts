@@ -19,7 +19,10 @@ import { add, dataOf, deviceTree, get, replace } from './fixture.js';
 
 const stores: [string, () => TreeStore][] = [
   ['MemoryTreeStore', () => new MemoryTreeStore()],
-  ['JsonFileTreeStore', () => new JsonFileTreeStore(join(mkdtempSync(join(tmpdir(), 'omadm-tree-')), 'tree.json'))],
+  [
+    'JsonFileTreeStore',
+    () => new JsonFileTreeStore(join(mkdtempSync(join(tmpdir(), 'omadm-tree-')), 'tree.json')),
+  ],
 ];
 
 describe.each(stores)('%s', (_name, makeStore) => {
@@ -42,7 +45,9 @@ describe.each(stores)('%s', (_name, makeStore) => {
     expect(dataOf(await second.run(get('./Vendor/Cfg?prop=ACL')))).toBe('Get=srvA&Replace=srvA');
     expect((await second.run(get('./Vendor/Cfg/Timeout'), 'srvB')).code).toBe(425);
     expect(await second.tree.readBytes('./Vendor/Blob')).toEqual(new Uint8Array([0, 1, 2]));
-    expect(credentialsFor((await findDmAccount(second.tree, 'srvA'))!, 'CLCRED')?.data).toEqual(new Uint8Array([42, 43]));
+    expect(credentialsFor((await findDmAccount(second.tree, 'srvA'))!, 'CLCRED')?.data).toEqual(
+      new Uint8Array([42, 43]),
+    );
     expect(second.tree.snapshot()).toEqual(first.tree.snapshot());
   });
 
@@ -51,7 +56,11 @@ describe.each(stores)('%s', (_name, makeStore) => {
     const { tree, run } = await deviceTree();
     await tree.attachStore(store);
     const saved = await store.load();
-    await run({ kind: 'Atomic', cmdId: 1, commands: [add('./Vendor/X', { data: '1' }) as never, replace('./Vendor/None', { data: '1' }) as never] });
+    await run({
+      kind: 'Atomic',
+      cmdId: 1,
+      commands: [add('./Vendor/X', { data: '1' }) as never, replace('./Vendor/None', { data: '1' }) as never],
+    });
     expect(await store.load()).toEqual(saved);
   });
 
@@ -72,7 +81,9 @@ describe('JsonFileTreeStore specifics', () => {
     await tree.attachStore(new JsonFileTreeStore(path));
     const exec = new TreeCommandExecutor(tree);
     await Promise.all(
-      Array.from({ length: 20 }, (_, i) => exec.execute(add(`./N${i}`, { data: String(i) }), { serverId: 'srv' })),
+      Array.from({ length: 20 }, (_, i) =>
+        exec.execute(add(`./N${i}`, { data: String(i) }), { serverId: 'srv' }),
+      ),
     );
     expect(readdirSync(dir)).toEqual(['tree.json']);
     const saved = JSON.parse(readFileSync(path, 'utf8')) as { nodes: { uri: string }[] };
@@ -83,9 +94,13 @@ describe('JsonFileTreeStore specifics', () => {
   it('a corrupt file is a clear LocalProtocolError, not a crash later', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'omadm-tree-')), 'tree.json');
     writeFileSync(path, '{"version":1,"nodes":[');
-    await expect(new ManagementTree().attachStore(new JsonFileTreeStore(path))).rejects.toMatchObject({ code: 'bad-tree-file' });
+    await expect(new ManagementTree().attachStore(new JsonFileTreeStore(path))).rejects.toMatchObject({
+      code: 'bad-tree-file',
+    });
     writeFileSync(path, '{"version":7,"nodes":[]}');
-    const error = await new ManagementTree().attachStore(new JsonFileTreeStore(path)).catch((e: unknown) => e);
+    const error = await new ManagementTree()
+      .attachStore(new JsonFileTreeStore(path))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OmadmError);
     expect((error as OmadmError).code).toBe('bad-tree-snapshot');
     void DEVICE;

@@ -59,12 +59,18 @@ describe('plugins', () => {
     let finish: (() => void) | undefined;
     tree.mount('./DevDetail/Ext/Acme/Update', {
       exec: ({ report, data }) => {
-        finish = () => report({ type: 'org.openmobilealliance.dm.firmwareupdate.update', format: 'int', data: '200' });
+        finish = () =>
+          report({ type: 'org.openmobilealliance.dm.firmwareupdate.update', format: 'int', data: '200' });
         expect(new TextDecoder().decode(data)).toBe('fw-2.0');
         return 202;
       },
     });
-    const exec = { kind: 'Exec' as const, cmdId: 9, correlator: 'c1', items: [item('./DevDetail/Ext/Acme/Update', { data: 'fw-2.0' })] };
+    const exec = {
+      kind: 'Exec' as const,
+      cmdId: 9,
+      correlator: 'c1',
+      items: [item('./DevDetail/Ext/Acme/Update', { data: 'fw-2.0' })],
+    };
     expect((await run(exec)).code).toBe(202);
     expect(alerts).toEqual([]);
     finish!();

@@ -31,11 +31,14 @@ describe('?prop=', () => {
     expect((await run(replace('./Vendor/X?prop=Title', { data: 'x'.repeat(256) }))).code).toBe(400);
   });
 
-  it.each(['Format', 'Type', 'Size', 'TStamp', 'VerNo'])('DG-PRP-03: Replace ?prop=%s → 405', async (prop) => {
-    const { run } = await deviceTree();
-    await run(add('./Vendor/X', { data: '1' }));
-    expect((await run(replace(`./Vendor/X?prop=${prop}`, { data: 'int' }))).code).toBe(405);
-  });
+  it.each(['Format', 'Type', 'Size', 'TStamp', 'VerNo'])(
+    'DG-PRP-03: Replace ?prop=%s → 405',
+    async (prop) => {
+      const { run } = await deviceTree();
+      await run(add('./Vendor/X', { data: '1' }));
+      expect((await run(replace(`./Vendor/X?prop=${prop}`, { data: 'int' }))).code).toBe(405);
+    },
+  );
 
   it('an unknown property → 406 for Get and Replace; properties cannot be Added (405)', async () => {
     const { run } = await deviceTree();
@@ -77,7 +80,7 @@ describe('DG-PRP-04: Replace ?prop=Name', () => {
     expect(dataOf(await run(get('./Vendor')))).toBe('New');
   });
 
-  it('to a sibling\'s name → 418', async () => {
+  it("to a sibling's name → 418", async () => {
     const { run } = await deviceTree();
     await run(add('./Vendor/A', { data: '1' }));
     await run(add('./Vendor/B', { data: '2' }));

@@ -44,7 +44,9 @@ describe('DevInfo, DevDetail, Inbox', () => {
     expect(uris).toContain('./DMAcc/srvA/AppAuth/CLCRED/AAuthName');
     expect(uris.some((u) => u?.endsWith('AAuthSecret') || u?.endsWith('AAuthData'))).toBe(false);
     // They can still be written by their server.
-    expect((await run(replace('./DMAcc/srvA/AppAuth/CLCRED/AAuthSecret', { data: 'new' }), 'srvA')).code).toBe(200);
+    expect(
+      (await run(replace('./DMAcc/srvA/AppAuth/CLCRED/AAuthSecret', { data: 'new' }), 'srvA')).code,
+    ).toBe(200);
   });
 
   it('DG-OBJ-05: Get ./Inbox or below → 405; Add into it is allowed by its ACL', async () => {
@@ -54,19 +56,39 @@ describe('DevInfo, DevDetail, Inbox', () => {
     expect((await run(get('./Inbox?list=Struct'))).code).toBe(405);
     expect((await run(get('./Inbox?prop=ACL'))).code).toBe(425);
     expect(tree.node(['Inbox'])?.acl).toBe('Add=*');
-    expect((await run(add('./Inbox/Mo', { format: 'node', type: 'urn:oma:mo:oma-fumo:1.0' }))).code).toBe(200);
+    expect((await run(add('./Inbox/Mo', { format: 'node', type: 'urn:oma:mo:oma-fumo:1.0' }))).code).toBe(
+      200,
+    );
   });
 
   it('an MO Added into ./Inbox is placed by its Type where the device routes it (plain Add and TNDS)', async () => {
-    const { run, tree } = await deviceTree({ inboxRoutes: { 'urn:oma:mo:oma-fumo:1.0': './FUMO', 'com.acme/1.0/Mail': './Vendor' } });
+    const { run, tree } = await deviceTree({
+      inboxRoutes: { 'urn:oma:mo:oma-fumo:1.0': './FUMO', 'com.acme/1.0/Mail': './Vendor' },
+    });
     await tree.add('./FUMO', { format: 'node' }, DEVICE);
-    expect((await run(add('./Inbox/Fw1', { format: 'node', type: 'urn:oma:mo:oma-fumo:1.0' }))).code).toBe(200);
+    expect((await run(add('./Inbox/Fw1', { format: 'node', type: 'urn:oma:mo:oma-fumo:1.0' }))).code).toBe(
+      200,
+    );
     expect(tree.has('./FUMO/Fw1')).toBe(true);
     expect(tree.has('./Inbox/Fw1')).toBe(false);
     const tnds = tndsDocument([
-      { name: 'Mail', properties: { Format: 'node', Type: 'com.acme/1.0/Mail' }, children: [{ name: 'Host', properties: {}, value: 'm.example', children: [] }] },
+      {
+        name: 'Mail',
+        properties: { Format: 'node', Type: 'com.acme/1.0/Mail' },
+        children: [{ name: 'Host', properties: {}, value: 'm.example', children: [] }],
+      },
     ]);
-    const out = await run({ kind: 'Add', cmdId: 1, items: [{ target: { locUri: './Inbox' }, meta: { type: 'application/vnd.syncml.dmtnds+xml' }, data: { kind: 'xml', element: tnds } }] });
+    const out = await run({
+      kind: 'Add',
+      cmdId: 1,
+      items: [
+        {
+          target: { locUri: './Inbox' },
+          meta: { type: 'application/vnd.syncml.dmtnds+xml' },
+          data: { kind: 'xml', element: tnds },
+        },
+      ],
+    });
     expect(out.code).toBe(200);
     expect(await tree.readText('./Vendor/Mail/Host')).toBe('m.example');
   });
@@ -111,7 +133,12 @@ describe('DM accounts', () => {
     expect(a.authPref).toBe('DIGEST');
     expect(a.addresses).toEqual([{ addr: 'http://127.0.0.1:8080/srvA', addrType: 'URI', ports: [8080] }]);
     const client = credentialsFor(a, 'CLCRED')!;
-    expect(client).toMatchObject({ level: 'CLCRED', type: 'DIGEST', name: 'device', secret: 'srvA-client-secret' });
+    expect(client).toMatchObject({
+      level: 'CLCRED',
+      type: 'DIGEST',
+      name: 'device',
+      secret: 'srvA-client-secret',
+    });
     expect(client.data).toEqual(new Uint8Array([1, 2, 3]));
     expect(credentialsFor(a, 'SRVCRED')?.secret).toBe('srvA-server-secret');
     expect(await tree.readText('./DMAcc/srvA/AppID')).toBe('w7');
@@ -121,17 +148,27 @@ describe('DM accounts', () => {
     const { tree, run } = await deviceTree();
     await storeNonce(tree, 'srvA', 'CLCRED', new Uint8Array([0xde, 0xad]));
     await storeNonce(tree, 'srvB', 'HTTP', new Uint8Array([7]));
-    expect(credentialsFor((await findDmAccount(tree, 'srvA'))!, 'CLCRED')?.data).toEqual(new Uint8Array([0xde, 0xad]));
+    expect(credentialsFor((await findDmAccount(tree, 'srvA'))!, 'CLCRED')?.data).toEqual(
+      new Uint8Array([0xde, 0xad]),
+    );
     expect(credentialsFor((await findDmAccount(tree, 'srvB'))!, 'HTTP')?.data).toEqual(new Uint8Array([7]));
     expect(dataOf(await run(get('./DMAcc/srvA/AppAuth/CLCRED/AAuthData?prop=Format')))).toBe('bin');
-    await expect(storeNonce(tree, 'nobody', 'CLCRED', new Uint8Array())).rejects.toMatchObject({ status: 404 });
+    await expect(storeNonce(tree, 'nobody', 'CLCRED', new Uint8Array())).rejects.toMatchObject({
+      status: 404,
+    });
   });
 
   it('a server may rewrite its account over DM (AAuthData as b64 over XML)', async () => {
     const { tree, run } = await deviceTree();
-    expect((await run(replace('./DMAcc/srvA/AppAuth/SRVCRED/AAuthData', { format: 'b64', data: 'AQID' }))).code).toBe(200);
-    expect(credentialsFor((await findDmAccount(tree, 'srvA'))!, 'SRVCRED')?.data).toEqual(new Uint8Array([1, 2, 3]));
-    expect((await run(replace('./DMAcc/srvA/AppAddr/1/Addr', { data: 'http://127.0.0.1:9090/dm' }))).code).toBe(200);
+    expect(
+      (await run(replace('./DMAcc/srvA/AppAuth/SRVCRED/AAuthData', { format: 'b64', data: 'AQID' }))).code,
+    ).toBe(200);
+    expect(credentialsFor((await findDmAccount(tree, 'srvA'))!, 'SRVCRED')?.data).toEqual(
+      new Uint8Array([1, 2, 3]),
+    );
+    expect(
+      (await run(replace('./DMAcc/srvA/AppAddr/1/Addr', { data: 'http://127.0.0.1:9090/dm' }))).code,
+    ).toBe(200);
     expect((await findDmAccount(tree, 'srvA'))!.addresses[0]!.addr).toBe('http://127.0.0.1:9090/dm');
   });
 

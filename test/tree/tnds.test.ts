@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeWbxml, encodeWbxml } from '../../src/syncml/wbxml/index.js';
 import type { Command, Item, XmlElement } from '../../src/syncml/model.js';
-import { DEVICE, documentToWbxml, documentToXml, parseTnds, readDocument, tndsDocument, type TndsNode } from '../../src/tree/index.js';
+import {
+  DEVICE,
+  documentToWbxml,
+  documentToXml,
+  parseTnds,
+  readDocument,
+  tndsDocument,
+  type TndsNode,
+} from '../../src/tree/index.js';
 import { add, dataOf, deviceTree, get } from './fixture.js';
 
 const TNDS_XML = 'application/vnd.syncml.dmtnds+xml';
@@ -18,7 +26,11 @@ async function mailTree() {
   await tree.add('./Vendor/Mail', { format: 'node', type: 'com.acme/1.0/Mail' }, DEVICE);
   await tree.add('./Vendor/Mail/Server', { value: 'mail.example.com' }, DEVICE);
   await tree.add('./Vendor/Mail/Port', { format: 'int', value: '993' }, DEVICE);
-  await tree.add('./Vendor/Mail/Key', { format: 'bin', type: 'application/octet-stream', value: new Uint8Array([0, 255, 16]) }, DEVICE);
+  await tree.add(
+    './Vendor/Mail/Key',
+    { format: 'bin', type: 'application/octet-stream', value: new Uint8Array([0, 255, 16]) },
+    DEVICE,
+  );
   await tree.replace('./Vendor/Mail/Port?prop=ACL', { value: 'Get=srvA&Replace=srvA' }, DEVICE);
   return env;
 }
@@ -30,7 +42,17 @@ function tndsOf(items: readonly Item[] | undefined): XmlElement {
 }
 
 function tndsAdd(target: string, doc: XmlElement): Command {
-  return { kind: 'Add', cmdId: 50, items: [{ target: { locUri: target }, meta: { format: 'xml', type: TNDS_XML }, data: { kind: 'xml', element: doc } }] };
+  return {
+    kind: 'Add',
+    cmdId: 50,
+    items: [
+      {
+        target: { locUri: target },
+        meta: { format: 'xml', type: TNDS_XML },
+        data: { kind: 'xml', element: doc },
+      },
+    ],
+  };
 }
 
 describe('?list=Struct / StructData', () => {
@@ -38,7 +60,12 @@ describe('?list=Struct / StructData', () => {
     const { run } = await mailTree();
     const struct = await run(get('./Vendor/Mail?list=Struct'));
     expect(struct.code).toBe(200);
-    expect(struct.results?.map((r) => r.source?.locUri)).toEqual(['./Vendor/Mail', './Vendor/Mail/Server', './Vendor/Mail/Port', './Vendor/Mail/Key']);
+    expect(struct.results?.map((r) => r.source?.locUri)).toEqual([
+      './Vendor/Mail',
+      './Vendor/Mail/Server',
+      './Vendor/Mail/Port',
+      './Vendor/Mail/Key',
+    ]);
     expect(struct.results?.every((r) => r.data === undefined)).toBe(true);
     expect(struct.results?.[0]?.meta).toEqual({ format: 'node', type: 'com.acme/1.0/Mail' });
     const data = await run(get('./Vendor/Mail?list=StructData'));
@@ -84,7 +111,13 @@ describe('?list=TNDS', () => {
     const out = await run(get('./Vendor/Mail?list=TNDS-Value-TStamp'));
     const server = parseTnds(tndsOf(out.results))[0]!.children[0]!;
     expect(server.value).toBeUndefined();
-    expect(server.properties).toMatchObject({ Format: 'chr', Name: 'Server', Type: 'text/plain', VerNo: '0', Size: '16' });
+    expect(server.properties).toMatchObject({
+      Format: 'chr',
+      Name: 'Server',
+      Type: 'text/plain',
+      VerNo: '0',
+      Size: '16',
+    });
     expect(server.properties.TStamp).toBeUndefined();
     expect((await run(get('./Vendor/Mail?list=TNDS+Value-ACL'))).code).toBe(406);
     expect((await run(get('./Vendor/Mail?list=TNDS+Colour'))).code).toBe(406);
@@ -107,8 +140,18 @@ describe('TNDS Add', () => {
         name: 'Proxy',
         properties: { Format: 'node', Type: 'com.acme/1.0/Proxy' },
         children: [
-          { name: 'Host', properties: { Format: 'chr', Type: 'text/plain' }, value: 'proxy.example', children: [] },
-          { name: 'Port', properties: { Format: 'int', Type: 'text/plain', ACL: 'Get=*&Replace=srvA' }, value, children: [] },
+          {
+            name: 'Host',
+            properties: { Format: 'chr', Type: 'text/plain' },
+            value: 'proxy.example',
+            children: [],
+          },
+          {
+            name: 'Port',
+            properties: { Format: 'int', Type: 'text/plain', ACL: 'Get=*&Replace=srvA' },
+            value,
+            children: [],
+          },
         ],
       },
     ]);
@@ -122,7 +165,7 @@ describe('TNDS Add', () => {
     expect(tree.node(['Vendor', 'Proxy', 'Port'])!.acl).toBe('Get=*&Replace=srvA');
   });
 
-  it('DG-TND-03: one invalid node → one Status with that node\'s error, tree unchanged', async () => {
+  it("DG-TND-03: one invalid node → one Status with that node's error, tree unchanged", async () => {
     const { run, tree } = await deviceTree();
     const before = JSON.stringify(tree.snapshot());
     const out = await run(tndsAdd('./Vendor', doc('eighty')));
@@ -145,16 +188,42 @@ describe('TNDS Add', () => {
 
   it('TNDS as XML text and as WBXML bytes (Type +wbxml) is accepted too', async () => {
     const { run } = await deviceTree();
-    const asText: Command = { kind: 'Add', cmdId: 1, items: [{ target: { locUri: './Vendor' }, meta: { type: TNDS_XML }, data: { kind: 'text', text: documentToXml(doc('1')) } }] };
+    const asText: Command = {
+      kind: 'Add',
+      cmdId: 1,
+      items: [
+        {
+          target: { locUri: './Vendor' },
+          meta: { type: TNDS_XML },
+          data: { kind: 'text', text: documentToXml(doc('1')) },
+        },
+      ],
+    };
     expect((await run(asText)).code).toBe(200);
     const asWbxml: Command = {
       kind: 'Add',
       cmdId: 2,
-      items: [{ target: { locUri: './Vendor/W' }, meta: { type: 'application/vnd.syncml.dmtnds+wbxml' }, data: { kind: 'binary', bytes: documentToWbxml(doc('2')) } }],
+      items: [
+        {
+          target: { locUri: './Vendor/W' },
+          meta: { type: 'application/vnd.syncml.dmtnds+wbxml' },
+          data: { kind: 'binary', bytes: documentToWbxml(doc('2')) },
+        },
+      ],
     };
     expect((await run(asWbxml)).code).toBe(200);
     expect(dataOf(await run(get('./Vendor/W/Proxy/Port')))).toBe('2');
-    const garbage: Command = { kind: 'Add', cmdId: 3, items: [{ target: { locUri: './Vendor' }, meta: { type: TNDS_XML }, data: { kind: 'text', text: '<MgmtTree>' } }] };
+    const garbage: Command = {
+      kind: 'Add',
+      cmdId: 3,
+      items: [
+        {
+          target: { locUri: './Vendor' },
+          meta: { type: TNDS_XML },
+          data: { kind: 'text', text: '<MgmtTree>' },
+        },
+      ],
+    };
     expect((await run(garbage)).code).toBe(400);
   });
 });
@@ -175,7 +244,13 @@ describe('TNDS Replace', () => {
   const tndsReplace = (doc: XmlElement): Command => ({
     kind: 'Replace',
     cmdId: 60,
-    items: [{ target: { locUri: './Vendor' }, meta: { format: 'xml', type: TNDS_XML }, data: { kind: 'xml', element: doc } }],
+    items: [
+      {
+        target: { locUri: './Vendor' },
+        meta: { format: 'xml', type: TNDS_XML },
+        data: { kind: 'xml', element: doc },
+      },
+    ],
   });
 
   it('makes the subtree equal to the document: values replaced, absent nodes deleted, new ones added', async () => {
@@ -202,7 +277,14 @@ describe('TNDS encodings', () => {
     {
       name: 'Mail',
       properties: { Format: 'node', Type: 'com.acme/1.0/Mail', ACL: 'Get=*' },
-      children: [{ name: 'Server', properties: { Format: 'chr', Type: 'text/plain' }, value: 'mail.example.com', children: [] }],
+      children: [
+        {
+          name: 'Server',
+          properties: { Format: 'chr', Type: 'text/plain' },
+          value: 'mail.example.com',
+          children: [],
+        },
+      ],
     },
   ];
 
@@ -217,7 +299,14 @@ describe('TNDS encodings', () => {
     const { executor } = await mailTree();
     const out = await executor.execute(get('./Vendor/Mail?list=TNDS+Value'), { serverId: 'srvA' });
     const message = {
-      header: { verDtd: '1.2', verProto: 'DM/1.2', sessionId: '1', msgId: 2, target: { locUri: 'http://127.0.0.1/dm' }, source: { locUri: 'IMEI:1' } },
+      header: {
+        verDtd: '1.2',
+        verProto: 'DM/1.2',
+        sessionId: '1',
+        msgId: 2,
+        target: { locUri: 'http://127.0.0.1/dm' },
+        source: { locUri: 'IMEI:1' },
+      },
       body: [{ kind: 'Results' as const, cmdId: 3, msgRef: 1, cmdRef: 4, items: out.results! }],
       final: true,
     };
@@ -229,13 +318,17 @@ describe('TNDS encodings', () => {
     expect(parseTnds(tndsOf(item === undefined ? [] : [item]))).toEqual(parseTnds(tndsOf(out.results)));
   });
 
-  it.skipIf(!hasLibwbxml)('libwbxml decodes our WBXML TNDS and we decode libwbxml\'s', () => {
+  it.skipIf(!hasLibwbxml)("libwbxml decodes our WBXML TNDS and we decode libwbxml's", () => {
     const dir = mkdtempSync(join(tmpdir(), 'omadm-tnds-'));
     writeFileSync(join(dir, 'ours.wbxml'), documentToWbxml(tndsDocument(nodes)));
-    execFileSync('/usr/bin/wbxml2xml', ['-m', '0', '-o', join(dir, 'theirs.xml'), join(dir, 'ours.wbxml')], { stdio: 'pipe' });
+    execFileSync('/usr/bin/wbxml2xml', ['-m', '0', '-o', join(dir, 'theirs.xml'), join(dir, 'ours.wbxml')], {
+      stdio: 'pipe',
+    });
     expect(parseTnds(readDocument(readFileSync(join(dir, 'theirs.xml'), 'utf8')))).toEqual(nodes);
     writeFileSync(join(dir, 'ours.xml'), documentToXml(tndsDocument(nodes)));
-    execFileSync('/usr/bin/xml2wbxml', ['-o', join(dir, 'theirs.wbxml'), join(dir, 'ours.xml')], { stdio: 'pipe' });
+    execFileSync('/usr/bin/xml2wbxml', ['-o', join(dir, 'theirs.wbxml'), join(dir, 'ours.xml')], {
+      stdio: 'pipe',
+    });
     expect(parseTnds(readDocument(new Uint8Array(readFileSync(join(dir, 'theirs.wbxml')))))).toEqual(nodes);
   });
 });
