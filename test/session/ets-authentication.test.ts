@@ -220,3 +220,28 @@ for (const encoding of ENCODINGS) {
     });
   });
 }
+
+describe('HMAC verified on every message (security.md §5)', () => {
+  it('a wrong mac mid-session terminates: 401 for the SyncHdr and every command, Results included', async () => {
+    const pair = new Pair({ encoding: 'xml', account: { client: { auth: 'hmac', username: 'dev-user', password: 'devpw' } } });
+    pair.clientNonces.set(SERVER_ID, 'client-to-server', 'bm9uY2U=');
+    pair.serverNonces.set(DEVICE_ID, 'client-to-server', 'bm9uY2U=');
+    const start = await pair.client.start();
+    const p1 = pair.record('client', start.outgoing!, 1);
+    const server = pair.server();
+    server.enqueue('g', { kind: 'Get', cmdId: 0, items: [{ target: { locUri: './DevInfo/Mod' } }] });
+    const r1 = await server.receive(p1.message, { body: p1.bytes, hmac: p1.hmac! });
+    expect((r1.outgoing!.message.body[0] as { code: number }).code).toBe(200);
+    const p3 = await pair.client.receive(pair.record('server', r1.outgoing!, 1).message);
+    const bytes = encode(p3.outgoing!.message, 'xml');
+    const forged = buildHmacHeader('dev-user', 'AAAAAAAAAAAAAAAAAAAAAA==');
+    const r2 = await server.receive(decode(bytes, 'xml'), { body: bytes, hmac: forged });
+    expect(statusesOf(r2.outgoing!.message).map((s) => [s.cmd, s.code])).toEqual([
+      ['SyncHdr', 401],
+      ['Results', 401],
+    ]);
+    expect(server.state).toBe('ended');
+    expect(r2.events).toContainEqual(expect.objectContaining({ type: 'ended', reason: 'auth-failed' }));
+    expect(r2.events).not.toContainEqual(expect.objectContaining({ type: 'outcome' }));
+  });
+});
