@@ -41,6 +41,7 @@ import { challengeReply, decoyCredentials, serverCredentials } from './challenge
 import { schemeOf, verifyClient, type Presented } from './credentials.js';
 import type { DmExchangePort, DmReply, DmRequest } from './dm-handler.js';
 import { commandOf, outcomeOf, resultItem } from './queue-mapping.js';
+import { boundedMeasure, DevInfoMemo } from './write-avoidance.js';
 
 export interface DmExchangeOptions {
   readonly store: Store;
@@ -124,6 +125,7 @@ export class DmExchange implements DmExchangePort {
   readonly #o: DmExchangeOptions;
   readonly #lockout: LockoutPolicy;
   #published: Promise<void> = Promise.resolve();
+  readonly #devInfo = new DevInfoMemo();
 
   constructor(options: DmExchangeOptions) {
     this.#o = options;
@@ -213,6 +215,7 @@ export class DmExchange implements DmExchangePort {
     const treeValues: Omit<TreeValue, 'updatedAt'>[] = [];
     const alerts: NewGenericAlert[] = [];
     let started = false;
+    let devInfoWritten = false;
     let endReason: string | undefined;
     for (const event of step.events) {
       switch (event.type) {
@@ -220,7 +223,11 @@ export class DmExchange implements DmExchangePort {
           started = true;
           break;
         case 'devinfo':
-          for (const item of event.items) treeValues.push(treeValue(item));
+          // Package 1 repeats DevInfo every session; it is written again only when it changed.
+          if (this.#devInfo.changed(deviceId, event.items)) {
+            devInfoWritten = true;
+            for (const item of event.items) treeValues.push(treeValue(item));
+          }
           break;
         case 'client-alert':
           alerts.push(alertRecord(event.alert, header.sessionId));
@@ -272,7 +279,13 @@ export class DmExchange implements DmExchangePort {
       ...(alerts.length === 0 ? {} : { alerts }),
       messages,
     };
-    const result = await this.#o.store.commitExchange(commit);
+    let result;
+    try {
+      result = await this.#o.store.commitExchange(commit);
+    } catch (error) {
+      if (devInfoWritten) this.#devInfo.forget(deviceId);
+      throw error;
+    }
 
     const at = now;
     const events: ServerEvent[] = [];
@@ -311,7 +324,10 @@ export class DmExchange implements DmExchangePort {
       nonces,
       random: this.#o.random,
       clock: this.#o.clock,
-      measure: (message) => encodeMessage(message, contentType).byteLength + CHAL_RESERVE,
+      measure: boundedMeasure(
+        (message) => encodeMessage(message, contentType).byteLength + CHAL_RESERVE,
+        () => request.message.header.meta?.maxMsgSize,
+      ),
       maxMsgSize: this.#o.maxMsgSize ?? 1024 * 1024,
       maxObjSize: this.#o.maxObjSize ?? 4 * 1024 * 1024,
     };

@@ -1,0 +1,273 @@
+/**
+ * `npx tsx bench/server.ts [--seconds 5] [--concurrency 32] [--devices 64]`
+ *
+ * The real server (`omadm server`, SQLite, its own process) over loopback, beside a bare node:http server (its own
+ * process) answering a body of the same size, measured in the same run with the same HTTP client:
+ *
+ * - idle check-ins/s, basic: Package 1 with basic credentials (the same bytes every time), nothing queued;
+ * - idle check-ins/s, md5: the real ClientSession, a new digest per check-in (the nonce changes every session);
+ * - one-Get sessions/s: enqueue a Get through the REST API, then a session of two round trips that returns it;
+ * - bare node:http requests/s with an equal-sized request and response body.
+ *
+ * Target (issue 5): idle check-ins ≥ half the bare server's requests/s.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ClientSession } from '../src/session/index.js';
+import { MemoryNonceStore } from '../src/security/nonce.js';
+import { cryptoRandom } from '../src/platform/random.js';
+import { systemClock } from '../src/platform/clock.js';
+import { decodeMessage, encodeMessage } from '../src/syncml/codec.js';
+import type { AuthName } from '../src/syncml/constants.js';
+import type { Item } from '../src/syncml/model.js';
+import type { CommandExecutor } from '../src/syncml/command-outcome.js';
+
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '32' }, devices: { type: 'string', default: '64' } },
+});
+const SECONDS = Number(values.seconds);
+const CONCURRENCY = Number(values.concurrency);
+const DEVICES = Math.max(Number(values.devices), CONCURRENCY);
+const TOKEN = 'bench-token';
+const TYPE = 'application/vnd.syncml.dm+xml';
+const BIN = fileURLToPath(new URL('../bin/omadm.js', import.meta.url));
+
+const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
+
+interface Reply {
+  readonly status: number;
+  readonly body: Uint8Array;
+  readonly headers: Record<string, string | string[] | undefined>;
+}
+
+function post(url: string, body: Uint8Array | string, headers: Record<string, string>): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: new Uint8Array(Buffer.concat(chunks)), headers: res.headers }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function api(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  const response = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      const match = pattern.exec(out);
+      if (match !== null) resolve(match);
+    });
+    child.once('exit', (code) => reject(new Error(`child exited (${String(code)}): ${out}`)));
+  });
+}
+
+/** Runs `loop` on CONCURRENCY workers for SECONDS; returns completed operations per second. */
+async function measure(loop: (worker: number) => Promise<void>): Promise<number> {
+  let count = 0;
+  let failures = 0;
+  const until = performance.now() + SECONDS * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, worker) => {
+      while (performance.now() < until) {
+        try {
+          await loop(worker);
+          count++;
+        } catch (error) {
+          if (++failures === 1) console.error(`bench: first failure: ${String(error)}`);
+        }
+      }
+    }),
+  );
+  if (failures > 0) console.error(`bench: ${failures} failed operations`);
+  return count / ((performance.now() - started) / 1000);
+}
+
+interface BenchDevice {
+  readonly deviceId: string;
+  readonly username: string;
+  readonly password: string;
+  readonly auth: AuthName;
+  readonly nonces: MemoryNonceStore;
+  readonly values: Map<string, string>;
+}
+
+const devInfo = (deviceId: string): Item[] =>
+  Object.entries({ DevId: deviceId, Man: 'Acme', Mod: 'B1', DmV: '1.2', Lang: 'en-US' }).map(([k, v]) => ({
+    source: { locUri: `./DevInfo/${k}` },
+    meta: { format: 'chr', type: 'text/plain' },
+    data: { kind: 'text', text: v },
+  }));
+
+const executorFor = (device: BenchDevice): CommandExecutor => ({
+  execute: (command) => {
+    if (command.kind !== 'Get') return { code: 406 };
+    const uri = command.items[0]?.target?.locUri ?? '';
+    const value = device.values.get(uri);
+    return value === undefined
+      ? { code: 404 }
+      : { code: 200, results: [{ source: { locUri: uri }, meta: { format: 'chr' }, data: { kind: 'text', text: value } }] };
+  },
+});
+
+let sessionSeq = 0;
+/** One session with the real client engine; returns the number of messages it sent. */
+async function session(dm: string, device: BenchDevice): Promise<number> {
+  const client = new ClientSession({
+    serverUri: dm,
+    serverId: 'omadm',
+    deviceId: device.deviceId,
+    sessionId: (++sessionSeq % 0xffff || 1).toString(16).toUpperCase(),
+    devInfo: devInfo(device.deviceId),
+    credentials: { auth: device.auth, username: device.username, password: device.password },
+    executor: executorFor(device),
+    nonces: device.nonces,
+    random: cryptoRandom,
+    clock: systemClock,
+  });
+  let step = await client.start();
+  let sent = 0;
+  while (step.outgoing !== undefined) {
+    const body = encodeMessage(step.outgoing.message, TYPE);
+    const reply = await post(dm, body, { 'content-type': TYPE });
+    sent++;
+    if (reply.status !== 200) throw new Error(`HTTP ${reply.status}: ${new TextDecoder().decode(reply.body)}`);
+    step = await client.receive(decodeMessage(reply.body, TYPE), { body: reply.body });
+  }
+  const ended = step.events.find((e) => e.type === 'ended');
+  if (ended?.type === 'ended' && ended.reason !== 'completed') throw new Error(`session ended: ${ended.reason}`);
+  return sent;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'omadm-bench-'));
+  const children: ChildProcess[] = [];
+  try {
+    // ── the real server ──────────────────────────────────────────────────────────────────────────────────────────
+    const server = spawn(process.execPath, [BIN, 'server', '--port', '0', '--db', join(dir, 'bench.db'), '--admin-token', TOKEN], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(server);
+    const base = (await waitForLine(server, /^DM endpoint:\s+(\S+)\/dm$/m))[1]!;
+    const dm = `${base}/dm`;
+    const md5Devices: BenchDevice[] = [];
+    const basicBodies: Uint8Array[] = [];
+    for (let i = 0; i < DEVICES; i++) {
+      for (const auth of ['md5', 'basic'] as const) {
+        const device: BenchDevice = {
+          deviceId: `bench-${auth}-${i}`,
+          username: `u${i}`,
+          password: `p${i}-secret`,
+          auth,
+          nonces: new MemoryNonceStore(),
+          values: new Map([['./DevInfo/Mod', 'B1']]),
+        };
+        await api(base, 'POST', '/devices', { deviceId: device.deviceId, username: device.username, password: device.password, authType: auth, serverPassword: `s${i}` });
+        await session(dm, device); // first contact: challenge, then a nonce for the next sessions
+        if (auth === 'md5') md5Devices.push(device);
+        else {
+          const client = new ClientSession({
+            serverUri: dm,
+            serverId: 'omadm',
+            deviceId: device.deviceId,
+            sessionId: '1',
+            devInfo: devInfo(device.deviceId),
+            credentials: { auth, username: device.username, password: device.password },
+            executor: executorFor(device),
+            nonces: device.nonces,
+            random: cryptoRandom,
+            clock: systemClock,
+          });
+          basicBodies.push(encodeMessage((await client.start()).outgoing!.message, TYPE));
+        }
+      }
+    }
+    const probe = await post(dm, basicBodies[0]!, { 'content-type': TYPE });
+    const requestSize = basicBodies[0]!.byteLength;
+    const responseSize = probe.body.byteLength;
+
+    // Warm up, then measure.
+    await measure(async (w) => void (await post(dm, basicBodies[w % basicBodies.length]!, { 'content-type': TYPE })));
+    const basicRate = await measure(async (w) => {
+      const reply = await post(dm, basicBodies[w % basicBodies.length]!, { 'content-type': TYPE });
+      if (reply.status !== 200) throw new Error(`HTTP ${reply.status}`);
+    });
+    const md5Rate = await measure(async (w) => {
+      const sent = await session(dm, md5Devices[w % md5Devices.length]!);
+      if (sent !== 1) throw new Error(`an idle check-in took ${sent} messages`);
+    });
+    const getRate = await measure(async (w) => {
+      const device = md5Devices[w % md5Devices.length]!;
+      await api(base, 'POST', `/devices/${encodeURIComponent(device.deviceId)}/commands`, { command: 'Get', target: './DevInfo/Mod' });
+      const sent = await session(dm, device);
+      if (sent !== 2) throw new Error(`a one-Get session took ${sent} messages`);
+    });
+    server.kill('SIGTERM');
+
+    // ── the bare node:http baseline: same request size, same response size, same client ────────────────────────
+    const bareScript = `
+      const http = require('node:http');
+      const body = Buffer.alloc(${responseSize}, 120);
+      http.createServer((req, res) => {
+        const chunks = [];
+        req.on('data', (c) => chunks.push(c));
+        req.on('end', () => {
+          Buffer.concat(chunks);
+          res.writeHead(200, { 'content-type': '${TYPE}', 'content-length': body.length, 'cache-control': 'no-store' });
+          res.end(body);
+        });
+      }).listen(0, '127.0.0.1', function () { console.log('port ' + this.address().port); });`;
+    const bare = spawn(process.execPath, ['-e', bareScript], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(bare);
+    const barePort = (await waitForLine(bare, /port (\d+)/))[1]!;
+    const bareUrl = `http://127.0.0.1:${barePort}/dm`;
+    const bareBody = new Uint8Array(requestSize).fill(120);
+    await measure(async () => void (await post(bareUrl, bareBody, { 'content-type': TYPE })));
+    const bareRate = await measure(async () => {
+      const reply = await post(bareUrl, bareBody, { 'content-type': TYPE });
+      if (reply.body.byteLength !== responseSize) throw new Error('bare server answered a different size');
+    });
+    bare.kill('SIGTERM');
+
+    const row = (name: string, rate: number, unit: string): string =>
+      `${name.padEnd(44)} ${rate.toFixed(0).padStart(7)} ${unit.padEnd(11)} ${(rate / bareRate).toFixed(2).padStart(5)} × bare`;
+    console.log(
+      [
+        `omadm bench/server: ${SECONDS} s per figure, ${CONCURRENCY} concurrent clients, loopback, SQLite, Node ${process.version}`,
+        `check-in request ${requestSize} B, response ${responseSize} B (the bare server answers the same sizes)`,
+        '',
+        row('bare node:http (equal-sized body)', bareRate, 'req/s'),
+        row('idle check-ins, basic (same bytes each time)', basicRate, 'check-ins/s'),
+        row('idle check-ins, md5 (real client engine)', md5Rate, 'check-ins/s'),
+        row('one-Get sessions (REST enqueue + 2 round trips)', getRate, 'sessions/s'),
+        '',
+        `target: idle check-ins ≥ 0.50 × bare → basic ${(basicRate / bareRate).toFixed(2)}, md5 ${(md5Rate / bareRate).toFixed(2)}`,
+      ].join('\n'),
+    );
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    agent.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
