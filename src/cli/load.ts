@@ -40,7 +40,8 @@ Options:
   --json                print the report as one JSON object instead of the table
   -h, --help            show this help
 
-A progress line is drawn on stderr while running when stderr is a terminal.
+A progress line is drawn on stderr while running when stderr is a terminal. Ctrl-C stops starting sessions,
+lets those in flight finish and still prints the report.
 Exit status: 0 when every session completed, 1 when a session failed or the run could not start,
 2 for invalid options.
 `;
@@ -157,8 +158,13 @@ export async function runLoad(args: string[], io: CliIo): Promise<number> {
   }
   const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
   let report: LoadReport;
+  // Ctrl-C stops starting sessions; the ones in flight finish and the report is still printed.
+  const interrupt = new AbortController();
+  const onSignal = (): void => interrupt.abort();
+  process.once('SIGINT', onSignal);
   try {
     report = await runLoadGenerator({
+      signal: interrupt.signal,
       ...parsed.load,
       ...(tty ? { onProgress: (p: LoadProgress) => io.stderr.write(`\r${progressLine(p)}\u001b[K`) } : {}),
     });
@@ -166,6 +172,8 @@ export async function runLoad(args: string[], io: CliIo): Promise<number> {
     if (tty) io.stderr.write('\n');
     io.stderr.write(`omadm load: ${oneLine(error instanceof Error ? error.message : String(error))}\n`);
     return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
   }
   if (tty) io.stderr.write('\n');
   io.stdout.write(parsed.json ? `${JSON.stringify(report)}\n` : reportTable(report));

@@ -138,6 +138,24 @@ describe('load generator', () => {
     }
   });
 
+  it('an abort signal stops the run early and still reports what ran', { timeout: 30_000 }, async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 500);
+    const t0 = Date.now();
+    const report = await runLoad({
+      serverUrl: `${server.url}/dm`,
+      devices: 5,
+      concurrency: 5,
+      durationMs: 60_000,
+      prefix: 'LOAD-C-',
+      register: { apiUrl: `${server.url}/api/v1`, adminToken: TOKEN },
+      signal: controller.signal,
+    });
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(report.sessions).toBeGreaterThan(0);
+    expect(report.failed).toBe(0);
+  });
+
   it('refuses unbounded or oversized runs', async () => {
     await expect(runLoad({ serverUrl: 'http://127.0.0.1:1/dm', devices: 0 })).rejects.toBeInstanceOf(
       LoadError,

@@ -49,6 +49,8 @@ export interface LoadOptions {
   readonly progressIntervalMs?: number;
   /** Per HTTP request. Default 30 s. */
   readonly httpTimeoutMs?: number;
+  /** Aborting stops starting sessions (those in flight finish) and the report covers what ran. */
+  readonly signal?: AbortSignal;
 }
 
 export interface LoadProgress {
@@ -163,7 +165,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const t0 = performance.now();
   const deadline = durationMs === undefined ? Infinity : t0 + durationMs;
   const more = (): boolean =>
-    performance.now() < deadline && (options.sessions === undefined || started < options.sessions);
+    options.signal?.aborted !== true &&
+    performance.now() < deadline &&
+    (options.sessions === undefined || started < options.sessions);
 
   const record = (summary: SessionSummary, ms: number): void => {
     finished++;
