@@ -7,9 +7,18 @@ import type { Clock } from '../../platform/clock.js';
 import { systemClock } from '../../platform/clock.js';
 import type { CommandSpec } from './command-spec.js';
 import type { Row, SqlDriver, SqlExecutor, SqlValue } from './sql-driver.js';
+import { applyCommit, patchDevice } from './exchange-commit.js';
+import {
+  COMMAND_SQL,
+  DEVICE_SQL,
+  LOAD_EXCHANGE_PG,
+  LOAD_EXCHANGE_SQLITE,
+  TABLE_COLUMNS,
+  TABLE_SQL,
+  parseJsonColumn,
+} from './sql-statements.js';
 import {
   clientSecretDigest,
-  compress,
   encodeCursor,
   normalizeUri,
   resolvePage,
@@ -38,7 +47,7 @@ import type {
   Store,
   TreeValue,
 } from './store.js';
-import { DuplicateError, StaleSessionError, StoreRequestError } from './store.js';
+import { DuplicateError, StoreRequestError } from './store.js';
 
 export interface SqlStoreOptions {
   readonly clock?: Clock;
@@ -54,18 +63,6 @@ export const DEFAULT_RETENTION: Required<RetentionPolicy> = {
   maxPerDevice: 200,
 };
 
-const DEVICE_COLUMNS: Record<string, string> = {
-  username: 'username',
-  authType: 'auth_type',
-  serverPassword: 'server_password',
-  notifyAddress: 'notify_address',
-  clientNonce: 'client_nonce',
-  serverNonce: 'server_nonce',
-  failedAuthCount: 'failed_auth_count',
-  lockedUntil: 'locked_until',
-  lastSeen: 'last_seen',
-};
-
 function page<T, K extends string | number>(
   rows: Row[],
   limit: number,
@@ -78,88 +75,6 @@ function page<T, K extends string | number>(
     ? { items, nextCursor: encodeCursor(key(last)) }
     : { items };
 }
-
-/**
- * Columns are always named, never all-columns: a process still running while a newer one migrates keeps getting
- * the rows it knows (PostgreSQL refuses to run a prepared statement whose result columns changed).
- */
-const DEVICE_COLUMNS_SQL = [
-  'device_id',
-  'username',
-  'client_secret_digest',
-  'auth_type',
-  'server_password',
-  'client_nonce',
-  'server_nonce',
-  'notify_address',
-  'failed_auth_count',
-  'locked_until',
-  'last_seen',
-  'created_at',
-];
-const TABLE_COLUMNS = {
-  tree_values: 'uri, data, format, type, updated_at',
-  alerts: 'id, device_id, session_id, code, correlator, items, received_at',
-  messages: 'id, device_id, session_id, direction, content_type, body, size, created_at',
-} as const;
-const columns = (list: readonly string[], alias?: string): string =>
-  list.map((c) => (alias === undefined ? c : `${alias}.${c}`)).join(', ');
-const SESSION_COLUMNS = ['device_id', 'session_id', 'snapshot', 'version', 'created_at', 'updated_at'];
-const COMMAND_COLUMNS = [
-  'id',
-  'device_id',
-  'spec',
-  'state',
-  'status',
-  'child_statuses',
-  'results',
-  'session_id',
-  'created_at',
-  'sent_at',
-  'done_at',
-  'expires_at',
-];
-
-const DEVICE_SQL = columns(DEVICE_COLUMNS_SQL);
-const COMMAND_SQL = columns(COMMAND_COLUMNS);
-const TABLE_SQL = {
-  commands: COMMAND_SQL,
-  alerts: TABLE_COLUMNS.alerts,
-  messages: TABLE_COLUMNS.messages,
-} as const;
-const pgObject = (alias: string, list: readonly string[]): string =>
-  `json_build_object(${list.map((c) => `'${c}', ${alias}.${c}`).join(', ')})`;
-
-/**
- * Pending = queued and unexpired, plus, when no session with this id is saved (a new session), commands still
- * `sent` in the device's other sessions (see Exchange.pending). Parameters: sessionId, now, sessionId, sessionId,
- * deviceId.
- */
-const PENDING_WHERE = `c.device_id = d.device_id
-  AND ((c.state = 'queued' AND (c.expires_at IS NULL OR c.expires_at > ?))
-    OR (c.state = 'sent' AND c.session_id <> ?
-        AND NOT EXISTS (SELECT 1 FROM sessions s2 WHERE s2.device_id = d.device_id AND s2.session_id = ?)))`;
-
-const LOAD_EXCHANGE_PG = `SELECT ${columns(DEVICE_COLUMNS_SQL, 'd')},
-    (SELECT ${pgObject('s', SESSION_COLUMNS)} FROM sessions s WHERE s.device_id = d.device_id AND s.session_id = ?) AS session_json,
-    (SELECT COALESCE(json_agg(${pgObject('c', COMMAND_COLUMNS)} ORDER BY c.id), '[]'::json)
-      FROM commands c WHERE ${PENDING_WHERE}) AS pending_json
-  FROM devices d WHERE d.device_id = ?`;
-
-const sqliteObject = (alias: string, columns: readonly string[]): string =>
-  `json_object(${columns.map((c) => `'${c}', ${alias}.${c}`).join(', ')})`;
-
-const LOAD_EXCHANGE_SQLITE = `SELECT ${columns(DEVICE_COLUMNS_SQL, 'd')},
-    (SELECT ${sqliteObject('s', SESSION_COLUMNS)} FROM sessions s
-      WHERE s.device_id = d.device_id AND s.session_id = ?) AS session_json,
-    (SELECT json_group_array(${sqliteObject('c', COMMAND_COLUMNS)} ORDER BY c.id) FROM commands c
-      WHERE ${PENDING_WHERE}) AS pending_json
-  FROM devices d WHERE d.device_id = ?`;
-
-function parseJsonColumn(value: unknown): unknown {
-  return typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
-}
-
 export class SqlStore implements Store {
   readonly driver: SqlDriver;
   readonly #clock: Clock;
@@ -221,47 +136,11 @@ export class SqlStore implements Store {
 
   async updateDevice(deviceId: string, patch: DevicePatch): Promise<DeviceRecord | undefined> {
     return this.driver.transaction(async (tx) => {
-      const changed = await this.#patchDevice(tx, deviceId, patch);
+      const changed = await patchDevice(tx, deviceId, patch);
       if (!changed) return undefined;
       const row = (await tx.all(`SELECT ${DEVICE_SQL} FROM devices WHERE device_id = ?`, [deviceId]))[0];
       return row === undefined ? undefined : toDevice(row);
     });
-  }
-
-  /** Returns false when the device does not exist. */
-  async #patchDevice(tx: SqlExecutor, deviceId: string, patch: DevicePatch): Promise<boolean> {
-    const sets: string[] = [];
-    const params: SqlValue[] = [];
-    for (const [key, column] of Object.entries(DEVICE_COLUMNS)) {
-      const value = (patch as Record<string, unknown>)[key];
-      if (value === undefined) continue;
-      sets.push(`${column} = ?`);
-      params.push(value as SqlValue);
-    }
-    if (patch.username !== undefined && patch.password === undefined) {
-      throw new StoreRequestError(
-        'password',
-        'is required when the username changes (the stored digest covers both)',
-      );
-    }
-    if (patch.password !== undefined) {
-      let username = patch.username;
-      if (username === undefined) {
-        const row = (await tx.all(`SELECT username FROM devices WHERE device_id = ?`, [deviceId]))[0];
-        if (row === undefined) return false;
-        username = String(row['username']);
-      }
-      sets.push(`client_secret_digest = ?`);
-      params.push(clientSecretDigest(username, patch.password));
-    }
-    if (sets.length === 0) {
-      return (await tx.all(`SELECT 1 AS found FROM devices WHERE device_id = ?`, [deviceId])).length > 0;
-    }
-    const { changes } = await tx.run(`UPDATE devices SET ${sets.join(', ')} WHERE device_id = ?`, [
-      ...params,
-      deviceId,
-    ]);
-    return changes > 0;
   }
 
   async deleteDevice(deviceId: string): Promise<boolean> {
@@ -363,7 +242,7 @@ export class SqlStore implements Store {
 
   async commitExchange(commit: ExchangeCommit): Promise<CommitResult> {
     const now = this.#clock.now();
-    const { deviceId, session } = commit;
+    const { session } = commit;
     if ((commit.markSent?.length ?? 0) > 0 && (session === undefined || 'end' in session)) {
       throw new StoreRequestError('markSent', 'commands can only be marked sent in a session that is saved');
     }
@@ -384,157 +263,7 @@ export class SqlStore implements Store {
       commit.device?.password === undefined;
     const run = <T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> =>
       singleStatement ? fn(this.driver) : this.driver.transaction(fn);
-    return run(async (tx) => {
-      let sessionVersion = 0;
-      if (session !== undefined) {
-        if ('end' in session) {
-          if (session.expectedVersion > 0) {
-            const { changes } = await tx.run(
-              `DELETE FROM sessions WHERE device_id = ? AND session_id = ? AND version = ?`,
-              [deviceId, session.sessionId, session.expectedVersion],
-            );
-            if (changes === 0)
-              throw new StaleSessionError(deviceId, session.sessionId, session.expectedVersion);
-          }
-        } else if (session.expectedVersion === 0) {
-          const { changes } = await tx.run(
-            `INSERT INTO sessions (device_id, session_id, snapshot, version, created_at, updated_at)
-             SELECT device_id, ?, ?, 1, ?, ? FROM devices WHERE device_id = ?
-             ON CONFLICT (device_id, session_id) DO NOTHING`,
-            [session.sessionId, JSON.stringify(session.snapshot), now, now, deviceId],
-          );
-          if (changes === 0) throw new StaleSessionError(deviceId, session.sessionId, 0);
-          // A device runs one session at a time: its earlier sessions are over. Their undelivered commands go back
-          // to the queue (and are usually marked sent again below, in this same transaction). Sessions are locked
-          // before commands, in every transaction, so concurrent writers cannot dead-lock.
-          await tx.run(`DELETE FROM sessions WHERE device_id = ? AND session_id <> ?`, [
-            deviceId,
-            session.sessionId,
-          ]);
-          await tx.run(
-            `UPDATE commands SET state = 'queued', session_id = NULL, sent_at = NULL
-             WHERE device_id = ? AND state = 'sent' AND session_id <> ?`,
-            [deviceId, session.sessionId],
-          );
-          sessionVersion = 1;
-        } else {
-          const { changes } = await tx.run(
-            `UPDATE sessions SET snapshot = ?, version = version + 1, updated_at = ?
-             WHERE device_id = ? AND session_id = ? AND version = ?`,
-            [JSON.stringify(session.snapshot), now, deviceId, session.sessionId, session.expectedVersion],
-          );
-          if (changes === 0)
-            throw new StaleSessionError(deviceId, session.sessionId, session.expectedVersion);
-          sessionVersion = session.expectedVersion + 1;
-        }
-      }
-
-      if (commit.device !== undefined) await this.#patchDevice(tx, deviceId, commit.device);
-
-      let auth: { failedAuthCount: number; lockedUntil: number | null } | undefined;
-      if (commit.authFailure !== undefined) {
-        const row = (
-          await tx.all(
-            `UPDATE devices SET failed_auth_count = failed_auth_count + 1,
-               locked_until = CASE WHEN failed_auth_count + 1 >= ? THEN ? ELSE locked_until END
-             WHERE device_id = ? RETURNING failed_auth_count, locked_until`,
-            [commit.authFailure.maxFailures, now + commit.authFailure.lockMs, deviceId],
-          )
-        )[0];
-        if (row !== undefined) {
-          const lockedUntil = row['locked_until'];
-          auth = {
-            failedAuthCount: Number(row['failed_auth_count']),
-            lockedUntil: lockedUntil === null || lockedUntil === undefined ? null : Number(lockedUntil),
-          };
-        }
-      }
-
-      for (const id of commit.markSent ?? []) {
-        const { changes } = await tx.run(
-          `UPDATE commands SET state = 'sent', session_id = ?, sent_at = ?
-           WHERE id = ? AND device_id = ? AND state = 'queued' AND (expires_at IS NULL OR expires_at > ?)`,
-          [session!.sessionId, now, id, deviceId, now],
-        );
-        // Cancelled, expired or sent elsewhere since the read: the exchange was built on stale data.
-        if (changes === 0)
-          throw new StaleSessionError(deviceId, session!.sessionId, session!.expectedVersion);
-      }
-
-      const completed: number[] = [];
-      for (const outcome of commit.outcomes ?? []) {
-        const { changes } = await tx.run(
-          `UPDATE commands SET state = ?, status = ?, child_statuses = ?, results = ?, done_at = ?
-           WHERE id = ? AND device_id = ? AND state = 'sent' AND session_id = ?`,
-          [
-            outcome.state,
-            outcome.status,
-            outcome.childStatuses === undefined ? null : JSON.stringify(outcome.childStatuses),
-            JSON.stringify(outcome.results ?? []),
-            now,
-            outcome.id,
-            deviceId,
-            session!.sessionId,
-          ],
-        );
-        if (changes > 0) completed.push(outcome.id);
-      }
-
-      for (const value of commit.treeValues ?? []) {
-        await tx.run(
-          `INSERT INTO tree_values (device_id, uri, data, format, type, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT (device_id, uri) DO UPDATE SET data = excluded.data, format = excluded.format,
-             type = excluded.type, updated_at = excluded.updated_at`,
-          [deviceId, normalizeUri(value.uri), value.data, value.format, value.type, now],
-        );
-      }
-
-      const alertIds: number[] = [];
-      for (const alert of commit.alerts ?? []) {
-        const row = (
-          await tx.all(
-            `INSERT INTO alerts (device_id, session_id, code, correlator, items, received_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-            [deviceId, alert.sessionId, alert.code, alert.correlator, JSON.stringify(alert.items), now],
-          )
-        )[0];
-        if (row !== undefined) alertIds.push(Number(row['id']));
-      }
-
-      for (const message of commit.messages ?? []) {
-        await tx.run(
-          `INSERT INTO messages (device_id, session_id, direction, content_type, body, size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-          [
-            deviceId,
-            message.sessionId,
-            message.direction,
-            message.contentType,
-            compress(message.body),
-            message.body.byteLength,
-            now,
-          ],
-        );
-      }
-      const keep = this.#retention.maxPerDevice;
-      if ((commit.messages?.length ?? 0) > 0 && keep !== undefined) {
-        await tx.run(
-          `DELETE FROM messages WHERE device_id = ? AND id <= (
-             SELECT id FROM messages WHERE device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
-          [deviceId, deviceId, keep],
-        );
-      }
-
-      if (session !== undefined && 'end' in session) {
-        // Session over: what was sent and never answered is delivered again in the next session.
-        await tx.run(
-          `UPDATE commands SET state = 'queued', session_id = NULL, sent_at = NULL
-                      WHERE device_id = ? AND session_id = ? AND state = 'sent'`,
-          [deviceId, session.sessionId],
-        );
-      }
-
-      const result: CommitResult = { sessionVersion, completed, alertIds };
-      return auth === undefined ? result : { ...result, ...auth };
-    });
+    return run((tx) => applyCommit(tx, commit, now, this.#retention));
   }
 
   async requeueOrphaned(options: { idleMs: number }): Promise<number> {

@@ -1,0 +1,95 @@
+/** SQL shared by the store's methods: column lists (always named) and the one-statement exchange read. */
+
+/** DevicePatch field → column, for the fields written as given. */
+export const DEVICE_PATCH_COLUMNS: Record<string, string> = {
+  username: 'username',
+  authType: 'auth_type',
+  serverPassword: 'server_password',
+  notifyAddress: 'notify_address',
+  clientNonce: 'client_nonce',
+  serverNonce: 'server_nonce',
+  failedAuthCount: 'failed_auth_count',
+  lockedUntil: 'locked_until',
+  lastSeen: 'last_seen',
+};
+
+/**
+ * Columns are always named, never all-columns: a process still running while a newer one migrates keeps getting
+ * the rows it knows (PostgreSQL refuses to run a prepared statement whose result columns changed).
+ */
+const DEVICE_COLUMNS_SQL = [
+  'device_id',
+  'username',
+  'client_secret_digest',
+  'auth_type',
+  'server_password',
+  'client_nonce',
+  'server_nonce',
+  'notify_address',
+  'failed_auth_count',
+  'locked_until',
+  'last_seen',
+  'created_at',
+];
+export const TABLE_COLUMNS = {
+  tree_values: 'uri, data, format, type, updated_at',
+  alerts: 'id, device_id, session_id, code, correlator, items, received_at',
+  messages: 'id, device_id, session_id, direction, content_type, body, size, created_at',
+} as const;
+const columns = (list: readonly string[], alias?: string): string =>
+  list.map((c) => (alias === undefined ? c : `${alias}.${c}`)).join(', ');
+const SESSION_COLUMNS = ['device_id', 'session_id', 'snapshot', 'version', 'created_at', 'updated_at'];
+const COMMAND_COLUMNS = [
+  'id',
+  'device_id',
+  'spec',
+  'state',
+  'status',
+  'child_statuses',
+  'results',
+  'session_id',
+  'created_at',
+  'sent_at',
+  'done_at',
+  'expires_at',
+];
+
+export const DEVICE_SQL = columns(DEVICE_COLUMNS_SQL);
+export const COMMAND_SQL = columns(COMMAND_COLUMNS);
+export const TABLE_SQL = {
+  commands: COMMAND_SQL,
+  alerts: TABLE_COLUMNS.alerts,
+  messages: TABLE_COLUMNS.messages,
+} as const;
+const pgObject = (alias: string, list: readonly string[]): string =>
+  `json_build_object(${list.map((c) => `'${c}', ${alias}.${c}`).join(', ')})`;
+
+/**
+ * Pending = queued and unexpired, plus, when no session with this id is saved (a new session), commands still
+ * `sent` in the device's other sessions (see Exchange.pending). Parameters: sessionId, now, sessionId, sessionId,
+ * deviceId.
+ */
+const PENDING_WHERE = `c.device_id = d.device_id
+  AND ((c.state = 'queued' AND (c.expires_at IS NULL OR c.expires_at > ?))
+    OR (c.state = 'sent' AND c.session_id <> ?
+        AND NOT EXISTS (SELECT 1 FROM sessions s2 WHERE s2.device_id = d.device_id AND s2.session_id = ?)))`;
+
+export const LOAD_EXCHANGE_PG = `SELECT ${columns(DEVICE_COLUMNS_SQL, 'd')},
+    (SELECT ${pgObject('s', SESSION_COLUMNS)} FROM sessions s WHERE s.device_id = d.device_id AND s.session_id = ?) AS session_json,
+    (SELECT COALESCE(json_agg(${pgObject('c', COMMAND_COLUMNS)} ORDER BY c.id), '[]'::json)
+      FROM commands c WHERE ${PENDING_WHERE}) AS pending_json
+  FROM devices d WHERE d.device_id = ?`;
+
+const sqliteObject = (alias: string, columns: readonly string[]): string =>
+  `json_object(${columns.map((c) => `'${c}', ${alias}.${c}`).join(', ')})`;
+
+export const LOAD_EXCHANGE_SQLITE = `SELECT ${columns(DEVICE_COLUMNS_SQL, 'd')},
+    (SELECT ${sqliteObject('s', SESSION_COLUMNS)} FROM sessions s
+      WHERE s.device_id = d.device_id AND s.session_id = ?) AS session_json,
+    (SELECT json_group_array(${sqliteObject('c', COMMAND_COLUMNS)} ORDER BY c.id) FROM commands c
+      WHERE ${PENDING_WHERE}) AS pending_json
+  FROM devices d WHERE d.device_id = ?`;
+
+export function parseJsonColumn(value: unknown): unknown {
+  return typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
+}
