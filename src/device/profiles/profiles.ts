@@ -52,7 +52,7 @@ const OPS = (extra: readonly NodeDescription[] = []): NodeDescription =>
 /** The default: the standard objects only, a generic simulator with uptime and reboot. */
 export const genericProfile: DeviceProfile = {
   name: 'generic',
-  summary: 'standard objects only (DevInfo, DevDetail, DMAcc, ./Vendor) with uptime and ./Ops/Reboot',
+  summary: 'standard objects only (DevInfo, DevDetail, DMAcc, Inbox, ./Vendor) with uptime and ./Ops/Reboot',
   identity: {
     manufacturer: 'omadm',
     model: 'Simulator',
