@@ -3,8 +3,8 @@
  * node:http(s) server, with housekeeping and a graceful shutdown. The composition root `omadm server`
  * (src/cli/server.ts) only turns options into a `ServerConfig`.
  *
- * Routes: `POST /dm` (also `/dm/…`, so RespURIs may carry a path), `GET /healthz`, `/api/v1/…`, and the console's
- * three static files at `/`.
+ * Routes: the console's three static files at `/` (web-assets.ts), then the HTTP app (http-app.ts): `POST /dm`
+ * (also `/dm/…`, so RespURIs may carry a path) to the DM endpoint (dm/), `GET /healthz`, `/api/v1/…`.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -17,8 +17,8 @@ import { decodeMessage } from '../syncml/codec.js';
 import type { EventBus } from './events/event-bus.js';
 import { InProcessEventBus } from './events/in-process-event-bus.js';
 import { PostgresEventBus } from './events/postgres-event-bus.js';
-import { HttpError, readBody, sendError, sendJson, DEFAULT_MAX_BODY_BYTES } from './api/http-util.js';
-import { API_PREFIX, createRestApi } from './api/rest-api.js';
+import { DEFAULT_MAX_BODY_BYTES } from './api/http-util.js';
+import { createServerApp } from './http-app.js';
 import type { LockoutPolicy } from './store/store.js';
 import { openPostgresStore, openSqliteStore, type SqlStore } from './store/index.js';
 import { createDmHandler } from './dm/dm-handler.js';
@@ -119,46 +119,23 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     onError: (error) => log(`event publish failed: ${formatError(error)}`),
   });
   const dm = createDmHandler({ exchange, maxBodyBytes: limit, onError: (error) => log(`DM request failed: ${formatError(error)}`) });
-  const api = createRestApi({
+  let ready = false;
+  const app = createServerApp({
     store,
     events,
     adminToken: config.adminToken,
+    dmHandler: dm,
+    maxBodyBytes: limit,
     clock,
     decodeMessage: (bytes, contentType) => decodeMessage(bytes, contentType),
+    isReady: () => ready,
+    onError: (error, req) => log(`${req.method ?? '?'} ${(req.url ?? '').split('?')[0] ?? ''} failed: ${formatError(error)}`),
   });
   const assets = loadWebAssets();
-
-  let ready = false;
-  let draining = false;
-  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    try {
-      if (path === '/dm' || path.startsWith('/dm/')) {
-        await dm(req, res);
-        return;
-      }
-      if (path === '/healthz') {
-        if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method-not-allowed', `${req.method ?? '?'} /healthz: use GET`);
-        sendJson(res, ready && !draining ? 200 : 503, { status: ready && !draining ? 'ok' : draining ? 'draining' : 'starting' });
-        return;
-      }
-      if (path === API_PREFIX || path.startsWith(`${API_PREFIX}/`)) {
-        const body = req.method === 'POST' || req.method === 'PATCH' || req.method === 'PUT' ? await readBody(req, limit) : Buffer.alloc(0);
-        await api.handle(req, res, body);
-        return;
-      }
-      if (assets(req, res)) return;
-      throw new HttpError(404, 'not-found', `no route for ${req.method ?? '?'} ${path}`);
-    } catch (error) {
-      if (!(error instanceof HttpError)) log(`request ${req.method ?? '?'} ${path} failed: ${formatError(error)}`);
-      sendError(res, error);
-    }
-  };
-
+  // The console's three files first; everything else (/healthz, /api/v1, /dm, 404s) is the app's.
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    // While draining, every answer closes its connection so the server can finish.
-    if (draining) res.setHeader('connection', 'close');
-    void route(req, res);
+    if (assets(req, res)) return;
+    app(req, res);
   };
   const http: Server = config.tls === undefined ? createHttpServer(handler) : createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, handler);
   http.keepAliveTimeout = 5_000;
@@ -199,14 +176,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      draining = true;
       if (timer !== undefined) clearInterval(timer);
-      api.closeStreams();
-      // Stop accepting; requests in flight finish (their connections close after answering).
+      // New requests get 503 (Connection: close); event streams end; requests in flight finish.
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      const drainedInTime = await app.close({ timeoutMs: config.drainMs ?? 10_000 });
+      if (!drainedInTime) log('requests still in flight after the drain timeout; closing their connections');
       http.closeIdleConnections();
       const idle = setInterval(() => http.closeIdleConnections(), 50);
-      const deadline = setTimeout(() => http.closeAllConnections(), config.drainMs ?? 10_000);
+      const deadline = setTimeout(() => http.closeAllConnections(), drainedInTime ? 2_000 : 0);
       await closed;
       clearInterval(idle);
       clearTimeout(deadline);

@@ -44,11 +44,12 @@ export class Api {
     readonly token: string = ADMIN_TOKEN,
   ) {}
 
-  async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown, token: string | undefined = this.token): Promise<ApiResponse<T>> {
+  /** `token: null` sends no Authorization header. */
+  async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown, token: string | null = this.token): Promise<ApiResponse<T>> {
     const response = await fetch(`${this.base}/api/v1${path}`, {
       method,
       headers: {
-        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
