@@ -15,7 +15,7 @@
 import { RemoteProtocolError } from '../../errors.js';
 import type { AuthName } from '../../syncml/constants.js';
 import { AlertCode, StatusCode } from '../../syncml/constants.js';
-import type { Alert, Chal, Command, Item, SyncMLMessage } from '../../syncml/model.js';
+import type { Chal, SyncMLMessage } from '../../syncml/model.js';
 import { encodeMessage } from '../../syncml/codec.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Random } from '../../platform/random.js';
@@ -25,23 +25,21 @@ import { ServerSession, type ServerSessionOptions } from '../../session/server-s
 import type { Json } from '../../session/json.js';
 import type { EventBus, ServerEvent } from '../events/event-bus.js';
 import type {
-  CommandOutcome,
   DevicePatch,
   DeviceRecord,
   Exchange,
   ExchangeCommit,
   LockoutPolicy,
-  NewGenericAlert,
   NewMessage,
   SessionWrite,
   Store,
-  TreeValue,
 } from '../store/store.js';
 import { challengeReply, decoyCredentials, serverCredentials } from './challenge-reply.js';
 import { schemeOf, verifyClient, type Presented } from './credentials.js';
 import type { DmExchangePort, DmReply, DmRequest } from './dm-handler.js';
-import { commandOf, outcomeOf, resultItem } from './queue-mapping.js';
+import { commandOf } from './queue-mapping.js';
 import { boundedMeasure, DevInfoMemo } from './write-avoidance.js';
+import { effectsOf, withHeaderVerdict } from './engine-effects.js';
 
 export interface DmExchangeOptions {
   readonly store: Store;
@@ -104,21 +102,6 @@ class PatchNonces implements NonceStore {
       this.patch.serverNonce = nonce;
     }
   }
-}
-
-function alertRecord(alert: Alert, sessionId: string): NewGenericAlert {
-  return {
-    sessionId,
-    code: alert.code ?? 0,
-    correlator: alert.correlator ?? null,
-    items: alert.items.map((item) => ({
-      source: item.source?.locUri ?? null,
-      type: item.meta?.type ?? null,
-      format: item.meta?.format ?? null,
-      mark: item.meta?.mark ?? null,
-      data: resultItem(item, undefined, undefined).data,
-    })),
-  };
 }
 
 export class DmExchange implements DmExchangePort {
@@ -211,42 +194,11 @@ export class DmExchange implements DmExchangePort {
     const body = encodeMessage(reply, request.contentType);
 
     // What the engine learned, in the shape the store keeps it.
-    const outcomes: CommandOutcome[] = [];
-    const treeValues: Omit<TreeValue, 'updatedAt'>[] = [];
-    const alerts: NewGenericAlert[] = [];
-    let started = false;
-    let devInfoWritten = false;
-    let endReason: string | undefined;
-    for (const event of step.events) {
-      switch (event.type) {
-        case 'session-started':
-          started = true;
-          break;
-        case 'devinfo':
-          // Package 1 repeats DevInfo every session; it is written again only when it changed.
-          if (this.#devInfo.changed(deviceId, event.items)) {
-            devInfoWritten = true;
-            for (const item of event.items) treeValues.push(treeValue(item));
-          }
-          break;
-        case 'client-alert':
-          alerts.push(alertRecord(event.alert, header.sessionId));
-          break;
-        case 'outcome': {
-          const id = Number(event.id);
-          const results = event.results.map((item) => resultItem(item, undefined, undefined));
-          const children = event.children.some((c) => c !== undefined) ? event.children.map((c) => c ?? 0) : undefined;
-          outcomes.push(outcomeOf(id, event.code, children, results));
-          for (const r of results) if (r.target !== '') treeValues.push({ uri: r.target, data: r.data, format: r.format, type: r.type });
-          break;
-        }
-        case 'ended':
-          endReason = event.reason;
-          break;
-        default:
-          break;
-      }
-    }
+    const { outcomes, treeValues, alerts, started, devInfoWritten, endReason } = effectsOf(step.events, {
+      deviceId,
+      sessionId: header.sessionId,
+      devInfo: this.#devInfo,
+    });
 
     const ended = engine.state === 'ended';
     const version = exchange.session?.version ?? 0;
@@ -438,19 +390,4 @@ export class DmExchange implements DmExchangePort {
       }
     });
   }
-}
-
-function treeValue(item: Item): Omit<TreeValue, 'updatedAt'> {
-  const r = resultItem(item, undefined, undefined);
-  return { uri: r.target, data: r.data, format: r.format, type: r.type };
-}
-
-/** Puts this layer's authentication verdict on the SyncHdr Status the engine wrote (security.md §6). */
-function withHeaderVerdict(message: SyncMLMessage, code: number, chal: Chal | undefined): SyncMLMessage {
-  const body = message.body.map((command): Command => {
-    if (command.kind !== 'Status' || command.cmdRef !== 0 || command.cmd !== 'SyncHdr') return command;
-    const { chal: _old, ...rest } = command;
-    return { ...rest, code, ...(chal === undefined ? {} : { chal }) };
-  });
-  return { ...message, body };
 }
