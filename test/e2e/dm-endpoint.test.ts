@@ -249,6 +249,36 @@ describe('packages, sizes and sessions', () => {
   });
 });
 
+describe('session abort', () => {
+  it('DG-SES-08: a device aborting (Alert 1223) gets Status only; the command it never answered is delivered next session', async () => {
+    const device = await createTestDevice({ auth: 'basic' });
+    await t.api.register(device);
+    const id = await t.api.enqueue(device.deviceId, { command: 'Get', target: './DevDetail/FwV' });
+    const type = 'application/vnd.syncml.dm+xml';
+    const client = new ClientSession({
+      serverUri: t.dm,
+      serverId: 'omadm',
+      deviceId: device.deviceId,
+      sessionId: 'AB',
+      devInfo: await devInfoItems(device.tree),
+      credentials: { auth: 'basic', username: device.username, password: device.password },
+      executor: device.executor,
+      nonces: new MemoryNonceStore(),
+      random: cryptoRandom,
+      clock,
+    });
+    const p2 = await post(encodeMessage((await client.start()).outgoing!.message, type), type);
+    expect(decodeMessage(p2.bytes, type).body.some((c) => c.kind === 'Get')).toBe(true);
+    const abort = client.abort();
+    const reply = decodeMessage((await post(encodeMessage(abort.outgoing!.message, type), type)).bytes, type);
+    expect(reply.body.map((c) => (c.kind === 'Status' ? `${c.cmd}:${c.code}` : c.kind))).toEqual(['SyncHdr:200', 'Alert:200']);
+    expect((await t.api.command(device.deviceId, id)).state).toBe('queued');
+    const run = await runSession(device, { url: t.dm });
+    expect(run.ended?.reason).toBe('completed');
+    expect(await t.api.command(device.deviceId, id)).toMatchObject({ state: 'done', results: [{ data: '1.0.0' }] });
+  });
+});
+
 describe('HTTP refusals name the fault', () => {
   it('GET /dm → 405 with Allow: POST', async () => {
     const r = await fetch(t.dm);
