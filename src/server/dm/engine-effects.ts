@@ -14,6 +14,8 @@ export interface Effects {
   readonly treeValues: Omit<TreeValue, 'updatedAt'>[];
   readonly alerts: NewGenericAlert[];
   readonly started: boolean;
+  /** Who asked for the session that started: `server` when Package 1 carried Alert 1200 (a Package 0 answer). */
+  readonly initiator: 'client' | 'server' | undefined;
   /** DevInfo was new or changed and is part of `treeValues`. */
   readonly devInfoWritten: boolean;
   readonly endReason: string | undefined;
@@ -24,12 +26,14 @@ export function effectsOf(events: readonly EngineEvent[], context: { deviceId: s
   const treeValues: Omit<TreeValue, 'updatedAt'>[] = [];
   const alerts: NewGenericAlert[] = [];
   let started = false;
+  let initiator: 'client' | 'server' | undefined;
   let devInfoWritten = false;
   let endReason: string | undefined;
   for (const event of events) {
     switch (event.type) {
       case 'session-started':
         started = true;
+        initiator = event.initiator;
         break;
       case 'devinfo':
         // Package 1 repeats DevInfo every session; it is written again only when it changed.
@@ -55,7 +59,7 @@ export function effectsOf(events: readonly EngineEvent[], context: { deviceId: s
         break;
     }
   }
-  return { outcomes, treeValues, alerts, started, devInfoWritten, endReason };
+  return { outcomes, treeValues, alerts, started, initiator, devInfoWritten, endReason };
 }
 
 function alertRecord(alert: Alert, sessionId: string): NewGenericAlert {

@@ -194,7 +194,7 @@ export class DmExchange implements DmExchangePort {
     const body = encodeMessage(reply, request.contentType);
 
     // What the engine learned, in the shape the store keeps it.
-    const { outcomes, treeValues, alerts, started, devInfoWritten, endReason } = effectsOf(step.events, {
+    const { outcomes, treeValues, alerts, started, initiator, devInfoWritten, endReason } = effectsOf(step.events, {
       deviceId,
       sessionId: header.sessionId,
       devInfo: this.#devInfo,
@@ -241,7 +241,7 @@ export class DmExchange implements DmExchangePort {
 
     const at = now;
     const events: ServerEvent[] = [];
-    if (started) events.push({ type: 'session.started', deviceId, sessionId: header.sessionId, at });
+    if (started) events.push({ type: 'session.started', deviceId, sessionId: header.sessionId, ...(initiator === undefined ? {} : { initiator }), at });
     for (const id of result.completed) {
       const outcome = outcomes.find((o) => o.id === id);
       events.push({ type: 'command.done', deviceId, commandId: id, state: outcome?.state ?? 'done', status: outcome?.status ?? null, at });

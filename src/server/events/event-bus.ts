@@ -20,6 +20,14 @@ interface EventBase<T extends string> {
 
 export interface SessionStartedEvent extends EventBase<'session.started'> {
   readonly sessionId: string;
+  /** `server` when Package 1 carried Alert 1200 (answering a Package 0), `client` for Alert 1201. */
+  readonly initiator?: 'client' | 'server';
+  /**
+   * When the session answers a Package 0 this server sent (Alert 1200 with the notification's session id): when
+   * it was sent, and the milliseconds from then to this Package 1.
+   */
+  readonly notifiedAt?: number;
+  readonly latencyMs?: number;
 }
 export interface SessionEndedEvent extends EventBase<'session.ended'> {
   readonly sessionId: string;
@@ -47,6 +55,8 @@ export interface NotificationSentEvent extends EventBase<'notification.sent'> {
   readonly sessionId?: string;
   /** Channel used (`http`, `sms`, …). */
   readonly channel?: string;
+  /** The trigger's UI mode (security.md §8.1). */
+  readonly uiMode?: 'not-specified' | 'background' | 'informative' | 'user-interaction';
 }
 
 export type ServerEvent =
