@@ -121,8 +121,8 @@ class Expander {
 
   /** Data with one OPAQUE that parses as WBXML → Data holding the nested root; otherwise left as it is. */
   private expandData(data: Element, depth: number): Element {
-    const only = data.children.length === 1 ? data.children[0]! : undefined;
-    if (only === undefined || typeof only === 'string' || isElement(only)) return data;
+    const only = soleOpaque(data);
+    if (only === undefined) return data;
     const base = this.offsets.get(only) ?? 0;
     try {
       const { document, elementCount } = parseWbxml(only.opaque, this.limits, {
@@ -138,6 +138,21 @@ class Expander {
       throw error;
     }
   }
+}
+
+/** The one OPAQUE in a Data, ignoring layout whitespace around it (`xml2wbxml -k` keeps that). */
+function soleOpaque(data: Element): Opaque | undefined {
+  let found: Opaque | undefined;
+  for (const node of data.children) {
+    if (typeof node === 'string') {
+      if (node.trim().length > 0) return undefined;
+    } else if (isElement(node) || found !== undefined) {
+      return undefined;
+    } else {
+      found = node;
+    }
+  }
+  return found;
 }
 
 function isSyncml(el: Element, name: string): boolean {
@@ -175,7 +190,7 @@ function metaType(el: Element): string | undefined {
   for (const node of el.children) {
     if (!isElement(node) || !isSyncml(node, 'Meta')) continue;
     for (const m of node.children) {
-      if (isElement(m) && isMetinf(m, 'Type')) return m.children.length === 1 ? textOf(m.children[0]!) : undefined;
+      if (isElement(m) && isMetinf(m, 'Type')) return m.children.length === 1 ? textOf(m.children[0]!)?.trim() : undefined;
     }
   }
   return undefined;
@@ -192,7 +207,9 @@ function retype(children: readonly Node[], from: string, to: string): Node[] | u
     if (!isElement(meta) || !isSyncml(meta, 'Meta')) continue;
     for (let j = 0; j < meta.children.length; j++) {
       const type = meta.children[j]!;
-      if (!isElement(type) || !isMetinf(type, 'Type') || type.children.length !== 1 || type.children[0] !== from) continue;
+      if (!isElement(type) || !isMetinf(type, 'Type')) continue;
+      const text = type.children.length === 1 ? type.children[0] : undefined;
+      if (typeof text !== 'string' || text.trim() !== from) continue;
       const metaKids = meta.children.slice();
       metaKids[j] = { ...type, children: [to] };
       const out = children.slice();
