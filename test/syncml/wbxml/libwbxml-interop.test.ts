@@ -16,6 +16,8 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TNDS_WBXML_TYPE } from '../../../src/syncml/constants.js';
+import type { Element, Node } from '../../../src/syncml/element.js';
+import { isElement } from '../../../src/syncml/element.js';
 import { messageToElement } from '../../../src/syncml/mapping/index.js';
 import type { Command, SyncMLMessage } from '../../../src/syncml/model.js';
 import { FPI_SYNCML_12, decodeWbxml, encodeWbxml, readWbxml, writeWbxml } from '../../../src/syncml/wbxml/index.js';
@@ -211,13 +213,13 @@ function withNonce(m: SyncMLMessage, nonce: string): SyncMLMessage {
   return { ...m, body };
 }
 
-type Tree = ReturnType<typeof parseXml>;
-
 /** Drops whitespace-only text between elements (pretty-printing), so trees compare by content. */
-function stripLayout(el: Tree): Tree {
-  const children = el.children.flatMap((n) => {
-    if (typeof n === 'string') return n.trim() === '' ? [] : [n];
-    return 'opaque' in n ? [n] : [stripLayout(n)];
-  });
+function stripLayout(el: Element): Element {
+  const children: Node[] = [];
+  for (const n of el.children) {
+    if (typeof n === 'string') {
+      if (n.trim() !== '') children.push(n);
+    } else children.push(isElement(n) ? stripLayout(n) : n);
+  }
   return { ...el, children };
 }
