@@ -297,6 +297,18 @@ describe('libdmclient against this server: what works (regression guards)', () =
     expect(device.body).toMatchObject({ failedAuthCount: 0, lockedUntil: null });
   });
 
+  it('server credentials refused by the client (it holds another server secret): new Cred with its NextNonce each time, bounded, then the session ends and the Get is queued again', async () => {
+    const c = capture('xml-md5-server-refused');
+    random.push(c.manifest.serverRandom16);
+    await register('md5');
+    const [id] = await enqueue([{ command: 'Get', target: './DevInfo/Mod' }]);
+    const replies = await replay(c);
+    const last = replies.at(-1)!.message;
+    expect(last.body.map((cmd) => cmd.kind)).toEqual(['Status']);
+    expect(last.final).toBe(true);
+    expect((await t.api.command(DEVICE_ID, id!)).state).toBe('queued');
+  });
+
   it('UI alerts: 1100 answered 200, 1101 declined (304) recorded as failed', async () => {
     const c = capture('xml-basic-ui-large-object');
     await register('basic');
