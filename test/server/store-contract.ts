@@ -900,6 +900,79 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
       });
     });
 
+    describe('Package 0 notifications', () => {
+      it('notifyOnQueue is false unless asked for, stored on create and changed by a patch', async () => {
+        expect(await store.createDevice(device('plain'))).toMatchObject({ notifyOnQueue: false });
+        expect(await store.createDevice(device('eager', { notifyOnQueue: true }))).toMatchObject({
+          notifyOnQueue: true,
+        });
+        expect(await store.updateDevice('plain', { notifyOnQueue: true })).toMatchObject({
+          notifyOnQueue: true,
+        });
+        expect(await store.updateDevice('eager', { notifyOnQueue: false })).toMatchObject({
+          notifyOnQueue: false,
+        });
+        expect((await store.listDevices()).items.map((d) => [d.deviceId, d.notifyOnQueue])).toEqual([
+          ['eager', false],
+          ['plain', true],
+        ]);
+        expect((await store.loadExchange('plain', 'S'))!.device.notifyOnQueue).toBe(true);
+      });
+
+      it('records pending notifications (oldest first); the same session id again re-triggers it', async () => {
+        await store.createDevice(device('n'));
+        expect(
+          await store.recordNotification('unknown', { sessionId: '1', uiMode: 'background' }),
+        ).toBeUndefined();
+        const first = await store.recordNotification('n', { sessionId: 'A1', uiMode: 'background' });
+        expect(first).toEqual({
+          deviceId: 'n',
+          sessionId: 'A1',
+          uiMode: 'background',
+          notifiedAt: clock.now(),
+        });
+        clock.advance(1000);
+        await store.recordNotification('n', { sessionId: 'B2', uiMode: 'user-interaction' });
+        expect((await store.listPendingNotifications('n')).map((p) => p.sessionId)).toEqual(['A1', 'B2']);
+        clock.advance(1000);
+        const again = await store.recordNotification('n', { sessionId: 'A1', uiMode: 'informative' });
+        expect(again).toMatchObject({ sessionId: 'A1', uiMode: 'informative', notifiedAt: clock.now() });
+        expect((await store.listPendingNotifications('n')).map((p) => p.sessionId)).toEqual(['B2', 'A1']);
+        expect(await store.listPendingNotifications('unknown')).toEqual([]);
+      });
+
+      it('DG-NOT-06: a pending notification is taken exactly once, even by two connections at once', async () => {
+        await store.createDevice(device('t'));
+        await store.recordNotification('t', { sessionId: '1234', uiMode: 'not-specified' });
+        const other = await harness.openSecond({ clock });
+        const taken = await Promise.all([
+          store.takePendingNotification('t', '1234'),
+          other.takePendingNotification('t', '1234'),
+        ]);
+        expect(taken.filter((t) => t !== undefined)).toEqual([
+          { deviceId: 't', sessionId: '1234', uiMode: 'not-specified', notifiedAt: clock.now() },
+        ]);
+        expect(await store.takePendingNotification('t', '1234')).toBeUndefined();
+        expect(await store.takePendingNotification('t', 'FFFF')).toBeUndefined();
+        expect(await store.listPendingNotifications('t')).toEqual([]);
+      });
+
+      it('forgets notifications older than pendingNotificationMs, and those of a deleted device', async () => {
+        const short = await harness.openSecond({ clock, pendingNotificationMs: 5000 });
+        await short.createDevice(device('old'));
+        await short.recordNotification('old', { sessionId: '1', uiMode: 'background' });
+        await short.recordNotification('old', { sessionId: '2', uiMode: 'background' });
+        clock.advance(5001);
+        expect(await short.listPendingNotifications('old')).toEqual([]);
+        expect(await short.takePendingNotification('old', '1')).toBeUndefined();
+        await short.recordNotification('old', { sessionId: '3', uiMode: 'background' });
+        // Recording a new one deleted the stale row '2' (the store with the default window still sees '3' only).
+        expect((await store.listPendingNotifications('old')).map((p) => p.sessionId)).toEqual(['3']);
+        expect(await short.deleteDevice('old')).toBe(true);
+        expect(await store.listPendingNotifications('old')).toEqual([]);
+      });
+    });
+
     describe('migrations', () => {
       it('re-running migrations on an open database applies nothing and keeps the data', async () => {
         await store.createDevice(device('keep'));

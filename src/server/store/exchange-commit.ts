@@ -16,7 +16,8 @@ export async function patchDevice(tx: SqlExecutor, deviceId: string, patch: Devi
     const value = (patch as Record<string, unknown>)[key];
     if (value === undefined) continue;
     sets.push(`${column} = ?`);
-    params.push(value as SqlValue);
+    // Booleans (notifyOnQueue) are 0/1 on both dialects.
+    params.push(typeof value === 'boolean' ? (value ? 1 : 0) : (value as SqlValue));
   }
   if (patch.username !== undefined && patch.password === undefined) {
     throw new StoreRequestError(

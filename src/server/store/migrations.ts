@@ -98,6 +98,23 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX messages_created ON messages (created_at)`,
     ],
   },
+  {
+    version: 2,
+    name: 'notify on queue; pending Package 0 notifications',
+    statements: [
+      // A boolean as 0/1 on both dialects; existing devices keep the old behaviour (no automatic notification).
+      `ALTER TABLE devices ADD COLUMN notify_on_queue INTEGER NOT NULL DEFAULT 0`,
+      // Package 0 sent and not yet answered by a Package 1 with Alert 1200 and the same SessionID (security.md §8.4).
+      `CREATE TABLE notifications (
+        device_id TEXT NOT NULL REFERENCES devices (device_id) ON DELETE CASCADE,
+        session_id TEXT NOT NULL,
+        ui_mode TEXT NOT NULL,
+        notified_at {bigint} NOT NULL,
+        PRIMARY KEY (device_id, session_id)
+      )`,
+      `CREATE INDEX notifications_notified ON notifications (notified_at)`,
+    ],
+  },
 ];
 
 function render(statement: string, dialect: Dialect): string {

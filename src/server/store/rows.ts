@@ -10,6 +10,8 @@ import type {
   GenericAlertItem,
   GenericAlertRecord,
   MessageDirection,
+  NotificationUiMode,
+  PendingNotification,
   MessageRecord,
   PageRequest,
   ResultItem,
@@ -65,6 +67,7 @@ export function toDevice(row: Row): DeviceRecord {
     clientNonce: strOrNull(row['client_nonce']),
     serverNonce: strOrNull(row['server_nonce']),
     notifyAddress: strOrNull(row['notify_address']),
+    notifyOnQueue: num(row['notify_on_queue']) !== 0,
     failedAuthCount: num(row['failed_auth_count']),
     lockedUntil: numOrNull(row['locked_until']),
     lastSeen: numOrNull(row['last_seen']),
@@ -97,6 +100,15 @@ export function toCommand(row: Row): CommandRecord {
     sentAt: numOrNull(row['sent_at']),
     doneAt: numOrNull(row['done_at']),
     expiresAt: numOrNull(row['expires_at']),
+  };
+}
+
+export function toPendingNotification(row: Row): PendingNotification {
+  return {
+    deviceId: str(row['device_id']),
+    sessionId: str(row['session_id']),
+    uiMode: str(row['ui_mode']) as NotificationUiMode,
+    notifiedAt: num(row['notified_at']),
   };
 }
 

@@ -6,6 +6,7 @@ export const DEVICE_PATCH_COLUMNS: Record<string, string> = {
   authType: 'auth_type',
   serverPassword: 'server_password',
   notifyAddress: 'notify_address',
+  notifyOnQueue: 'notify_on_queue',
   clientNonce: 'client_nonce',
   serverNonce: 'server_nonce',
   failedAuthCount: 'failed_auth_count',
@@ -26,6 +27,7 @@ const DEVICE_COLUMNS_SQL = [
   'client_nonce',
   'server_nonce',
   'notify_address',
+  'notify_on_queue',
   'failed_auth_count',
   'locked_until',
   'last_seen',
@@ -35,6 +37,7 @@ export const TABLE_COLUMNS = {
   tree_values: 'uri, data, format, type, updated_at',
   alerts: 'id, device_id, session_id, code, correlator, items, received_at',
   messages: 'id, device_id, session_id, direction, content_type, body, size, created_at',
+  notifications: 'device_id, session_id, ui_mode, notified_at',
 } as const;
 const columns = (list: readonly string[], alias?: string): string =>
   list.map((c) => (alias === undefined ? c : `${alias}.${c}`)).join(', ');

@@ -26,6 +26,7 @@ import {
   toCommand,
   toDevice,
   toMessage,
+  toPendingNotification,
   toSession,
   toTreeValue,
 } from './rows.js';
@@ -41,7 +42,9 @@ import type {
   GenericAlertRecord,
   MessageRecord,
   NewDevice,
+  NotificationUiMode,
   Page,
+  PendingNotification,
   PageRequest,
   RetentionPolicy,
   Store,
@@ -56,7 +59,14 @@ export interface SqlStoreOptions {
    * grows past it; `maxAgeMs` is applied by `pruneMessages()`. Default: 7 days, 200 messages per device.
    */
   readonly retention?: RetentionPolicy;
+  /**
+   * How long a sent Package 0 stays pending (answerable, and its session id reserved for the device). Default 24 h;
+   * a device that answers later starts an ordinary server-initiated session without the latency.
+   */
+  readonly pendingNotificationMs?: number;
 }
+
+export const DEFAULT_PENDING_NOTIFICATION_MS = 24 * 3600_000;
 
 export const DEFAULT_RETENTION: Required<RetentionPolicy> = {
   maxAgeMs: 7 * 24 * 3600_000,
@@ -79,11 +89,13 @@ export class SqlStore implements Store {
   readonly driver: SqlDriver;
   readonly #clock: Clock;
   readonly #retention: RetentionPolicy;
+  readonly #pendingNotificationMs: number;
 
   constructor(driver: SqlDriver, options: SqlStoreOptions = {}) {
     this.driver = driver;
     this.#clock = options.clock ?? systemClock;
     this.#retention = options.retention ?? DEFAULT_RETENTION;
+    this.#pendingNotificationMs = options.pendingNotificationMs ?? DEFAULT_PENDING_NOTIFICATION_MS;
   }
 
   // ── devices ──────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -91,8 +103,8 @@ export class SqlStore implements Store {
   async createDevice(device: NewDevice): Promise<DeviceRecord> {
     const now = this.#clock.now();
     const rows = await this.driver.all(
-      `INSERT INTO devices (device_id, username, client_secret_digest, auth_type, server_password, notify_address, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id) DO NOTHING RETURNING ${DEVICE_SQL}`,
+      `INSERT INTO devices (device_id, username, client_secret_digest, auth_type, server_password, notify_address, notify_on_queue, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id) DO NOTHING RETURNING ${DEVICE_SQL}`,
       [
         device.deviceId,
         device.username,
@@ -100,6 +112,7 @@ export class SqlStore implements Store {
         device.authType,
         device.serverPassword,
         device.notifyAddress ?? null,
+        device.notifyOnQueue === true ? 1 : 0,
         now,
       ],
     );
@@ -282,6 +295,56 @@ export class SqlStore implements Store {
       );
       return changes;
     });
+  }
+
+  // ── Package 0 notifications ──────────────────────────────────────────────────────────────────────────────────────
+
+  async recordNotification(
+    deviceId: string,
+    notification: { readonly sessionId: string; readonly uiMode: NotificationUiMode },
+  ): Promise<PendingNotification | undefined> {
+    const now = this.#clock.now();
+    return this.driver.transaction(async (tx) => {
+      await tx.run(`DELETE FROM notifications WHERE device_id = ? AND notified_at < ?`, [
+        deviceId,
+        now - this.#pendingNotificationMs,
+      ]);
+      const row = (
+        await tx.all(
+          `INSERT INTO notifications (device_id, session_id, ui_mode, notified_at)
+           SELECT device_id, ?, ?, ? FROM devices WHERE device_id = ?
+           ON CONFLICT (device_id, session_id) DO UPDATE SET ui_mode = excluded.ui_mode, notified_at = excluded.notified_at
+           RETURNING ${TABLE_COLUMNS.notifications}`,
+          [notification.sessionId, notification.uiMode, now, deviceId],
+        )
+      )[0];
+      return row === undefined ? undefined : toPendingNotification(row);
+    });
+  }
+
+  async listPendingNotifications(deviceId: string): Promise<readonly PendingNotification[]> {
+    const rows = await this.driver.all(
+      `SELECT ${TABLE_COLUMNS.notifications} FROM notifications WHERE device_id = ? AND notified_at >= ?
+       ORDER BY notified_at, session_id`,
+      [deviceId, this.#clock.now() - this.#pendingNotificationMs],
+    );
+    return rows.map(toPendingNotification);
+  }
+
+  async takePendingNotification(
+    deviceId: string,
+    sessionId: string,
+  ): Promise<PendingNotification | undefined> {
+    // One DELETE … RETURNING: of two processes answering the same Package 1, exactly one gets the row.
+    const row = (
+      await this.driver.all(
+        `DELETE FROM notifications WHERE device_id = ? AND session_id = ? RETURNING ${TABLE_COLUMNS.notifications}`,
+        [deviceId, sessionId],
+      )
+    )[0];
+    if (row === undefined) return undefined;
+    const taken = toPendingNotification(row);
+    return taken.notifiedAt >= this.#clock.now() - this.#pendingNotificationMs ? taken : undefined;
   }
 
   // ── what the server learned ──────────────────────────────────────────────────────────────────────────────────────

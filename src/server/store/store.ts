@@ -47,6 +47,8 @@ export interface DeviceRecord {
   readonly serverNonce: string | null;
   /** Where Package 0 goes (e.g. `http://127.0.0.1:9000/notify`, an SMS gateway address), or null. */
   readonly notifyAddress: string | null;
+  /** Queueing a command also sends the device a Package 0 (the notify-on-queue policy). Default false. */
+  readonly notifyOnQueue: boolean;
   /** Authentication failures since the last success. */
   readonly failedAuthCount: number;
   /** While `now < lockedUntil` the device is refused without checking credentials. */
@@ -63,6 +65,7 @@ export interface NewDevice {
   readonly authType: AuthName;
   readonly serverPassword: string;
   readonly notifyAddress?: string | null;
+  readonly notifyOnQueue?: boolean;
 }
 
 /**
@@ -75,6 +78,7 @@ export interface DevicePatch {
   readonly authType?: AuthName;
   readonly serverPassword?: string;
   readonly notifyAddress?: string | null;
+  readonly notifyOnQueue?: boolean;
   readonly clientNonce?: string | null;
   readonly serverNonce?: string | null;
   readonly failedAuthCount?: number;
@@ -264,6 +268,21 @@ export interface CommitResult {
 
 export type CancelResult = 'cancelled' | 'not-found' | 'not-queued';
 
+/** Package 0 UI modes (security.md §8.1), as stored. */
+export type NotificationUiMode = 'not-specified' | 'background' | 'informative' | 'user-interaction';
+
+/**
+ * A Package 0 the server sent that the device has not answered yet: answering means a Package 1 with Alert 1200 and
+ * `sessionId` as its SyncHdr SessionID (security.md §8.4).
+ */
+export interface PendingNotification {
+  readonly deviceId: string;
+  /** The trigger's session id as SyncHdr text (upper-case hex, no leading zeros). */
+  readonly sessionId: string;
+  readonly uiMode: NotificationUiMode;
+  readonly notifiedAt: number;
+}
+
 export interface Store {
   // ── devices ────────────────────────────────────────────────────────────────────────────────────────────────────
   /** Throws DuplicateError (`device-exists`, HTTP 409) when the id is taken. */
@@ -301,6 +320,24 @@ export interface Store {
    * `sent` go back to `queued` (delivered again in the next session). Returns the number of commands requeued.
    */
   requeueOrphaned(options: { idleMs: number }): Promise<number>;
+
+  // ── Package 0 notifications ────────────────────────────────────────────────────────────────────────────────────
+  /**
+   * Records a notification about to be sent, `notifiedAt` = now. The same (device, sessionId) again replaces the
+   * record (a re-trigger of the same session). Pending records of this device older than the store's
+   * `pendingNotificationMs` are forgotten in the same write. Undefined for an unknown device.
+   */
+  recordNotification(
+    deviceId: string,
+    notification: { readonly sessionId: string; readonly uiMode: NotificationUiMode },
+  ): Promise<PendingNotification | undefined>;
+  /** The device's notifications still pending (younger than `pendingNotificationMs`), oldest first. */
+  listPendingNotifications(deviceId: string): Promise<readonly PendingNotification[]>;
+  /**
+   * The device answered (or delivery failed): removes and returns the pending notification, exactly once across
+   * every process sharing the database; undefined when there is none (or it is older than `pendingNotificationMs`).
+   */
+  takePendingNotification(deviceId: string, sessionId: string): Promise<PendingNotification | undefined>;
 
   // ── what the server learned ────────────────────────────────────────────────────────────────────────────────────
   /** Last known values at `path` and below (`./DevInfo` matches `./DevInfo` and `./DevInfo/...`), by uri. */
