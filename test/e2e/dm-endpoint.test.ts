@@ -279,6 +279,26 @@ describe('session abort', () => {
   });
 });
 
+describe('sessions in flight are not disturbed by others', () => {
+  it('a Package 1 with wrong credentials reusing the SessionID of a session in flight neither ends nor restarts it', async () => {
+    const device = await createTestDevice({ auth: 'basic' });
+    await t.api.register(device);
+    const id = await t.api.enqueue(device.deviceId, { command: 'Get', target: './DevInfo/Man' });
+    const forged = await package1(device, 'not-the-password');
+    const run = await runSession(device, {
+      url: t.dm,
+      sessionId: '1',
+      beforeSend: async (i) => {
+        if (i !== 1) return;
+        const reply = decodeMessage((await post(forged, 'application/vnd.syncml.dm+xml')).bytes, 'application/vnd.syncml.dm+xml');
+        expect(reply.body[0]).toMatchObject({ cmd: 'SyncHdr', code: 401 });
+      },
+    });
+    expect(run.ended?.reason).toBe('completed');
+    expect(await t.api.command(device.deviceId, id)).toMatchObject({ state: 'done', results: [{ data: 'Acme' }] });
+  });
+});
+
 describe('HTTP refusals name the fault', () => {
   it('GET /dm → 405 with Allow: POST', async () => {
     const r = await fetch(t.dm);

@@ -124,18 +124,9 @@ export class DmExchange implements DmExchangePort {
     const device = exchange.device;
     if (device.lockedUntil !== null && now < device.lockedUntil) return this.#locked(request, device);
 
-    let stored = exchange.session === undefined ? undefined : (exchange.session.snapshot as SessionSnapshot);
-    if (exchange.session !== undefined && header.msgId === 1 && isSessionStart(request.message)) {
-      // A new session reusing the SessionID of one that never completed (libdmclient always sends SessionID 1):
-      // the old one is over; its undelivered commands go back to the queue and are delivered in this one.
-      await this.#o.store.commitExchange({
-        deviceId,
-        session: { sessionId: header.sessionId, expectedVersion: exchange.session.version, end: true },
-      });
-      exchange = await this.#o.store.loadExchange(deviceId, header.sessionId);
-      if (exchange === undefined) return this.#unknownDevice(request);
-      stored = undefined;
-    }
+    // A new session reusing the SessionID of one that never completed (libdmclient always sends SessionID 1).
+    const restart = exchange.session !== undefined && header.msgId === 1 && isSessionStart(request.message);
+    const stored = exchange.session === undefined || restart ? undefined : (exchange.session.snapshot as SessionSnapshot);
 
     if (stored !== undefined && stored.lastMsgId !== undefined && header.msgId <= stored.lastMsgId) {
       // protocol.md §5.2: MsgIDs only grow within a session. Answering this one again would advance the session twice.
@@ -165,7 +156,8 @@ export class DmExchange implements DmExchangePort {
       if (check === undefined || !check.ok) {
         const presentedAny = schemeOf(presented) !== undefined;
         const reason = check === undefined ? (presentedAny ? 'first-contact' : 'missing') : check.reason;
-        return this.#refuse(request, exchange, nonces, reason);
+        // A failed attempt to start over does not end the session in flight (only its own device could).
+        return this.#refuse(request, exchange, nonces, reason, !restart);
       }
       if (auth === 'basic') {
         hdrCode = StatusCode.AUTHENTICATION_ACCEPTED;
@@ -176,6 +168,17 @@ export class DmExchange implements DmExchangePort {
         hdrCode = auth === 'hmac' ? StatusCode.OK : StatusCode.AUTHENTICATION_ACCEPTED;
         hdrChal = challenge(auth, next);
       }
+    }
+
+    if (restart && exchange.session !== undefined) {
+      // Authenticated as a new session: the old one is over; its undelivered commands go back to the queue and
+      // are delivered in this one (read again below).
+      await this.#o.store.commitExchange({
+        deviceId,
+        session: { sessionId: header.sessionId, expectedVersion: exchange.session.version, end: true },
+      });
+      exchange = await this.#o.store.loadExchange(deviceId, header.sessionId);
+      if (exchange === undefined) return this.#unknownDevice(request);
     }
 
     const engineOptions = this.#engineOptions(request, device, nonces);
@@ -291,9 +294,11 @@ export class DmExchange implements DmExchangePort {
     exchange: Exchange,
     nonces: PatchNonces,
     reason: 'missing' | 'first-contact' | 'wrong' | 'wrong-type',
+    endSession: boolean,
   ): Promise<DmReply> {
     const { header } = request.message;
     const device = exchange.device;
+    const session = endSession ? exchange.session : undefined;
     const deviceId = device.deviceId;
     const nonce = device.authType === 'basic' ? undefined : generateNonce(this.#o.random);
     if (nonce !== undefined) nonces.set(deviceId, 'client-to-server', nonce);
@@ -314,9 +319,7 @@ export class DmExchange implements DmExchangePort {
     const counts = reason === 'wrong' || reason === 'wrong-type';
     const result = await this.#o.store.commitExchange({
       deviceId,
-      ...(exchange.session === undefined
-        ? {}
-        : { session: { sessionId: header.sessionId, expectedVersion: exchange.session.version, end: true } }),
+      ...(session === undefined ? {} : { session: { sessionId: header.sessionId, expectedVersion: session.version, end: true } }),
       ...(Object.keys(nonces.patch).length === 0 ? {} : { device: nonces.patch }),
       ...(counts ? { authFailure: this.#lockout } : {}),
       messages: [
@@ -328,7 +331,7 @@ export class DmExchange implements DmExchangePort {
     const events: ServerEvent[] = [];
     // A challenge is how sessions begin; only credentials that were wrong are reported.
     if (counts) events.push({ type: 'auth.failure', deviceId, reason, lockedUntil: result.lockedUntil ?? null, at });
-    if (exchange.session !== undefined) events.push({ type: 'session.ended', deviceId, sessionId: header.sessionId, reason: 'auth-failed', at });
+    if (session !== undefined) events.push({ type: 'session.ended', deviceId, sessionId: header.sessionId, reason: 'auth-failed', at });
     this.#publish(events);
     const hmac = credentials.hmacHeader(body);
     return hmac === undefined ? { body } : { body, hmacHeader: hmac };
