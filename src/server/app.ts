@@ -23,6 +23,8 @@ import type { LockoutPolicy } from './store/store.js';
 import { openPostgresStore, openSqliteStore, type SqlStore } from './store/index.js';
 import { createDmHandler } from './dm/dm-handler.js';
 import { DmExchange } from './dm/exchange.js';
+import type { NotificationChannel } from './notification/notification-channel.js';
+import { serverNotifications } from './notification/server-notifications.js';
 import { loadWebAssets } from './web-assets.js';
 
 export interface ServerConfig {
@@ -49,6 +51,8 @@ export interface ServerConfig {
   readonly sessionIdleMs?: number;
   /** Longest wait for requests in flight on close before their connections are cut. Default 10 s. */
   readonly drainMs?: number;
+  /** Delivers Package 0 (`POST …/notify`, notify-on-queue). Default: udp:, http:, https: (createNotificationChannel). */
+  readonly notificationChannel?: NotificationChannel & { supports?(target: string): boolean };
   /** Where the server reports its own failures (never secrets). Default: nowhere. */
   readonly log?: (line: string) => void;
 }
@@ -107,9 +111,19 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
   const serverId = config.serverId ?? 'omadm';
   const publicUrl = config.publicUrl?.replace(/\/+$/, '');
-  const exchange = new DmExchange({
+  const notifications = serverNotifications({
     store,
     events,
+    serverId,
+    clock,
+    random,
+    ...(config.notificationChannel === undefined ? {} : { channel: config.notificationChannel }),
+    onError: (error) => log(`notification bookkeeping failed: ${formatError(error)}`),
+  });
+  const exchange = new DmExchange({
+    store,
+    // session.started answering a Package 0 gets notifiedAt and latencyMs.
+    events: notifications.dmEvents,
     clock,
     random,
     serverId,
@@ -125,6 +139,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     events,
     adminToken: config.adminToken,
     dmHandler: dm,
+    queue: notifications.queue,
+    notifier: notifications.notifier,
     maxBodyBytes: limit,
     clock,
     decodeMessage: (bytes, contentType) => decodeMessage(bytes, contentType),

@@ -18,6 +18,8 @@ import { DEFAULT_MAX_BODY_BYTES, HttpError, readBody, sendError, sendJson } from
 import { API_PREFIX, createRestApi } from './api/rest-api.js';
 import type { RestApi, RestApiOptions } from './api/rest-api.js';
 import type { MessageDecoder } from './api/views.js';
+import type { Notifier } from './notification/device-notifier.js';
+import type { CommandQueue } from './queue/command-queue.js';
 import type { CommandRecord, Store } from './store/store.js';
 
 /**
@@ -38,6 +40,9 @@ export interface ServerAppOptions {
   readonly clock?: Clock;
   readonly decodeMessage?: MessageDecoder;
   readonly onCommandQueued?: (command: CommandRecord) => void | Promise<void>;
+  /** See RestApiOptions: the queue (with its policies) and the Package 0 sender. */
+  readonly queue?: CommandQueue;
+  readonly notifier?: Notifier;
   /** Whether the app should answer /healthz with 200 (e.g. after startup work). Default: always. */
   readonly isReady?: () => boolean;
   readonly sseHeartbeatMs?: number;
@@ -66,6 +71,8 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.decodeMessage === undefined ? {} : { decodeMessage: options.decodeMessage }),
     ...(options.onCommandQueued === undefined ? {} : { onCommandQueued: options.onCommandQueued }),
+    ...(options.queue === undefined ? {} : { queue: options.queue }),
+    ...(options.notifier === undefined ? {} : { notifier: options.notifier }),
     ...(options.sseHeartbeatMs === undefined ? {} : { sseHeartbeatMs: options.sseHeartbeatMs }),
   };
   const api = createRestApi(apiOptions);

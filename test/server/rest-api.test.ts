@@ -66,6 +66,7 @@ describe('REST API: devices', () => {
       username: 'phone',
       authType: 'md5',
       notifyAddress: 'http://127.0.0.1:9/push',
+      notifyOnQueue: false,
       lastSeen: null,
       createdAt: '2026-01-01T00:00:00.000Z',
       failedAuthCount: 0,

@@ -12,9 +12,12 @@ function errors(...statuses: number[]) {
     400: 'Bad request: invalid JSON, body or query; `field` names the offending field',
     401: 'Missing or wrong admin token',
     404: 'Unknown device, command or route',
-    409: 'Conflict (duplicate device, command no longer queued)',
+    409: 'Conflict (duplicate device, command no longer queued, device without notifyAddress)',
     413: 'Body too large',
     415: 'Body is not application/json',
+    422: "The device's notifyAddress is not a URL or names a scheme no channel delivers to",
+    501: 'This server sends no notifications',
+    502: 'The notification channel failed to deliver (device or network unreachable, gateway refused)',
   };
   return Object.fromEntries(
     statuses.map((s) => [
@@ -111,13 +114,24 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           operationId: 'queueCommand',
           summary: 'Queue a management command for the next session',
+          description:
+            'With `?notify=true`, or when the device has `notifyOnQueue`, the device is also sent a Package 0 ' +
+            '(unless one sent in the last 30 s is still unanswered: that session will fetch this command too). ' +
+            'The command is queued whatever the notification comes to; `notification` says what it came to.',
+          parameters: [
+            queryParam('notify', 'Also notify the device now (Package 0)', { enum: ['true', 'false'] }),
+          ],
           requestBody: body(ref('NewCommand')),
           responses: {
             201: json(
               {
                 type: 'object',
                 required: ['id', 'state'],
-                properties: { id: { type: 'integer' }, state: { const: 'queued' } },
+                properties: {
+                  id: { type: 'integer' },
+                  state: { const: 'queued' },
+                  notification: ref('QueueNotification'),
+                },
               },
               'Queued',
             ),
@@ -129,6 +143,27 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Command history, newest first',
           parameters: paging,
           responses: { 200: json(page('Command')), ...errors(400, 401, 404) },
+        },
+      },
+      '/devices/{deviceId}/notify': {
+        parameters: [deviceId],
+        post: {
+          operationId: 'notifyDevice',
+          summary: 'Send the device a Package 0 asking it to open a management session now',
+          description:
+            'Builds the DM 1.2 notification (protocol.md §3.1, security.md §8) with a fresh session id, signs it ' +
+            "with this server's ServerID, the device's server password and the latest nonce the device issued to " +
+            'the server, and delivers it to `notifyAddress` (`udp://`, `http(s)://`, `sms:` with a gateway). 202 ' +
+            'means the transport took it; the device answers with a session whose SessionID is `sessionId` ' +
+            '(Alert 1200), reported as `session.started` with `notifiedAt` and `latencyMs`.',
+          requestBody: {
+            required: false,
+            content: { 'application/json': { schema: ref('NotifyRequest') } },
+          },
+          responses: {
+            202: json(ref('NotificationSent'), 'Sent'),
+            ...errors(400, 401, 404, 409, 413, 415, 422, 501, 502),
+          },
         },
       },
       '/devices/{deviceId}/commands/{commandId}': {
@@ -220,6 +255,11 @@ export function openApiDocument(): Record<string, unknown> {
             authType: ref('AuthType'),
             serverPassword: { type: 'string', minLength: 1, writeOnly: true },
             notifyAddress: nullable('string'),
+            notifyOnQueue: {
+              type: 'boolean',
+              default: false,
+              description: 'Send a Package 0 whenever a command is queued for this device',
+            },
           },
         },
         DevicePatch: {
@@ -231,6 +271,7 @@ export function openApiDocument(): Record<string, unknown> {
             authType: ref('AuthType'),
             serverPassword: { type: 'string', minLength: 1, writeOnly: true },
             notifyAddress: nullable('string'),
+            notifyOnQueue: { type: 'boolean' },
             unlock: { const: true, description: 'Clear the authentication failure count and any lockout' },
           },
         },
@@ -241,6 +282,7 @@ export function openApiDocument(): Record<string, unknown> {
             username: { type: 'string' },
             authType: ref('AuthType'),
             notifyAddress: nullable('string'),
+            notifyOnQueue: { type: 'boolean' },
             lastSeen: time,
             createdAt: { type: 'string', format: 'date-time' },
             failedAuthCount: { type: 'integer' },
@@ -304,6 +346,44 @@ export function openApiDocument(): Record<string, unknown> {
               },
             },
           ],
+        },
+        UiMode: {
+          enum: ['not-specified', 'background', 'informative', 'user-interaction'],
+          description:
+            'Package 0 ui-mode (security.md §8.1): user-interaction asks the user first, informative tells, ' +
+            'background is silent',
+        },
+        NotifyRequest: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { uiMode: { allOf: [ref('UiMode')], default: 'not-specified' } },
+        },
+        NotificationSent: {
+          type: 'object',
+          required: ['sessionId', 'uiMode', 'notifiedAt'],
+          properties: {
+            sessionId: {
+              type: 'string',
+              pattern: '^[1-9A-F][0-9A-F]{0,3}$',
+              description: 'The SessionID the device will use (upper-case hex)',
+            },
+            uiMode: ref('UiMode'),
+            notifiedAt: { type: 'string', format: 'date-time' },
+          },
+        },
+        QueueNotification: {
+          type: 'object',
+          required: ['outcome'],
+          description:
+            '`sent`: a Package 0 went out; `pending`: an unanswered one sent moments ago covers this command; ' +
+            '`failed`: not notified (`code`, `message` as `POST …/notify` would answer); the command is queued anyway',
+          properties: {
+            outcome: { enum: ['sent', 'pending', 'failed'] },
+            sessionId: { type: 'string' },
+            notifiedAt: { type: 'string', format: 'date-time' },
+            code: { type: 'string' },
+            message: { type: 'string' },
+          },
         },
         ResultItem: {
           type: 'object',
@@ -399,6 +479,21 @@ export function openApiDocument(): Record<string, unknown> {
             },
             deviceId: { type: 'string' },
             at: { type: 'integer', description: 'Milliseconds since the epoch' },
+            sessionId: { type: 'string' },
+            initiator: {
+              enum: ['client', 'server'],
+              description: 'session.started: `server` when Package 1 carried Alert 1200',
+            },
+            uiMode: { allOf: [ref('UiMode')], description: 'notification.sent' },
+            channel: { type: 'string', description: 'notification.sent: the target scheme' },
+            notifiedAt: {
+              type: 'integer',
+              description: 'session.started answering our Package 0: when it was sent (ms since the epoch)',
+            },
+            latencyMs: {
+              type: 'integer',
+              description: 'session.started: ms from the Package 0 to Package 1',
+            },
           },
           additionalProperties: true,
         },

@@ -10,6 +10,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../platform/clock.js';
 import { systemClock } from '../../platform/clock.js';
 import type { EventBus } from '../events/event-bus.js';
+import type { Notifier } from '../notification/device-notifier.js';
+import { NotificationDeliveryError } from '../notification/notification-channel.js';
+import { storeCommandQueue, type CommandQueue } from '../queue/command-queue.js';
 import { parseCommandSpec } from '../store/command-spec.js';
 import type { CommandRecord, Store } from '../store/store.js';
 import { HttpError, bearerToken, secretsEqual, sendJson } from './http-util.js';
@@ -22,8 +25,11 @@ import {
   messageView,
   parseDevicePatch,
   parseNewDevice,
+  parseNotifyQuery,
+  parseNotifyRequest,
   parsePageQuery,
   parseTtl,
+  queueNotificationView,
   treeValueView,
 } from './views.js';
 import type { MessageDecoder } from './views.js';
@@ -39,6 +45,13 @@ export interface RestApiOptions {
   readonly decodeMessage?: MessageDecoder;
   /** Called after a command is queued (e.g. to send the device a Package 0 notification). Errors are ignored. */
   readonly onCommandQueued?: (command: CommandRecord) => void | Promise<void>;
+  /**
+   * Where `POST …/commands` queues, with its policies (e.g. `notifyOnQueue(storeCommandQueue(store), …)`).
+   * Default: the plain store queue, which cannot notify.
+   */
+  readonly queue?: CommandQueue;
+  /** Sends Package 0 for `POST …/notify`; without it that route answers 501. */
+  readonly notifier?: Notifier;
   readonly sseHeartbeatMs?: number;
 }
 
@@ -62,6 +75,8 @@ export interface RouteSpec {
 
 interface Route extends RouteSpec {
   readonly handle: (ctx: Context) => Promise<void>;
+  /** POST without a body is allowed (the body is then undefined). */
+  readonly optionalBody?: boolean;
 }
 
 /** A request to the API, as the app hands it over: the body already read under the size limit. */
@@ -88,6 +103,7 @@ function commandId(raw: string): number {
 export function createRestApi(options: RestApiOptions): RestApi {
   const { store, events } = options;
   const clock = options.clock ?? systemClock;
+  const queue = options.queue ?? storeCommandQueue(store);
   const streams = new EventStreams();
 
   async function requireDevice(deviceId: string): Promise<void> {
@@ -161,20 +177,25 @@ export function createRestApi(options: RestApiOptions): RestApi {
       method: 'POST',
       path: '/devices/{deviceId}/commands',
       auth: true,
-      handle: async ({ res, params, body }) => {
+      handle: async ({ res, params, query, body }) => {
         const deviceId = params['deviceId']!;
         const spec = parseCommandSpec(body);
         const ttl = parseTtl(body);
-        const command = await store.enqueueCommand(
-          deviceId,
-          spec,
-          ttl === undefined ? {} : { expiresAt: clock.now() + ttl * 1000 },
-        );
-        if (command === undefined) throw deviceNotFound(deviceId);
+        const notify = parseNotifyQuery(query);
+        const queued = await queue.enqueue(deviceId, spec, {
+          ...(ttl === undefined ? {} : { expiresAt: clock.now() + ttl * 1000 }),
+          ...(notify === undefined ? {} : { notify }),
+        });
+        if (queued === undefined) throw deviceNotFound(deviceId);
+        const { command, notification } = queued;
         sendJson(
           res,
           201,
-          { id: command.id, state: command.state },
+          {
+            id: command.id,
+            state: command.state,
+            ...(notification === undefined ? {} : { notification: queueNotificationView(notification) }),
+          },
           {
             location: `${API_PREFIX}/devices/${encodeURIComponent(deviceId)}/commands/${command.id}`,
           },
@@ -183,6 +204,37 @@ export function createRestApi(options: RestApiOptions): RestApi {
           Promise.resolve()
             .then(() => options.onCommandQueued!(command))
             .catch(() => undefined);
+        }
+      },
+    },
+    {
+      method: 'POST',
+      path: '/devices/{deviceId}/notify',
+      auth: true,
+      optionalBody: true,
+      handle: async ({ res, params, body }) => {
+        const request = parseNotifyRequest(body);
+        if (options.notifier === undefined) {
+          sendJson(res, 501, {
+            code: 'notifications-unavailable',
+            message: 'this server sends no notifications',
+          });
+          return;
+        }
+        try {
+          const sent = await options.notifier.notify(params['deviceId']!, request);
+          sendJson(res, 202, {
+            sessionId: sent.sessionId,
+            uiMode: sent.uiMode,
+            notifiedAt: new Date(sent.notifiedAt).toISOString(),
+          });
+        } catch (error) {
+          // The device or the network failed, not us: 502 with the reason (sendError hides every 5xx as 500).
+          if (error instanceof NotificationDeliveryError && error.httpStatus === 502) {
+            sendJson(res, 502, { code: error.code, message: error.message });
+            return;
+          }
+          throw error;
         }
       },
     },
@@ -385,7 +437,9 @@ export function createRestApi(options: RestApiOptions): RestApi {
     }
     const { route, params } = found;
     if (route.auth) authorize(req, url, route);
-    const body = method === 'POST' || method === 'PATCH' ? parseJson(req, raw) : undefined;
+    const hasBody =
+      (method === 'POST' || method === 'PATCH') && !(route.optionalBody === true && raw.length === 0);
+    const body = hasBody ? parseJson(req, raw) : undefined;
     await route.handle({ req, res, params, query: url.searchParams, body });
   };
 

@@ -2,7 +2,9 @@
  * What the REST API shows of stored records (secrets never leave), and the validation of request bodies and query
  * parameters. Times are ISO 8601 strings (UTC), or null.
  */
+import type { UiMode } from '../../notification/trigger.js';
 import type { AuthName } from '../../syncml/constants.js';
+import type { QueueNotification } from '../queue/command-queue.js';
 import type {
   CommandRecord,
   DevicePatch,
@@ -26,6 +28,7 @@ export function deviceView(d: DeviceRecord) {
     username: d.username,
     authType: d.authType,
     notifyAddress: d.notifyAddress,
+    notifyOnQueue: d.notifyOnQueue,
     lastSeen: iso(d.lastSeen),
     createdAt: iso(d.createdAt),
     failedAuthCount: d.failedAuthCount,
@@ -130,14 +133,30 @@ function notifyAddress(obj: Record<string, unknown>): string | null | undefined 
   return text(obj, 'notifyAddress', false);
 }
 
+function flag(obj: Record<string, unknown>, key: string): boolean | undefined {
+  const v = obj[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'boolean') throw invalid(key, 'must be true or false');
+  return v;
+}
+
 function onlyKnown(obj: Record<string, unknown>, known: readonly string[]): void {
   for (const key of Object.keys(obj)) if (!known.includes(key)) throw invalid(key, 'is not a known field');
 }
 
 export function parseNewDevice(body: unknown): NewDevice {
   const obj = object(body);
-  onlyKnown(obj, ['deviceId', 'username', 'password', 'authType', 'serverPassword', 'notifyAddress']);
+  onlyKnown(obj, [
+    'deviceId',
+    'username',
+    'password',
+    'authType',
+    'serverPassword',
+    'notifyAddress',
+    'notifyOnQueue',
+  ]);
   const address = notifyAddress(obj);
+  const onQueue = flag(obj, 'notifyOnQueue');
   return {
     deviceId: text(obj, 'deviceId', true)!,
     username: text(obj, 'username', true)!,
@@ -145,12 +164,21 @@ export function parseNewDevice(body: unknown): NewDevice {
     authType: authType(obj, true)!,
     serverPassword: text(obj, 'serverPassword', true)!,
     ...(address === undefined ? {} : { notifyAddress: address }),
+    ...(onQueue === undefined ? {} : { notifyOnQueue: onQueue }),
   };
 }
 
 export function parseDevicePatch(body: unknown): DevicePatch {
   const obj = object(body);
-  onlyKnown(obj, ['username', 'password', 'authType', 'serverPassword', 'notifyAddress', 'unlock']);
+  onlyKnown(obj, [
+    'username',
+    'password',
+    'authType',
+    'serverPassword',
+    'notifyAddress',
+    'notifyOnQueue',
+    'unlock',
+  ]);
   const patch: { -readonly [K in keyof DevicePatch]: DevicePatch[K] } = {};
   const username = text(obj, 'username', false);
   const password = text(obj, 'password', false);
@@ -165,6 +193,8 @@ export function parseDevicePatch(body: unknown): DevicePatch {
   if (auth !== undefined) patch.authType = auth;
   if (serverPassword !== undefined) patch.serverPassword = serverPassword;
   if (address !== undefined) patch.notifyAddress = address;
+  const onQueue = flag(obj, 'notifyOnQueue');
+  if (onQueue !== undefined) patch.notifyOnQueue = onQueue;
   const unlock = obj['unlock'];
   if (unlock !== undefined) {
     if (unlock !== true) throw invalid('unlock', 'must be true (clears the failure count and any lockout)');
@@ -184,8 +214,37 @@ export function parseTtl(body: unknown): number | undefined {
   return v;
 }
 
+const UI_MODES: readonly UiMode[] = ['not-specified', 'background', 'informative', 'user-interaction'];
+
+/** The optional body of `POST …/notify`: `{uiMode?}` (security.md §8.1 ui-mode). */
+export function parseNotifyRequest(body: unknown): { uiMode?: UiMode } {
+  if (body === undefined) return {};
+  const obj = object(body);
+  onlyKnown(obj, ['uiMode']);
+  const v = obj['uiMode'];
+  if (v === undefined) return {};
+  if (typeof v !== 'string' || !(UI_MODES as readonly string[]).includes(v))
+    throw invalid('uiMode', `must be one of ${UI_MODES.join(', ')}`);
+  return { uiMode: v as UiMode };
+}
+
+/** How a notification attempted while queueing is shown beside the queued command. */
+export function queueNotificationView(n: QueueNotification) {
+  return n.outcome === 'failed'
+    ? { outcome: n.outcome, code: n.code, message: n.message }
+    : { outcome: n.outcome, sessionId: n.sessionId, notifiedAt: iso(n.notifiedAt) };
+}
+
 function badQuery(field: string, message: string): HttpError {
   return new HttpError(400, 'invalid-query', `${field}: ${message}`, { field });
+}
+
+/** `?notify=true|false` on `POST …/commands`. */
+export function parseNotifyQuery(query: URLSearchParams): boolean | undefined {
+  const v = query.get('notify');
+  if (v === null) return undefined;
+  if (v !== 'true' && v !== 'false') throw badQuery('notify', 'must be true or false');
+  return v === 'true';
 }
 
 export function parsePageQuery(query: URLSearchParams): PageRequest {
