@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/platform/clock.js';
+import type { ServerEvent } from '../../src/server/events/event-bus.js';
 import { decodeMessage, encodeMessage } from '../../src/syncml/codec.js';
 import type { SyncMLMessage } from '../../src/syncml/model.js';
 import { ClientSession } from '../../src/session/index.js';
@@ -21,8 +22,10 @@ const fixture = (name: string) => new Uint8Array(readFileSync(`${FIXTURES}/${nam
 let t: TestServer;
 const clock = new ManualClock(Date.now());
 
+const seen: ServerEvent[] = [];
 beforeAll(async () => {
   t = await startTestServer({ clock, lockout: { maxFailures: 3, lockMs: 60_000 } });
+  t.server.events.subscribe((event) => seen.push(event));
 });
 afterAll(async () => {
   await t.close();
@@ -155,6 +158,11 @@ describe('authentication failures', () => {
     const lockedShape = shape(await post(await package1(device, device.password), 'application/vnd.syncml.dm+xml').then((r) => r.bytes));
     const wrongShape = shape(await post(await package1(device, 'wrong'), 'application/vnd.syncml.dm+xml').then((r) => r.bytes));
     expect(lockedShape).toEqual(wrongShape);
+    // auth.failure events: one per wrong password (the last one carrying the lock), then the refusals while locked.
+    const failures = seen.filter((e): e is Extract<ServerEvent, { type: 'auth.failure' }> => e.type === 'auth.failure' && e.deviceId === device.deviceId);
+    expect(failures.slice(0, 3).map((e) => e.reason)).toEqual(['wrong', 'wrong', 'wrong']);
+    expect(failures[2]?.lockedUntil).toBeGreaterThan(clock.now());
+    expect(failures.slice(3).every((e) => e.reason === 'locked')).toBe(true);
     clock.advance(60_001);
     const after = await runSession(device, { url: t.dm });
     expect(after.ended?.reason).toBe('completed');
