@@ -4,3 +4,6 @@ export * from './udp-channel.js';
 export * from './http-channel.js';
 export * from './channel-router.js';
 export * from './sms-channel.js';
+export * from './device-notifier.js';
+export * from './notified-session-events.js';
+export * from './server-notifications.js';

@@ -1,0 +1,3 @@
+/** Queueing management commands, and the policies that wrap it. */
+export * from './command-queue.js';
+export * from './notify-on-queue.js';
