@@ -28,7 +28,11 @@ import type { Item } from '../src/syncml/model.js';
 import type { CommandExecutor } from '../src/syncml/command-outcome.js';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '32' }, devices: { type: 'string', default: '64' } },
+  options: {
+    seconds: { type: 'string', default: '5' },
+    concurrency: { type: 'string', default: '32' },
+    devices: { type: 'string', default: '64' },
+  },
 });
 const SECONDS = Number(values.seconds);
 const CONCURRENCY = Number(values.concurrency);
@@ -47,12 +51,22 @@ interface Reply {
 
 function post(url: string, body: Uint8Array | string, headers: Record<string, string>): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: new Uint8Array(Buffer.concat(chunks)), headers: res.headers }));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: new Uint8Array(Buffer.concat(chunks)),
+            headers: res.headers,
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -61,7 +75,10 @@ function post(url: string, body: Uint8Array | string, headers: Record<string, st
 async function api(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
   const response = await fetch(`${base}/api/v1${path}`, {
     method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${TOKEN}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${await response.text()}`);
@@ -125,7 +142,12 @@ const executorFor = (device: BenchDevice): CommandExecutor => ({
     const value = device.values.get(uri);
     return value === undefined
       ? { code: 404 }
-      : { code: 200, results: [{ source: { locUri: uri }, meta: { format: 'chr' }, data: { kind: 'text', text: value } }] };
+      : {
+          code: 200,
+          results: [
+            { source: { locUri: uri }, meta: { format: 'chr' }, data: { kind: 'text', text: value } },
+          ],
+        };
   },
 });
 
@@ -150,11 +172,13 @@ async function session(dm: string, device: BenchDevice): Promise<number> {
     const body = encodeMessage(step.outgoing.message, TYPE);
     const reply = await post(dm, body, { 'content-type': TYPE });
     sent++;
-    if (reply.status !== 200) throw new Error(`HTTP ${reply.status}: ${new TextDecoder().decode(reply.body)}`);
+    if (reply.status !== 200)
+      throw new Error(`HTTP ${reply.status}: ${new TextDecoder().decode(reply.body)}`);
     step = await client.receive(decodeMessage(reply.body, TYPE), { body: reply.body });
   }
   const ended = step.events.find((e) => e.type === 'ended');
-  if (ended?.type === 'ended' && ended.reason !== 'completed') throw new Error(`session ended: ${ended.reason}`);
+  if (ended?.type === 'ended' && ended.reason !== 'completed')
+    throw new Error(`session ended: ${ended.reason}`);
   return sent;
 }
 
@@ -163,9 +187,13 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   try {
     // ── the real server ──────────────────────────────────────────────────────────────────────────────────────────
-    const server = spawn(process.execPath, [BIN, 'server', '--port', '0', '--db', join(dir, 'bench.db'), '--admin-token', TOKEN], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const server = spawn(
+      process.execPath,
+      [BIN, 'server', '--port', '0', '--db', join(dir, 'bench.db'), '--admin-token', TOKEN],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     children.push(server);
     const base = (await waitForLine(server, /^DM endpoint:\s+(\S+)\/dm$/m))[1]!;
     const dm = `${base}/dm`;
@@ -181,7 +209,13 @@ async function main(): Promise<void> {
           nonces: new MemoryNonceStore(),
           values: new Map([['./DevInfo/Mod', 'B1']]),
         };
-        await api(base, 'POST', '/devices', { deviceId: device.deviceId, username: device.username, password: device.password, authType: auth, serverPassword: `s${i}` });
+        await api(base, 'POST', '/devices', {
+          deviceId: device.deviceId,
+          username: device.username,
+          password: device.password,
+          authType: auth,
+          serverPassword: `s${i}`,
+        });
         await session(dm, device); // first contact: challenge, then a nonce for the next sessions
         if (auth === 'md5') md5Devices.push(device);
         else {
@@ -206,7 +240,9 @@ async function main(): Promise<void> {
     const responseSize = probe.body.byteLength;
 
     // Warm up, then measure.
-    await measure(async (w) => void (await post(dm, basicBodies[w % basicBodies.length]!, { 'content-type': TYPE })));
+    await measure(
+      async (w) => void (await post(dm, basicBodies[w % basicBodies.length]!, { 'content-type': TYPE })),
+    );
     const basicRate = await measure(async (w) => {
       const reply = await post(dm, basicBodies[w % basicBodies.length]!, { 'content-type': TYPE });
       if (reply.status !== 200) throw new Error(`HTTP ${reply.status}`);
@@ -217,7 +253,10 @@ async function main(): Promise<void> {
     });
     const getRate = await measure(async (w) => {
       const device = md5Devices[w % md5Devices.length]!;
-      await api(base, 'POST', `/devices/${encodeURIComponent(device.deviceId)}/commands`, { command: 'Get', target: './DevInfo/Mod' });
+      await api(base, 'POST', `/devices/${encodeURIComponent(device.deviceId)}/commands`, {
+        command: 'Get',
+        target: './DevInfo/Mod',
+      });
       const sent = await session(dm, device);
       if (sent !== 2) throw new Error(`a one-Get session took ${sent} messages`);
     });

@@ -22,13 +22,43 @@ export const DEMO_DEVICE = {
 const OPTIONS = {
   host: { type: 'string', env: 'OMADM_HOST', arg: 'ADDR', help: 'address to listen on (default 127.0.0.1)' },
   port: { type: 'string', env: 'OMADM_PORT', arg: 'N', help: 'TCP port (default 8080; 0 picks a free one)' },
-  db: { type: 'string', env: 'OMADM_DB', arg: 'FILE|URL', help: 'SQLite file (default ./omadm.db) or postgres://user@host/db[?schema=NAME]' },
-  'admin-token': { type: 'string', env: 'OMADM_ADMIN_TOKEN', arg: 'TOKEN', help: 'bearer token for /api/v1 (default: generated and printed once)' },
-  'server-id': { type: 'string', env: 'OMADM_SERVER_ID', arg: 'ID', help: 'ServerID: SyncHdr Source and user name of the server credentials (default omadm)' },
-  'public-url': { type: 'string', env: 'OMADM_PUBLIC_URL', arg: 'URL', help: 'URL devices reach this server at; sent as RespURI <URL>/dm' },
-  'tls-cert': { type: 'string', env: 'OMADM_TLS_CERT', arg: 'FILE', help: 'PEM certificate: serve HTTPS (with --tls-key)' },
+  db: {
+    type: 'string',
+    env: 'OMADM_DB',
+    arg: 'FILE|URL',
+    help: 'SQLite file (default ./omadm.db) or postgres://user@host/db[?schema=NAME]',
+  },
+  'admin-token': {
+    type: 'string',
+    env: 'OMADM_ADMIN_TOKEN',
+    arg: 'TOKEN',
+    help: 'bearer token for /api/v1 (default: generated and printed once)',
+  },
+  'server-id': {
+    type: 'string',
+    env: 'OMADM_SERVER_ID',
+    arg: 'ID',
+    help: 'ServerID: SyncHdr Source and user name of the server credentials (default omadm)',
+  },
+  'public-url': {
+    type: 'string',
+    env: 'OMADM_PUBLIC_URL',
+    arg: 'URL',
+    help: 'URL devices reach this server at; sent as RespURI <URL>/dm',
+  },
+  'tls-cert': {
+    type: 'string',
+    env: 'OMADM_TLS_CERT',
+    arg: 'FILE',
+    help: 'PEM certificate: serve HTTPS (with --tls-key)',
+  },
   'tls-key': { type: 'string', env: 'OMADM_TLS_KEY', arg: 'FILE', help: 'PEM private key for --tls-cert' },
-  demo: { type: 'boolean', env: undefined, arg: undefined, help: 'also create the demo device (idempotent) and print how to connect it' },
+  demo: {
+    type: 'boolean',
+    env: undefined,
+    arg: undefined,
+    help: 'also create the demo device (idempotent) and print how to connect it',
+  },
   help: { type: 'boolean', env: undefined, arg: undefined, help: 'show this help' },
 } as const;
 
@@ -64,12 +94,18 @@ function option(values: Record<string, unknown>, name: Name): string | undefined
 }
 
 /** Turns arguments and environment into a ServerConfig (no I/O but reading the TLS files). */
-export function parseServerArgs(args: string[]): { config: Omit<ServerConfig, 'adminToken'> & { adminToken?: string }; demo: boolean; help: boolean } {
+export function parseServerArgs(args: string[]): {
+  config: Omit<ServerConfig, 'adminToken'> & { adminToken?: string };
+  demo: boolean;
+  help: boolean;
+} {
   let parsed;
   try {
     parsed = parseArgs({
       args,
-      options: Object.fromEntries((Object.keys(OPTIONS) as Name[]).map((name) => [name, { type: OPTIONS[name].type }])),
+      options: Object.fromEntries(
+        (Object.keys(OPTIONS) as Name[]).map((name) => [name, { type: OPTIONS[name].type }]),
+      ),
       strict: true,
       allowPositionals: false,
     });
@@ -82,19 +118,24 @@ export function parseServerArgs(args: string[]): { config: Omit<ServerConfig, 'a
   const portText = option(values, 'port');
   let port: number | undefined;
   if (portText !== undefined) {
-    if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new UsageError(`--port: ${JSON.stringify(portText)} is not a port number (0-65535)`);
+    if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535)
+      throw new UsageError(`--port: ${JSON.stringify(portText)} is not a port number (0-65535)`);
     port = Number(portText);
   }
   const cert = option(values, 'tls-cert');
   const key = option(values, 'tls-key');
-  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  if ((cert === undefined) !== (key === undefined))
+    throw new UsageError('--tls-cert and --tls-key go together');
   const publicUrl = option(values, 'public-url');
-  if (publicUrl !== undefined && !/^https?:\/\/[^/]/i.test(publicUrl)) throw new UsageError(`--public-url: ${JSON.stringify(publicUrl)} is not an http(s) URL`);
+  if (publicUrl !== undefined && !/^https?:\/\/[^/]/i.test(publicUrl))
+    throw new UsageError(`--public-url: ${JSON.stringify(publicUrl)} is not an http(s) URL`);
   const read = (file: string, flag: string): Buffer => {
     try {
       return readFileSync(file);
     } catch (error) {
-      throw new UsageError(`${flag}: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new UsageError(
+        `${flag}: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   };
   const host = option(values, 'host');
@@ -108,13 +149,19 @@ export function parseServerArgs(args: string[]): { config: Omit<ServerConfig, 'a
     ...(adminToken === undefined ? {} : { adminToken }),
     ...(serverId === undefined ? {} : { serverId }),
     ...(publicUrl === undefined ? {} : { publicUrl }),
-    ...(cert === undefined || key === undefined || help ? {} : { tls: { cert: read(cert, '--tls-cert'), key: read(key, '--tls-key') } }),
+    ...(cert === undefined || key === undefined || help
+      ? {}
+      : { tls: { cert: read(cert, '--tls-cert'), key: read(key, '--tls-key') } }),
   };
   return { config, demo, help };
 }
 
 /** Creates the demo device unless it exists; returns the lines telling how to connect it. */
-export async function ensureDemoDevice(store: Store, server: RunningServer, serverId: string): Promise<string[]> {
+export async function ensureDemoDevice(
+  store: Store,
+  server: RunningServer,
+  serverId: string,
+): Promise<string[]> {
   let device = await store.getDevice(DEMO_DEVICE.deviceId);
   if (device === undefined) {
     try {
@@ -124,8 +171,13 @@ export async function ensureDemoDevice(store: Store, server: RunningServer, serv
     }
   }
   if (device === undefined) return ['demo device: could not be created'];
-  if (device.clientSecretDigest !== clientSecretDigest(DEMO_DEVICE.username, DEMO_DEVICE.password) || device.authType !== DEMO_DEVICE.authType) {
-    return [`demo device: ${DEMO_DEVICE.deviceId} exists with credentials changed since it was created; left as it is`];
+  if (
+    device.clientSecretDigest !== clientSecretDigest(DEMO_DEVICE.username, DEMO_DEVICE.password) ||
+    device.authType !== DEMO_DEVICE.authType
+  ) {
+    return [
+      `demo device: ${DEMO_DEVICE.deviceId} exists with credentials changed since it was created; left as it is`,
+    ];
   }
   const command = [
     'npx omadm device',
@@ -170,7 +222,9 @@ export async function runServer(args: string[], io: CliIo): Promise<number> {
       log: (line) => io.stderr.write(`omadm server: ${line}\n`),
     });
   } catch (error) {
-    io.stderr.write(`omadm server: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr.write(
+      `omadm server: cannot start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     return 1;
   }
   const db = options.config.db ?? './omadm.db';
@@ -180,7 +234,8 @@ export async function runServer(args: string[], io: CliIo): Promise<number> {
     `REST API:     ${server.url}/api/v1 (OpenAPI: ${server.url}/api/v1/openapi.json)`,
     `console:      ${server.url}/`,
   ];
-  if (generated) lines.push(`admin token:  ${adminToken} (generated; set --admin-token or OMADM_ADMIN_TOKEN to keep one)`);
+  if (generated)
+    lines.push(`admin token:  ${adminToken} (generated; set --admin-token or OMADM_ADMIN_TOKEN to keep one)`);
   if (options.demo) lines.push(...(await ensureDemoDevice(server.store, server, serverId)));
   lines.push(`ready in ${Math.round(performance.now() - started)} ms`);
   io.stdout.write(`${lines.join('\n')}\n`);

@@ -6,7 +6,12 @@
  * Routes: the console's three static files at `/` (web-assets.ts), then the HTTP app (http-app.ts): `POST /dm`
  * (also `/dm/…`, so RespURIs may carry a path) to the DM endpoint (dm/), `GET /healthz`, `/api/v1/…`.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../platform/clock.js';
@@ -73,7 +78,9 @@ export function parsePostgresLocation(location: string): { connection: string; s
   const url = new URL(location);
   const schema = url.searchParams.get('schema');
   url.searchParams.delete('schema');
-  return schema === null || schema === '' ? { connection: url.toString() } : { connection: url.toString(), schema };
+  return schema === null || schema === ''
+    ? { connection: url.toString() }
+    : { connection: url.toString(), schema };
 }
 
 export function isPostgresLocation(location: string): boolean {
@@ -95,11 +102,19 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   let events: EventBus;
   if (isPostgresLocation(location)) {
     const pgLocation = parsePostgresLocation(location);
-    store = await openPostgresStore({ connection: pgLocation.connection, clock, ...(pgLocation.schema === undefined ? {} : { schema: pgLocation.schema }) });
+    store = await openPostgresStore({
+      connection: pgLocation.connection,
+      clock,
+      ...(pgLocation.schema === undefined ? {} : { schema: pgLocation.schema }),
+    });
     try {
       // Processes sharing a schema share a channel; other schemas (other tenants, parallel tests) stay apart.
-      const channel = pgLocation.schema === undefined ? undefined : `omadm_events_${pgLocation.schema}`.slice(0, 63);
-      events = await PostgresEventBus.connect({ connection: pgLocation.connection, ...(channel === undefined ? {} : { channel }) });
+      const channel =
+        pgLocation.schema === undefined ? undefined : `omadm_events_${pgLocation.schema}`.slice(0, 63);
+      events = await PostgresEventBus.connect({
+        connection: pgLocation.connection,
+        ...(channel === undefined ? {} : { channel }),
+      });
     } catch (error) {
       await store.close();
       throw error;
@@ -132,7 +147,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     maxMsgSize: limit,
     onError: (error) => log(`event publish failed: ${formatError(error)}`),
   });
-  const dm = createDmHandler({ exchange, maxBodyBytes: limit, onError: (error) => log(`DM request failed: ${formatError(error)}`) });
+  const dm = createDmHandler({
+    exchange,
+    maxBodyBytes: limit,
+    onError: (error) => log(`DM request failed: ${formatError(error)}`),
+  });
   let ready = false;
   const app = createServerApp({
     store,
@@ -145,7 +164,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     clock,
     decodeMessage: (bytes, contentType) => decodeMessage(bytes, contentType),
     isReady: () => ready,
-    onError: (error, req) => log(`${req.method ?? '?'} ${(req.url ?? '').split('?')[0] ?? ''} failed: ${formatError(error)}`),
+    onError: (error, req) =>
+      log(`${req.method ?? '?'} ${(req.url ?? '').split('?')[0] ?? ''} failed: ${formatError(error)}`),
   });
   const assets = loadWebAssets();
   // The console's three files first; everything else (/healthz, /api/v1, /dm, 404s) is the app's.
@@ -153,7 +173,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     if (assets(req, res)) return;
     app(req, res);
   };
-  const http: Server = config.tls === undefined ? createHttpServer(handler) : createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, handler);
+  const http: Server =
+    config.tls === undefined
+      ? createHttpServer(handler)
+      : createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, handler);
   http.keepAliveTimeout = 5_000;
 
   const host = config.host ?? '127.0.0.1';

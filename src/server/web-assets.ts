@@ -27,7 +27,8 @@ export function loadWebAssets(directory?: URL): AssetHandler {
   const dirs = directory === undefined ? CANDIDATES.map((c) => new URL(c, import.meta.url)) : [directory];
   for (const dir of dirs) {
     try {
-      for (const [name, contentType] of FILES) assets.set(`/${name}`, { body: readFileSync(new URL(name, dir)), contentType });
+      for (const [name, contentType] of FILES)
+        assets.set(`/${name}`, { body: readFileSync(new URL(name, dir)), contentType });
       break;
     } catch {
       assets.clear();

@@ -32,7 +32,11 @@ afterAll(async () => {
 });
 
 async function post(body: Uint8Array | string, contentType: string, headers: Record<string, string> = {}) {
-  const response = await fetch(t.dm, { method: 'POST', headers: { 'content-type': contentType, ...headers }, body });
+  const response = await fetch(t.dm, {
+    method: 'POST',
+    headers: { 'content-type': contentType, ...headers },
+    body,
+  });
   const bytes = new Uint8Array(await response.arrayBuffer());
   return { status: response.status, headers: response.headers, bytes };
 }
@@ -62,7 +66,8 @@ function shape(bytes: Uint8Array): unknown {
   const message = decodeMessage(bytes, 'application/vnd.syncml.dm+xml');
   return JSON.parse(
     JSON.stringify(message, (key, value: unknown) => {
-      if (key === 'nextNonce' || key === 'data') return typeof value === 'string' ? `<${value.length} chars>` : value;
+      if (key === 'nextNonce' || key === 'data')
+        return typeof value === 'string' ? `<${value.length} chars>` : value;
       if (typeof value === 'string' && value.startsWith('IMEI:')) return '<device>';
       return value;
     }),
@@ -71,29 +76,40 @@ function shape(bytes: Uint8Array): unknown {
 
 describe('libdmclient captures', () => {
   it('DG-SES-03 with the captured Package 1 (legacy type, basic Cred, reversed DevInfo) and then its Package 3', async () => {
-    await t.api.call('POST', '/devices', { deviceId: 'DMCtest', username: 'alice', password: 'alicepw', authType: 'basic', serverPassword: 'srvpw' });
+    await t.api.call('POST', '/devices', {
+      deviceId: 'DMCtest',
+      username: 'alice',
+      password: 'alicepw',
+      authType: 'basic',
+      serverPassword: 'srvpw',
+    });
     const id = await t.api.enqueue('DMCtest', { command: 'Get', target: './DevInfo/Mod' });
     const p2 = await post(fixture('PKG1_xml_basic-cred.xml'), 'application/vnd.syncml+xml');
     expect(p2.status).toBe(200);
     expect(p2.headers.get('content-type')).toBe('application/vnd.syncml.dm+xml');
     const reply = decodeMessage(p2.bytes, 'application/vnd.syncml.dm+xml');
     expect(reply.header).toMatchObject({ sessionId: '1', msgId: 1, target: { locUri: 'DMCtest' } });
-    expect(reply.body.map((c) => (c.kind === 'Status' ? `${c.cmd}:${c.code}` : `${c.kind}#${c.cmdId}`))).toEqual([
-      'SyncHdr:212',
-      'Alert:200',
-      'Replace:200',
-      'Get#4',
-    ]);
+    expect(
+      reply.body.map((c) => (c.kind === 'Status' ? `${c.cmd}:${c.code}` : `${c.kind}#${c.cmdId}`)),
+    ).toEqual(['SyncHdr:212', 'Alert:200', 'Replace:200', 'Get#4']);
     // The captured Package 3 answers CmdRef 4 of MsgRef 1: exactly what we sent.
     const p4 = await post(fixture('PKG3_xml.xml'), 'application/vnd.syncml+xml');
     expect(p4.status).toBe(200);
     const end = decodeMessage(p4.bytes, 'application/vnd.syncml.dm+xml');
     expect(end.body).toHaveLength(1);
     expect(end.final).toBe(true);
-    expect(await t.api.command('DMCtest', id)).toMatchObject({ state: 'done', status: 200, results: [{ target: './DevInfo/Mod', data: 'test model' }] });
+    expect(await t.api.command('DMCtest', id)).toMatchObject({
+      state: 'done',
+      status: 200,
+      results: [{ target: './DevInfo/Mod', data: 'test model' }],
+    });
     // Its DevInfo (items in reverse order, interior nodes with Format node) is the last known tree.
     const tree = await t.api.tree('DMCtest', './DevInfo');
-    expect(tree).toEqual(expect.arrayContaining([expect.objectContaining({ uri: './DevInfo/Ext/Intel/test1', data: 'data of test1' })]));
+    expect(tree).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ uri: './DevInfo/Ext/Intel/test1', data: 'data of test1' }),
+      ]),
+    );
   });
 
   it('the captured WBXML Package 1 is answered in WBXML', async () => {
@@ -109,8 +125,14 @@ describe('libdmclient captures', () => {
     await t.api.register(device);
     const reply = await post(await package1(device, device.password), 'application/vnd.syncml+xml');
     const message = decodeMessage(reply.bytes, 'application/vnd.syncml.dm+xml');
-    expect(message.body.map((c) => (c.kind === 'Status' ? `${c.cmd}:${c.code}` : c.kind))).toEqual(['SyncHdr:401', 'Alert:401', 'Replace:401']);
-    expect(message.body[0]).toMatchObject({ chal: { meta: { type: 'syncml:auth-md5', format: 'b64', nextNonce: expect.any(String) } } });
+    expect(message.body.map((c) => (c.kind === 'Status' ? `${c.cmd}:${c.code}` : c.kind))).toEqual([
+      'SyncHdr:401',
+      'Alert:401',
+      'Replace:401',
+    ]);
+    expect(message.body[0]).toMatchObject({
+      chal: { meta: { type: 'syncml:auth-md5', format: 'b64', nextNonce: expect.any(String) } },
+    });
   });
 });
 
@@ -122,7 +144,10 @@ describe('authentication failures', () => {
     // Give the known device a nonce first, as after any earlier session.
     await runSession(known, { url: t.dm });
     const nonce = known.nonces.get('omadm', 'client-to-server');
-    const wrong = await post(await package1(known, 'not-the-password', nonce), 'application/vnd.syncml.dm+xml');
+    const wrong = await post(
+      await package1(known, 'not-the-password', nonce),
+      'application/vnd.syncml.dm+xml',
+    );
     const unknown = await post(await package1(stranger, 'whatever', nonce), 'application/vnd.syncml.dm+xml');
     expect(wrong.status).toBe(200);
     expect(unknown.status).toBe(200);
@@ -150,33 +175,59 @@ describe('authentication failures', () => {
       const run = await runSession(device, { url: t.dm, password: 'wrong' });
       expect(run.ended?.reason).toBe('auth-failed');
     }
-    const view = await t.api.call<{ failedAuthCount: number; lockedUntil: string | null }>('GET', `/devices/${encodeURIComponent(device.deviceId)}`);
+    const view = await t.api.call<{ failedAuthCount: number; lockedUntil: string | null }>(
+      'GET',
+      `/devices/${encodeURIComponent(device.deviceId)}`,
+    );
     expect(view.body.failedAuthCount).toBeGreaterThanOrEqual(3);
     expect(view.body.lockedUntil).not.toBeNull();
     const locked = await runSession(device, { url: t.dm });
     expect(locked.ended?.reason).toBe('auth-failed');
-    const lockedShape = shape(await post(await package1(device, device.password), 'application/vnd.syncml.dm+xml').then((r) => r.bytes));
-    const wrongShape = shape(await post(await package1(device, 'wrong'), 'application/vnd.syncml.dm+xml').then((r) => r.bytes));
+    const lockedShape = shape(
+      await post(await package1(device, device.password), 'application/vnd.syncml.dm+xml').then(
+        (r) => r.bytes,
+      ),
+    );
+    const wrongShape = shape(
+      await post(await package1(device, 'wrong'), 'application/vnd.syncml.dm+xml').then((r) => r.bytes),
+    );
     expect(lockedShape).toEqual(wrongShape);
     // auth.failure events: one per wrong password (the last one carrying the lock), then the refusals while locked.
-    const failures = seen.filter((e): e is Extract<ServerEvent, { type: 'auth.failure' }> => e.type === 'auth.failure' && e.deviceId === device.deviceId);
+    const failures = seen.filter(
+      (e): e is Extract<ServerEvent, { type: 'auth.failure' }> =>
+        e.type === 'auth.failure' && e.deviceId === device.deviceId,
+    );
     expect(failures.slice(0, 3).map((e) => e.reason)).toEqual(['wrong', 'wrong', 'wrong']);
     expect(failures[2]?.lockedUntil).toBeGreaterThan(clock.now());
     expect(failures.slice(3).every((e) => e.reason === 'locked')).toBe(true);
     clock.advance(60_001);
     const after = await runSession(device, { url: t.dm });
     expect(after.ended?.reason).toBe('completed');
-    const cleared = await t.api.call<{ failedAuthCount: number; lockedUntil: string | null }>('GET', `/devices/${encodeURIComponent(device.deviceId)}`);
+    const cleared = await t.api.call<{ failedAuthCount: number; lockedUntil: string | null }>(
+      'GET',
+      `/devices/${encodeURIComponent(device.deviceId)}`,
+    );
     expect(cleared.body).toMatchObject({ failedAuthCount: 0, lockedUntil: null });
   });
 
   it('DG-AUT-11: answering an md5 challenge with basic credentials is refused (401), never accepted', async () => {
     const device = await createTestDevice({ auth: 'md5' });
     await t.api.register(device);
-    const basic = await createTestDevice({ auth: 'basic', username: device.username, password: device.password });
-    const reply = await post(await package1({ ...basic, deviceId: device.deviceId }, device.password), 'application/vnd.syncml.dm+xml');
+    const basic = await createTestDevice({
+      auth: 'basic',
+      username: device.username,
+      password: device.password,
+    });
+    const reply = await post(
+      await package1({ ...basic, deviceId: device.deviceId }, device.password),
+      'application/vnd.syncml.dm+xml',
+    );
     const message = decodeMessage(reply.bytes, 'application/vnd.syncml.dm+xml');
-    expect(message.body[0]).toMatchObject({ cmd: 'SyncHdr', code: 401, chal: { meta: { type: 'syncml:auth-md5' } } });
+    expect(message.body[0]).toMatchObject({
+      cmd: 'SyncHdr',
+      code: 401,
+      chal: { meta: { type: 'syncml:auth-md5' } },
+    });
   });
 
   it('DG-AUT-10: an HMAC device whose x-syncml-hmac is missing or wrong is refused', async () => {
@@ -184,10 +235,17 @@ describe('authentication failures', () => {
     await t.api.register(device);
     await runSession(device, { url: t.dm });
     const body = await package1(device, device.password, device.nonces.get('omadm', 'client-to-server'));
-    const missing = decodeMessage((await post(body, 'application/vnd.syncml.dm+xml')).bytes, 'application/vnd.syncml.dm+xml');
+    const missing = decodeMessage(
+      (await post(body, 'application/vnd.syncml.dm+xml')).bytes,
+      'application/vnd.syncml.dm+xml',
+    );
     expect(missing.body[0]).toMatchObject({ code: 407 });
     const forged = decodeMessage(
-      (await post(body, 'application/vnd.syncml.dm+xml', { 'x-syncml-hmac': `algorithm=MD5, username="${device.username}", mac=AAAAAAAAAAAAAAAAAAAAAA==` })).bytes,
+      (
+        await post(body, 'application/vnd.syncml.dm+xml', {
+          'x-syncml-hmac': `algorithm=MD5, username="${device.username}", mac=AAAAAAAAAAAAAAAAAAAAAA==`,
+        })
+      ).bytes,
       'application/vnd.syncml.dm+xml',
     );
     expect(forged.body[0]).toMatchObject({ code: 401, chal: { meta: { type: 'syncml:auth-MAC' } } });
@@ -199,17 +257,35 @@ describe('packages, sizes and sessions', () => {
     const device = await createTestDevice({ auth: 'md5' });
     await t.api.register(device);
     const big = 'x'.repeat(5000) + 'END';
-    const replace = await t.api.enqueue(device.deviceId, { command: 'Replace', target: './Vendor/Blob', data: big, format: 'chr' });
-    await t.api.enqueue(device.deviceId, { command: 'Add', target: './Vendor/Blob', data: 'init', format: 'chr' });
+    const replace = await t.api.enqueue(device.deviceId, {
+      command: 'Replace',
+      target: './Vendor/Blob',
+      data: big,
+      format: 'chr',
+    });
+    await t.api.enqueue(device.deviceId, {
+      command: 'Add',
+      target: './Vendor/Blob',
+      data: 'init',
+      format: 'chr',
+    });
     // Add first so the Replace has a node: queue order is id order, so create it in a first session.
     const first = await runSession(device, { url: t.dm, maxMsgSize: 1500 });
     expect(first.ended?.reason).toBe('completed');
     const get = await t.api.enqueue(device.deviceId, { command: 'Get', target: './Vendor/Blob' });
-    const again = await t.api.enqueue(device.deviceId, { command: 'Replace', target: './Vendor/Blob', data: big, format: 'chr' });
+    const again = await t.api.enqueue(device.deviceId, {
+      command: 'Replace',
+      target: './Vendor/Blob',
+      data: big,
+      format: 'chr',
+    });
     const run = await runSession(device, { url: t.dm, maxMsgSize: 1500 });
     expect(run.ended?.reason).toBe('completed');
     expect(run.sent).toBeGreaterThan(3);
-    for (const r of run.responses) expect(r.message === undefined ? 0 : encodeMessage(r.message, 'application/vnd.syncml.dm+xml').byteLength).toBeLessThanOrEqual(1500);
+    for (const r of run.responses)
+      expect(
+        r.message === undefined ? 0 : encodeMessage(r.message, 'application/vnd.syncml.dm+xml').byteLength,
+      ).toBeLessThanOrEqual(1500);
     expect((await t.api.command(device.deviceId, replace)).state).toMatch(/done|failed/);
     expect(await t.api.command(device.deviceId, again)).toMatchObject({ state: 'done', status: 200 });
     const result = await t.api.command(device.deviceId, get);
@@ -253,7 +329,11 @@ describe('packages, sizes and sessions', () => {
     expect((await t.api.command(device.deviceId, id)).state).toBe('sent');
     const run = await runSession(device, { url: t.dm, sessionId: '1' });
     expect(run.ended?.reason).toBe('completed');
-    expect(await t.api.command(device.deviceId, id)).toMatchObject({ state: 'done', status: 200, results: [{ data: 'en-US' }] });
+    expect(await t.api.command(device.deviceId, id)).toMatchObject({
+      state: 'done',
+      status: 200,
+      results: [{ data: 'en-US' }],
+    });
   });
 });
 
@@ -279,11 +359,17 @@ describe('session abort', () => {
     expect(decodeMessage(p2.bytes, type).body.some((c) => c.kind === 'Get')).toBe(true);
     const abort = client.abort();
     const reply = decodeMessage((await post(encodeMessage(abort.outgoing!.message, type), type)).bytes, type);
-    expect(reply.body.map((c) => (c.kind === 'Status' ? `${c.cmd}:${c.code}` : c.kind))).toEqual(['SyncHdr:200', 'Alert:200']);
+    expect(reply.body.map((c) => (c.kind === 'Status' ? `${c.cmd}:${c.code}` : c.kind))).toEqual([
+      'SyncHdr:200',
+      'Alert:200',
+    ]);
     expect((await t.api.command(device.deviceId, id)).state).toBe('queued');
     const run = await runSession(device, { url: t.dm });
     expect(run.ended?.reason).toBe('completed');
-    expect(await t.api.command(device.deviceId, id)).toMatchObject({ state: 'done', results: [{ data: '1.0.0' }] });
+    expect(await t.api.command(device.deviceId, id)).toMatchObject({
+      state: 'done',
+      results: [{ data: '1.0.0' }],
+    });
   });
 });
 
@@ -298,12 +384,18 @@ describe('sessions in flight are not disturbed by others', () => {
       sessionId: '1',
       beforeSend: async (i) => {
         if (i !== 1) return;
-        const reply = decodeMessage((await post(forged, 'application/vnd.syncml.dm+xml')).bytes, 'application/vnd.syncml.dm+xml');
+        const reply = decodeMessage(
+          (await post(forged, 'application/vnd.syncml.dm+xml')).bytes,
+          'application/vnd.syncml.dm+xml',
+        );
         expect(reply.body[0]).toMatchObject({ cmd: 'SyncHdr', code: 401 });
       },
     });
     expect(run.ended?.reason).toBe('completed');
-    expect(await t.api.command(device.deviceId, id)).toMatchObject({ state: 'done', results: [{ data: 'Acme' }] });
+    expect(await t.api.command(device.deviceId, id)).toMatchObject({
+      state: 'done',
+      results: [{ data: 'Acme' }],
+    });
   });
 });
 

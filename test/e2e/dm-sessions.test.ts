@@ -39,29 +39,38 @@ describe('DM sessions over HTTP', () => {
     ['hmac', 'wbxml'],
   ];
 
-  it.each(matrix)('DG-AUT-07/09: %s over %s: challenged first, then authenticated; both sides verified; a Get completes', async (auth, encoding) => {
-    const device = await createTestDevice({ auth });
-    await t.api.register(device);
-    const id = await t.api.enqueue(device.deviceId, { command: 'Get', target: './DevInfo/Mod' });
-    const run = await runSession(device, { url: t.dm, encoding });
-    expect(run.ended?.reason, JSON.stringify(run.events)).toBe('completed');
-    expect(run.events.some((e) => e.type === 'server-authenticated')).toBe(true);
-    for (const r of run.responses) {
-      expect(r.contentType).toBe(encoding === 'xml' ? 'application/vnd.syncml.dm+xml' : 'application/vnd.syncml.dm+wbxml');
-      // DG-AUT-10: with HMAC every server message carries x-syncml-hmac over its exact bytes.
-      if (auth === 'hmac') expect(r.hmac).toMatch(/^algorithm=MD5, username="omadm", mac=/);
-      else expect(r.hmac).toBeNull();
-    }
-    const command = await t.api.command(device.deviceId, id);
-    expect(command).toMatchObject({ state: 'done', status: 200, results: [{ target: './DevInfo/Mod', data: 'R100' }] });
-    // A second session needs no challenge: the nonce from the first one's 212/200 Chal is used (DG-AUT-03).
-    // (With HMAC the client engine rotates its server nonce on the last message, which it never answers, so it
-    // cannot verify our next first message; reported to the session engine's owner. The client side is checked.)
-    const again = await runSession(device, { url: t.dm, encoding, verifyServer: auth !== 'hmac' });
-    expect(again.ended?.reason, JSON.stringify(again.events)).toBe('completed');
-    expect(again.events.some((e) => e.type === 'challenged')).toBe(false);
-    expect(again.sent).toBe(1);
-  });
+  it.each(matrix)(
+    'DG-AUT-07/09: %s over %s: challenged first, then authenticated; both sides verified; a Get completes',
+    async (auth, encoding) => {
+      const device = await createTestDevice({ auth });
+      await t.api.register(device);
+      const id = await t.api.enqueue(device.deviceId, { command: 'Get', target: './DevInfo/Mod' });
+      const run = await runSession(device, { url: t.dm, encoding });
+      expect(run.ended?.reason, JSON.stringify(run.events)).toBe('completed');
+      expect(run.events.some((e) => e.type === 'server-authenticated')).toBe(true);
+      for (const r of run.responses) {
+        expect(r.contentType).toBe(
+          encoding === 'xml' ? 'application/vnd.syncml.dm+xml' : 'application/vnd.syncml.dm+wbxml',
+        );
+        // DG-AUT-10: with HMAC every server message carries x-syncml-hmac over its exact bytes.
+        if (auth === 'hmac') expect(r.hmac).toMatch(/^algorithm=MD5, username="omadm", mac=/);
+        else expect(r.hmac).toBeNull();
+      }
+      const command = await t.api.command(device.deviceId, id);
+      expect(command).toMatchObject({
+        state: 'done',
+        status: 200,
+        results: [{ target: './DevInfo/Mod', data: 'R100' }],
+      });
+      // A second session needs no challenge: the nonce from the first one's 212/200 Chal is used (DG-AUT-03).
+      // (With HMAC the client engine rotates its server nonce on the last message, which it never answers, so it
+      // cannot verify our next first message; reported to the session engine's owner. The client side is checked.)
+      const again = await runSession(device, { url: t.dm, encoding, verifyServer: auth !== 'hmac' });
+      expect(again.ended?.reason, JSON.stringify(again.events)).toBe('completed');
+      expect(again.events.some((e) => e.type === 'challenged')).toBe(false);
+      expect(again.sent).toBe(1);
+    },
+  );
 
   it('DG-SES-03: Package 2 starts with Status(SyncHdr) with MsgRef and CmdRef 0, then Statuses for Alert and Replace', async () => {
     const device = await createTestDevice({ auth: 'basic' });
@@ -80,7 +89,13 @@ describe('DM sessions over HTTP', () => {
     await t.api.register(device);
     const enqueue = (c: unknown) => t.api.enqueue(device.deviceId, c);
     const ids = {
-      add: await enqueue({ command: 'Add', target: './Vendor/Color', data: 'red', format: 'chr', type: 'text/plain' }),
+      add: await enqueue({
+        command: 'Add',
+        target: './Vendor/Color',
+        data: 'red',
+        format: 'chr',
+        type: 'text/plain',
+      }),
       replace: await enqueue({ command: 'Replace', target: './Vendor/Color', data: 'blue', format: 'chr' }),
       get: await enqueue({ command: 'Get', target: './Vendor/Color' }),
       copy: await enqueue({ command: 'Copy', target: './Vendor/Shade', source: './Vendor/Color' }),
@@ -116,7 +131,10 @@ describe('DM sessions over HTTP', () => {
     const view = async (id: number) => t.api.command(device.deviceId, id);
     expect(await view(ids.add)).toMatchObject({ state: 'done', status: 200 });
     expect(await view(ids.replace)).toMatchObject({ state: 'done', status: 200 });
-    expect(await view(ids.copy)).toMatchObject({ state: expect.stringMatching(/done|failed/), status: expect.any(Number) });
+    expect(await view(ids.copy)).toMatchObject({
+      state: expect.stringMatching(/done|failed/),
+      status: expect.any(Number),
+    });
     expect(await view(ids.exec)).toMatchObject({ state: 'done', status: 200 });
     expect(device.reboots).toBe(1);
     expect(await view(ids.del)).toMatchObject({ state: 'done', status: 200 });
@@ -131,15 +149,24 @@ describe('DM sessions over HTTP', () => {
       results: [{ target: './Vendor/Shade', data: 'green' }],
     });
     const get = await view(ids.get);
-    expect(get).toMatchObject({ state: 'done', status: 200, results: [{ target: './Vendor/Color', data: 'blue', format: 'chr' }] });
+    expect(get).toMatchObject({
+      state: 'done',
+      status: 200,
+      results: [{ target: './Vendor/Color', data: 'blue', format: 'chr' }],
+    });
     expect(get.sentAt).not.toBeNull();
     expect(get.doneAt).not.toBeNull();
     // Results and DevInfo are the last known tree values.
     expect(await t.api.tree(device.deviceId, './Vendor')).toEqual(
-      expect.arrayContaining([expect.objectContaining({ uri: './Vendor/Color', data: 'blue' }), expect.objectContaining({ uri: './Vendor/Shade', data: 'green' })]),
+      expect.arrayContaining([
+        expect.objectContaining({ uri: './Vendor/Color', data: 'blue' }),
+        expect.objectContaining({ uri: './Vendor/Shade', data: 'green' }),
+      ]),
     );
     const devInfo = await t.api.tree(device.deviceId, './DevInfo');
-    expect(devInfo).toEqual(expect.arrayContaining([expect.objectContaining({ uri: './DevInfo/DevId', data: device.deviceId })]));
+    expect(devInfo).toEqual(
+      expect.arrayContaining([expect.objectContaining({ uri: './DevInfo/DevId', data: device.deviceId })]),
+    );
     // The device's tree really changed.
     expect(device.tree.has('./Vendor/Color')).toBe(false);
     expect(device.tree.has('./Vendor/A')).toBe(false);
@@ -148,13 +175,19 @@ describe('DM sessions over HTTP', () => {
       const events = seen.filter((e) => e.type === 'command.done' && e.deviceId === device.deviceId);
       return events.length === Object.keys(ids).length ? events : undefined;
     });
-    expect(new Set(done.map((e) => (e.type === 'command.done' ? e.commandId : 0))).size).toBe(Object.keys(ids).length);
+    expect(new Set(done.map((e) => (e.type === 'command.done' ? e.commandId : 0))).size).toBe(
+      Object.keys(ids).length,
+    );
   });
 
   it('DG-GA-01/DG-CMD-13: an Exec answered 202 is followed by a Generic Alert with its Correlator, stored and published', async () => {
     const device = await createTestDevice({ auth: 'md5' });
     await t.api.register(device);
-    const id = await t.api.enqueue(device.deviceId, { command: 'Exec', target: './DevDetail/Ext/Ops/Update', data: 'fw-2.0' });
+    const id = await t.api.enqueue(device.deviceId, {
+      command: 'Exec',
+      target: './DevDetail/Ext/Ops/Update',
+      data: 'fw-2.0',
+    });
     await runSession(device, { url: t.dm });
     expect(await t.api.command(device.deviceId, id)).toMatchObject({ state: 'done', status: 202 });
     await waitFor(() => (device.raised.length > 0 ? true : undefined));
@@ -164,17 +197,28 @@ describe('DM sessions over HTTP', () => {
       alerts: raised.map((a, i) => ({
         id: `ga${i}`,
         ...(a.correlator === undefined ? {} : { correlator: a.correlator }),
-        items: [{ source: { locUri: a.sourceUri }, meta: { type: a.type, format: a.format ?? 'int', mark: 'informational' }, data: { kind: 'text', text: a.data } }],
+        items: [
+          {
+            source: { locUri: a.sourceUri },
+            meta: { type: a.type, format: a.format ?? 'int', mark: 'informational' },
+            data: { kind: 'text', text: a.data },
+          },
+        ],
       })),
     });
     expect(run.events).toContainEqual({ type: 'alert-status', id: 'ga0', code: 200 });
-    const alerts = await t.api.call<{ items: { code: number; items: { type: string; data: string; source: string }[] }[] }>(
-      'GET',
-      `/devices/${encodeURIComponent(device.deviceId)}/alerts`,
-    );
+    const alerts = await t.api.call<{
+      items: { code: number; items: { type: string; data: string; source: string }[] }[];
+    }>('GET', `/devices/${encodeURIComponent(device.deviceId)}/alerts`);
     expect(alerts.body.items[0]).toMatchObject({
       code: 1226,
-      items: [{ source: './DevDetail/Ext/Ops/Update', type: 'org.openmobilealliance.dm.firmwareupdate.update', data: '200' }],
+      items: [
+        {
+          source: './DevDetail/Ext/Ops/Update',
+          type: 'org.openmobilealliance.dm.firmwareupdate.update',
+          data: '200',
+        },
+      ],
     });
     await waitFor(() => seen.find((e) => e.type === 'generic-alert' && e.deviceId === device.deviceId));
   });
@@ -185,7 +229,9 @@ describe('DM sessions over HTTP', () => {
       await t.api.register(device);
       const run = await runSession(device, { url: t.dm, encoding, legacy: true });
       expect(run.ended?.reason).toBe('completed');
-      expect(run.responses.map((r) => r.contentType)).toEqual(run.responses.map(() => `application/vnd.syncml.dm+${encoding}`));
+      expect(run.responses.map((r) => r.contentType)).toEqual(
+        run.responses.map(() => `application/vnd.syncml.dm+${encoding}`),
+      );
     }
   });
 

@@ -24,7 +24,9 @@ async function cluster(): Promise<[ChildServer, ChildServer]> {
   const schema = `omadm_e2e_${randomBytes(5).toString('hex')}`;
   schemas.push(schema);
   const db = `${PG_URL}?schema=${schema}`;
-  const servers = await Promise.all([0, 1].map(() => spawnServer(['--port', '0', '--db', db, '--admin-token', TOKEN])));
+  const servers = await Promise.all(
+    [0, 1].map(() => spawnServer(['--port', '0', '--db', db, '--admin-token', TOKEN])),
+  );
   children.push(...servers);
   return [servers[0]!, servers[1]!];
 }
@@ -43,7 +45,11 @@ afterAll(async () => {
 });
 
 /** Reads a Server-Sent Events stream until `until` returns true for the events seen so far. */
-async function readEvents(url: string, until: (types: string[]) => boolean, signal: AbortSignal): Promise<string[]> {
+async function readEvents(
+  url: string,
+  until: (types: string[]) => boolean,
+  signal: AbortSignal,
+): Promise<string[]> {
   const response = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` }, signal });
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   const types: string[] = [];
@@ -70,7 +76,12 @@ describe('two server processes on PostgreSQL', () => {
     await new Api(a.url, TOKEN).register(device);
     const ids = [
       await new Api(a.url, TOKEN).enqueue(device.deviceId, { command: 'Get', target: './DevInfo/Mod' }),
-      await new Api(b.url, TOKEN).enqueue(device.deviceId, { command: 'Add', target: './Vendor/Site', data: 'north', format: 'chr' }),
+      await new Api(b.url, TOKEN).enqueue(device.deviceId, {
+        command: 'Add',
+        target: './Vendor/Site',
+        data: 'north',
+        format: 'chr',
+      }),
       await new Api(a.url, TOKEN).enqueue(device.deviceId, {
         command: 'Sequence',
         commands: [
@@ -81,7 +92,11 @@ describe('two server processes on PostgreSQL', () => {
     ];
     const abort = new AbortController();
     // A subscriber on process B, filtered to this device.
-    const seenOnB = readEvents(`${b.url}/api/v1/events?deviceId=${encodeURIComponent(device.deviceId)}`, (t) => t.includes('session.ended') && t.filter((x) => x === 'command.done').length === 3, abort.signal);
+    const seenOnB = readEvents(
+      `${b.url}/api/v1/events?deviceId=${encodeURIComponent(device.deviceId)}`,
+      (t) => t.includes('session.ended') && t.filter((x) => x === 'command.done').length === 3,
+      abort.signal,
+    );
     await new Promise((r) => setTimeout(r, 200));
     const used: string[] = [];
     const run = await runSession(device, {
@@ -95,14 +110,31 @@ describe('two server processes on PostgreSQL', () => {
     expect(run.sent).toBeGreaterThanOrEqual(3);
     expect(new Set(used).size).toBe(2);
     const api = new Api(b.url, TOKEN);
-    expect(await api.command(device.deviceId, ids[0]!)).toMatchObject({ state: 'done', status: 200, results: [{ data: 'R100' }] });
+    expect(await api.command(device.deviceId, ids[0]!)).toMatchObject({
+      state: 'done',
+      status: 200,
+      results: [{ data: 'R100' }],
+    });
     expect(await api.command(device.deviceId, ids[1]!)).toMatchObject({ state: 'done', status: 200 });
-    expect(await api.command(device.deviceId, ids[2]!)).toMatchObject({ state: 'done', childStatuses: [200, 200], results: [{ data: 'south' }] });
-    const types = await Promise.race([seenOnB, new Promise<string[]>((_, reject) => setTimeout(() => reject(new Error('no events on B')), 5000))]);
+    expect(await api.command(device.deviceId, ids[2]!)).toMatchObject({
+      state: 'done',
+      childStatuses: [200, 200],
+      results: [{ data: 'south' }],
+    });
+    const types = await Promise.race([
+      seenOnB,
+      new Promise<string[]>((_, reject) => setTimeout(() => reject(new Error('no events on B')), 5000)),
+    ]);
     abort.abort();
     // Published by whichever process handled each message, delivered to B's subscriber through LISTEN/NOTIFY
     // (each process publishes in order; across processes NOTIFY gives no order, so only the counts are checked).
-    expect([...types].sort()).toEqual(['command.done', 'command.done', 'command.done', 'session.ended', 'session.started']);
+    expect([...types].sort()).toEqual([
+      'command.done',
+      'command.done',
+      'command.done',
+      'session.ended',
+      'session.started',
+    ]);
     // A second session on the other process first: no challenge, nonces came through the shared database.
     const again = await runSession(device, { url: b.dm });
     expect(again.ended?.reason).toBe('completed');
@@ -136,12 +168,20 @@ describe('two server processes on PostgreSQL', () => {
     const p3 = encodeMessage(step.outgoing!.message, type);
     // Keeps the session going after Package 3 (it is taken into Package 4), so both answers would advance it.
     await api.enqueue(device.deviceId, { command: 'Get', target: './DevInfo/DmV' });
-    const answers = await Promise.all([a.dm, b.dm].map((url) => fetch(url, { method: 'POST', headers: { 'content-type': type }, body: p3 })));
+    const answers = await Promise.all(
+      [a.dm, b.dm].map((url) => fetch(url, { method: 'POST', headers: { 'content-type': type }, body: p3 })),
+    );
     const statuses = answers.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 409]);
     const conflict = answers.find((r) => r.status === 409)!;
     // Either both read the same version (the second write is stale) or one read after the other's write (a replay).
-    expect(await conflict.json()).toMatchObject({ code: expect.stringMatching(/^(stale-session|duplicate-message)$/) });
-    expect(await new Api(b.url, TOKEN).command(device.deviceId, id)).toMatchObject({ state: 'done', status: 200, results: [{ data: 'en-US' }] });
+    expect(await conflict.json()).toMatchObject({
+      code: expect.stringMatching(/^(stale-session|duplicate-message)$/),
+    });
+    expect(await new Api(b.url, TOKEN).command(device.deviceId, id)).toMatchObject({
+      state: 'done',
+      status: 200,
+      results: [{ data: 'en-US' }],
+    });
   });
 });

@@ -5,7 +5,13 @@ import { startTestServer, type TestServer } from './support/server.js';
 let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer();
-  await t.api.call('POST', '/devices', { deviceId: 'dev/with slash', username: 'u', password: 'p', authType: 'md5', serverPassword: 's' });
+  await t.api.call('POST', '/devices', {
+    deviceId: 'dev/with slash',
+    username: 'u',
+    password: 'p',
+    authType: 'md5',
+    serverPassword: 's',
+  });
 });
 afterAll(async () => {
   await t.close();
@@ -42,10 +48,14 @@ describe('REST API errors through the real app', () => {
   });
 
   it('bad requests → 400 naming the field at fault', async () => {
-    const bad = await t.api.call<{ code: string; field?: string }>('POST', `/devices/${encodeURIComponent('dev/with slash')}/commands`, {
-      command: 'Atomic',
-      commands: [{ command: 'Get', target: './DevInfo/Mod' }],
-    });
+    const bad = await t.api.call<{ code: string; field?: string }>(
+      'POST',
+      `/devices/${encodeURIComponent('dev/with slash')}/commands`,
+      {
+        command: 'Atomic',
+        commands: [{ command: 'Get', target: './DevInfo/Mod' }],
+      },
+    );
     expect(bad.status).toBe(400);
     expect(bad.body.field).toBe('commands[0].command');
     const json = await t.api.call('POST', '/devices', '{not json');
@@ -56,11 +66,21 @@ describe('REST API errors through the real app', () => {
   });
 
   it('a duplicate device → 409; an unknown route → 404; an oversize body → 413', async () => {
-    const dup = await t.api.call('POST', '/devices', { deviceId: 'dev/with slash', username: 'u', password: 'p', authType: 'md5', serverPassword: 's' });
+    const dup = await t.api.call('POST', '/devices', {
+      deviceId: 'dev/with slash',
+      username: 'u',
+      password: 'p',
+      authType: 'md5',
+      serverPassword: 's',
+    });
     expect(dup.status).toBe(409);
     expect((await t.api.call('GET', '/nothing-here')).status).toBe(404);
     expect((await fetch(`${t.url}/nothing-here`)).status).toBe(404);
-    const big = await t.api.call('POST', '/devices', JSON.stringify({ deviceId: 'x'.repeat(1024 * 1024 + 1) }));
+    const big = await t.api.call(
+      'POST',
+      '/devices',
+      JSON.stringify({ deviceId: 'x'.repeat(1024 * 1024 + 1) }),
+    );
     expect(big.status).toBe(413);
   });
 

@@ -21,7 +21,27 @@ describe('server options', () => {
   it('--tls-cert/--tls-key serve HTTPS: /healthz answers over TLS to a client trusting the certificate, plain HTTP does not', async () => {
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     const { config } = parseServerArgs(['--tls-cert', cert, '--tls-key', key]);
     const t = await startTestServer({ ...(config.tls === undefined ? {} : { tls: config.tls }) });
     servers.push(t);
@@ -51,10 +71,14 @@ describe('server options', () => {
     expect((await t.api.command(device.deviceId, id)).state).toBe('sent');
     clock.advance(60_001);
     const until = Date.now() + 3000;
-    while ((await t.api.command(device.deviceId, id)).state !== 'queued' && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    while ((await t.api.command(device.deviceId, id)).state !== 'queued' && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 20));
     expect((await t.api.command(device.deviceId, id)).state).toBe('queued');
     const run = await runSession(device, { url: t.dm });
     expect(run.ended?.reason).toBe('completed');
-    expect(await t.api.command(device.deviceId, id)).toMatchObject({ state: 'done', results: [{ data: 'Acme' }] });
+    expect(await t.api.command(device.deviceId, id)).toMatchObject({
+      state: 'done',
+      results: [{ data: 'Acme' }],
+    });
   });
 });

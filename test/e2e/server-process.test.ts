@@ -21,7 +21,11 @@ function tempDir(): string {
   dirs.push(dir);
   return dir;
 }
-async function start(args: readonly string[], env: Record<string, string> = {}, cwd?: string): Promise<ChildServer> {
+async function start(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+): Promise<ChildServer> {
   const server = await spawnServer(args, env, cwd);
   children.push(server);
   return server;
@@ -52,9 +56,13 @@ describe('omadm server', () => {
     expect((await new Api(server.url, 'wrong').call('GET', '/devices')).status).toBe(401);
     const ready = Number(/^ready in (\d+) ms$/m.exec(server.stdout())?.[1]);
     expect(ready).toBeLessThan(1000);
-    console.log(`omadm server: ready in ${ready} ms after start of runServer; ${Math.round(wall)} ms from spawn to first /healthz 200`);
+    console.log(
+      `omadm server: ready in ${ready} ms after start of runServer; ${Math.round(wall)} ms from spawn to first /healthz 200`,
+    );
     // An open event stream must not keep the server from draining.
-    const events = await fetch(`${server.url}/api/v1/events`, { headers: { authorization: `Bearer ${token}` } });
+    const events = await fetch(`${server.url}/api/v1/events`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(events.status).toBe(200);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
@@ -77,7 +85,10 @@ describe('omadm server', () => {
     const api = new Api(server.url, 'env-token-123');
     const device = await createTestDevice({ auth: 'basic' });
     await api.register(device);
-    const run = await runSession(device, { url: (i) => (i === 0 ? server.dm : server.dm), serverId: 'cli-id' });
+    const run = await runSession(device, {
+      url: (i) => (i === 0 ? server.dm : server.dm),
+      serverId: 'cli-id',
+    });
     expect(run.ended?.reason).toBe('completed');
     // The public URL is the RespURI the device is told to use (protocol.md §9).
     expect(run.responses[0]?.message?.header.respUri).toBe('http://127.0.0.1:9/balanced/dm');
@@ -91,7 +102,9 @@ describe('omadm server', () => {
     const db = join(dir, 'demo.db');
     const first = await start(['--demo', '--port', '0', '--db', db, '--admin-token', 'demo-token']);
     const line = /^connect it:\s+(.+)$/m.exec(first.stdout())?.[1] ?? '';
-    expect(line).toMatch(/^npx omadm device --server http:\/\/127\.0\.0\.1:\d+\/dm --device-id demo-device --username demo --password \S+ --auth md5 --server-id omadm --server-password \S+$/);
+    expect(line).toMatch(
+      /^npx omadm device --server http:\/\/127\.0\.0\.1:\d+\/dm --device-id demo-device --username demo --password \S+ --auth md5 --server-id omadm --server-password \S+$/,
+    );
     const arg = (name: string) => new RegExp(`--${name} (\\S+)`).exec(line)?.[1] ?? '';
     const device = await createTestDevice({
       deviceId: arg('device-id'),
@@ -105,7 +118,9 @@ describe('omadm server', () => {
     first.child.kill('SIGTERM');
     await first.exited;
     const second = await start(['--demo', '--port', '0', '--db', db, '--admin-token', 'demo-token']);
-    expect(/^connect it:\s+(.+)$/m.exec(second.stdout())?.[1]?.replace(/:\d+\/dm/, '')).toBe(line.replace(/:\d+\/dm/, ''));
+    expect(/^connect it:\s+(.+)$/m.exec(second.stdout())?.[1]?.replace(/:\d+\/dm/, '')).toBe(
+      line.replace(/:\d+\/dm/, ''),
+    );
     const devices = await new Api(second.url, 'demo-token').call<{ items: unknown[] }>('GET', '/devices');
     expect(devices.body.items).toHaveLength(1);
     second.child.kill('SIGINT');
@@ -115,7 +130,18 @@ describe('omadm server', () => {
   it('--help tells the truth: every option it lists is accepted, with the environment variable it names', async () => {
     const help = serverHelp();
     const flags = [...help.matchAll(/^ {2}--([a-z-]+)( [A-Z|]+)?\s.*?(?:\[(OMADM_[A-Z_]+)\])?$/gm)];
-    expect(flags.map((m) => m[1])).toEqual(['host', 'port', 'db', 'admin-token', 'server-id', 'public-url', 'tls-cert', 'tls-key', 'demo', 'help']);
+    expect(flags.map((m) => m[1])).toEqual([
+      'host',
+      'port',
+      'db',
+      'admin-token',
+      'server-id',
+      'public-url',
+      'tls-cert',
+      'tls-key',
+      'demo',
+      'help',
+    ]);
     for (const [, flag, arg, env] of flags) {
       if (flag === 'tls-cert' || flag === 'tls-key') continue; // need readable files; checked below
       const value = flag === 'port' ? '0' : flag === 'public-url' ? 'http://127.0.0.1:1' : 'x';
@@ -132,11 +158,17 @@ describe('omadm server', () => {
         }
       }
     }
-    expect(() => parseServerArgs(['--tls-cert', '/nonexistent/cert.pem'])).toThrow(/--tls-cert and --tls-key go together/);
-    expect(() => parseServerArgs(['--tls-cert', '/nonexistent/c.pem', '--tls-key', '/nonexistent/k.pem'])).toThrow(/cannot read/);
+    expect(() => parseServerArgs(['--tls-cert', '/nonexistent/cert.pem'])).toThrow(
+      /--tls-cert and --tls-key go together/,
+    );
+    expect(() =>
+      parseServerArgs(['--tls-cert', '/nonexistent/c.pem', '--tls-key', '/nonexistent/k.pem']),
+    ).toThrow(/cannot read/);
     expect(() => parseServerArgs(['--port', 'eighty'])).toThrow(/not a port number/);
     expect(() => parseServerArgs(['--bogus'])).toThrow(/bogus/);
-    const printed = await promisify(execFile)(process.execPath, [BIN, 'server', '--help']).then((r) => r.stdout);
+    const printed = await promisify(execFile)(process.execPath, [BIN, 'server', '--help']).then(
+      (r) => r.stdout,
+    );
     expect(printed).toBe(help);
   });
 });
@@ -152,8 +184,18 @@ describe('crash durability (kill -9 mid-session, restart on the same SQLite file
     await device.tree.add('./Vendor/Counter', { format: 'chr', value: '0' }, DEVICE);
     await api.register(device);
     // Replace is idempotent, so delivering it twice (at-least-once across a crash) is harmless.
-    const id = await api.enqueue(device.deviceId, { command: 'Replace', target: './Vendor/Counter', data: '1', format: 'chr' });
-    await api.enqueue(device.deviceId, { command: 'Add', target: './Vendor/Marker', data: 'm', format: 'chr' });
+    const id = await api.enqueue(device.deviceId, {
+      command: 'Replace',
+      target: './Vendor/Counter',
+      data: '1',
+      format: 'chr',
+    });
+    await api.enqueue(device.deviceId, {
+      command: 'Add',
+      target: './Vendor/Marker',
+      data: 'm',
+      format: 'chr',
+    });
     // Session 1: the device gets the commands, then the server dies before the device's answer arrives.
     const interrupted = await runSession(device, {
       url: first.dm,
@@ -177,7 +219,10 @@ describe('crash durability (kill -9 mid-session, restart on the same SQLite file
     const idle = await runSession(device, { url: restarted.dm });
     expect(idle.sent).toBe(1);
     expect(await api2.command(device.deviceId, id)).toEqual(done);
-    const history = await api2.call<{ items: { id: number; state: string }[] }>('GET', `/devices/${encodeURIComponent(device.deviceId)}/commands`);
+    const history = await api2.call<{ items: { id: number; state: string }[] }>(
+      'GET',
+      `/devices/${encodeURIComponent(device.deviceId)}/commands`,
+    );
     // The Add was applied before the crash too, so its second delivery finds the node (418): final all the same.
     expect(history.body.items.map((c) => c.state)).toEqual(['failed', 'done']);
     restarted.child.kill('SIGTERM');
@@ -204,7 +249,11 @@ describe('crash durability (kill -9 mid-session, restart on the same SQLite file
       },
     });
     expect(run.ended?.reason).toBe('completed');
-    expect(await new Api(second!.url, 'resume-token').command(device.deviceId, id)).toMatchObject({ state: 'done', status: 200, results: [{ data: 'Acme' }] });
+    expect(await new Api(second!.url, 'resume-token').command(device.deviceId, id)).toMatchObject({
+      state: 'done',
+      status: 200,
+      results: [{ data: 'Acme' }],
+    });
     second!.child.kill('SIGTERM');
     expect(await second!.exited).toBe(0);
   });

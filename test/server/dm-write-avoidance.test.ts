@@ -18,9 +18,9 @@ describe('boundedMeasure', () => {
           messageArb({ tndsOnly: true, binary: true }).map((message) => ({ message, type: WBXML })),
         ),
         ({ message, type }) => {
-        const exact = (m: typeof message) => encodeMessage(m, type).byteLength;
-        const measured = boundedMeasure(exact, () => 1_000_000)(message);
-        expect(measured).toBeGreaterThanOrEqual(exact(message));
+          const exact = (m: typeof message) => encodeMessage(m, type).byteLength;
+          const measured = boundedMeasure(exact, () => 1_000_000)(message);
+          expect(measured).toBeGreaterThanOrEqual(exact(message));
         },
       ),
       { numRuns: 300 },

@@ -9,7 +9,13 @@ import type { Chal, Command, Cred, SyncMLMessage } from '../../syncml/model.js';
 import { AUTH_TYPE_BY_NAME, type AuthName } from '../../syncml/constants.js';
 import { basicCredential, fromB64, hmacMac, md5Credential, b64 } from '../../security/digest.js';
 import { buildHmacHeader } from '../../security/hmac-header.js';
-import { buildHeader, challenge, headerStatus, numberCommands, statusesForAll } from '../../session/commands.js';
+import {
+  buildHeader,
+  challenge,
+  headerStatus,
+  numberCommands,
+  statusesForAll,
+} from '../../session/commands.js';
 
 /** How the server presents itself to a device (DMAcc SRVCRED on the device). */
 export interface ServerIdentity {
@@ -32,7 +38,10 @@ export function serverCredentials(identity: ServerIdentity): ServerCredentials {
   const nonce = fromB64(identity.nonce ?? '');
   switch (identity.auth) {
     case 'basic':
-      return { cred: { meta, data: basicCredential(identity.username, identity.password) }, hmacHeader: () => undefined };
+      return {
+        cred: { meta, data: basicCredential(identity.username, identity.password) },
+        hmacHeader: () => undefined,
+      };
     case 'md5':
       return {
         cred: { meta, data: md5Credential(identity.username, identity.password, nonce) },
@@ -42,7 +51,8 @@ export function serverCredentials(identity: ServerIdentity): ServerCredentials {
     case 'hmac':
       return {
         locName: identity.username,
-        hmacHeader: (body) => buildHmacHeader(identity.username, hmacMac(identity.username, identity.password, nonce, body)),
+        hmacHeader: (body) =>
+          buildHmacHeader(identity.username, hmacMac(identity.username, identity.password, nonce, body)),
       };
   }
 }
@@ -51,11 +61,18 @@ export function serverCredentials(identity: ServerIdentity): ServerCredentials {
  * Credentials of the same shape as `serverCredentials` but made of random bytes: for a device ID we do not know,
  * so the answer looks like one for a known device.
  */
-export function decoyCredentials(auth: AuthName, username: string, random: (n: number) => Uint8Array): ServerCredentials {
+export function decoyCredentials(
+  auth: AuthName,
+  username: string,
+  random: (n: number) => Uint8Array,
+): ServerCredentials {
   const meta = { type: AUTH_TYPE_BY_NAME[auth], format: 'b64' };
   switch (auth) {
     case 'basic':
-      return { cred: { meta, data: basicCredential(username, b64(random(12))) }, hmacHeader: () => undefined };
+      return {
+        cred: { meta, data: basicCredential(username, b64(random(12))) },
+        hmacHeader: () => undefined,
+      };
     case 'md5':
       return { cred: { meta, data: b64(random(16)) }, locName: username, hmacHeader: () => undefined };
     case 'hmac':
@@ -79,7 +96,10 @@ export interface ChallengeInput {
 export function challengeReply(input: ChallengeInput): SyncMLMessage {
   const { header, body } = input.request;
   const chal: Chal = challenge(input.auth, input.nonce);
-  const statuses: Command[] = [headerStatus(header, input.code, chal), ...statusesForAll(body, header.msgId, input.code)];
+  const statuses: Command[] = [
+    headerStatus(header, input.code, chal),
+    ...statusesForAll(body, header.msgId, input.code),
+  ];
   const { cred, locName } = input.credentials;
   return {
     header: buildHeader({

@@ -88,19 +88,27 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
 }
 
 /** The `(req, res)` handler for `POST /dm`. */
-export function createDmHandler(options: DmHandlerOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export function createDmHandler(
+  options: DmHandlerOptions,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return async (req, res) => {
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
-      sendError(res, 405, 'method-not-allowed', `${req.method ?? '?'} ${req.url ?? ''}: the DM endpoint only accepts POST`);
+      sendError(
+        res,
+        405,
+        'method-not-allowed',
+        `${req.method ?? '?'} ${req.url ?? ''}: the DM endpoint only accepts POST`,
+      );
       return;
     }
     try {
       const contentType = req.headers['content-type'] ?? '';
       const encoding = encodingOf(contentType);
       const body = await readBody(req, limit);
-      if (body.length === 0) throw new RemoteProtocolError('empty-body', 'empty request body: expected a SyncML DM message');
+      if (body.length === 0)
+        throw new RemoteProtocolError('empty-body', 'empty request body: expected a SyncML DM message');
       const message = decodeMessage(body, contentType, { maxBytes: limit });
       const hmac = req.headers[HMAC_HEADER];
       const reply = await options.exchange.handle({
@@ -128,7 +136,12 @@ export function createDmHandler(options: DmHandlerOptions): (req: IncomingMessag
       }
       options.onError?.(error);
       const status = error instanceof OmadmError ? error.httpStatus : 500;
-      sendError(res, status, error instanceof OmadmError ? error.code : 'internal-error', 'the server failed to process the message; see its log');
+      sendError(
+        res,
+        status,
+        error instanceof OmadmError ? error.code : 'internal-error',
+        'the server failed to process the message; see its log',
+      );
     }
   };
 }

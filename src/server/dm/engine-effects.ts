@@ -21,7 +21,10 @@ export interface Effects {
   readonly endReason: string | undefined;
 }
 
-export function effectsOf(events: readonly EngineEvent[], context: { deviceId: string; sessionId: string; devInfo: DevInfoMemo }): Effects {
+export function effectsOf(
+  events: readonly EngineEvent[],
+  context: { deviceId: string; sessionId: string; devInfo: DevInfoMemo },
+): Effects {
   const outcomes: CommandOutcome[] = [];
   const treeValues: Omit<TreeValue, 'updatedAt'>[] = [];
   const alerts: NewGenericAlert[] = [];
@@ -47,9 +50,13 @@ export function effectsOf(events: readonly EngineEvent[], context: { deviceId: s
         break;
       case 'outcome': {
         const results = event.results.map((item) => resultItem(item, undefined, undefined));
-        const children = event.children.some((c) => c !== undefined) ? event.children.map((c) => c ?? 0) : undefined;
+        const children = event.children.some((c) => c !== undefined)
+          ? event.children.map((c) => c ?? 0)
+          : undefined;
         outcomes.push(outcomeOf(Number(event.id), event.code, children, results));
-        for (const r of results) if (r.target !== '') treeValues.push({ uri: r.target, data: r.data, format: r.format, type: r.type });
+        for (const r of results)
+          if (r.target !== '')
+            treeValues.push({ uri: r.target, data: r.data, format: r.format, type: r.type });
         break;
       }
       case 'ended':
@@ -83,7 +90,11 @@ function treeValue(item: Item): Omit<TreeValue, 'updatedAt'> {
 }
 
 /** Puts the authentication verdict on the SyncHdr Status the engine wrote (security.md §6). */
-export function withHeaderVerdict(message: SyncMLMessage, code: number, chal: Chal | undefined): SyncMLMessage {
+export function withHeaderVerdict(
+  message: SyncMLMessage,
+  code: number,
+  chal: Chal | undefined,
+): SyncMLMessage {
   const body = message.body.map((command): Command => {
     if (command.kind !== 'Status' || command.cmdRef !== 0 || command.cmd !== 'SyncHdr') return command;
     const { chal: _old, ...rest } = command;

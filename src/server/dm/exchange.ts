@@ -77,7 +77,9 @@ const CHAL_RESERVE = 192;
 
 function isSessionStart(message: SyncMLMessage): boolean {
   return message.body.some(
-    (c) => c.kind === 'Alert' && (c.code === AlertCode.CLIENT_INITIATED_MGMT || c.code === AlertCode.SERVER_INITIATED_MGMT),
+    (c) =>
+      c.kind === 'Alert' &&
+      (c.code === AlertCode.CLIENT_INITIATED_MGMT || c.code === AlertCode.SERVER_INITIATED_MGMT),
   );
 }
 
@@ -126,7 +128,8 @@ export class DmExchange implements DmExchangePort {
 
     // A new session reusing the SessionID of one that never completed (libdmclient always sends SessionID 1).
     const restart = exchange.session !== undefined && header.msgId === 1 && isSessionStart(request.message);
-    const stored = exchange.session === undefined || restart ? undefined : (exchange.session.snapshot as SessionSnapshot);
+    const stored =
+      exchange.session === undefined || restart ? undefined : (exchange.session.snapshot as SessionSnapshot);
 
     if (stored !== undefined && stored.lastMsgId !== undefined && header.msgId <= stored.lastMsgId) {
       // protocol.md §5.2: MsgIDs only grow within a session. Answering this one again would advance the session twice.
@@ -183,25 +186,34 @@ export class DmExchange implements DmExchangePort {
 
     const engineOptions = this.#engineOptions(request, device, nonces);
     const engine =
-      stored === undefined ? new ServerSession(engineOptions) : ServerSession.restore(stored.engine, engineOptions);
+      stored === undefined
+        ? new ServerSession(engineOptions)
+        : ServerSession.restore(stored.engine, engineOptions);
     // Commands taken from the queue (one query, in loadExchange), handed to the engine in this exchange.
     const markSent: number[] = [];
     for (const command of exchange.pending) {
       engine.enqueue(String(command.id), commandOf(command.spec));
       markSent.push(command.id);
     }
-    const step = await engine.receive(request.message, { body: request.body, ...(request.hmacHeader === undefined ? {} : { hmac: request.hmacHeader }) });
+    const step = await engine.receive(request.message, {
+      body: request.body,
+      ...(request.hmacHeader === undefined ? {} : { hmac: request.hmacHeader }),
+    });
     const outgoing = step.outgoing;
     if (outgoing === undefined) throw new Error('the server session produced no answer');
-    const reply = hdrCode === undefined ? outgoing.message : withHeaderVerdict(outgoing.message, hdrCode, hdrChal);
+    const reply =
+      hdrCode === undefined ? outgoing.message : withHeaderVerdict(outgoing.message, hdrCode, hdrChal);
     const body = encodeMessage(reply, request.contentType);
 
     // What the engine learned, in the shape the store keeps it.
-    const { outcomes, treeValues, alerts, started, initiator, devInfoWritten, endReason } = effectsOf(step.events, {
-      deviceId,
-      sessionId: header.sessionId,
-      devInfo: this.#devInfo,
-    });
+    const { outcomes, treeValues, alerts, started, initiator, devInfoWritten, endReason } = effectsOf(
+      step.events,
+      {
+        deviceId,
+        sessionId: header.sessionId,
+        devInfo: this.#devInfo,
+      },
+    );
 
     const ended = engine.state === 'ended';
     const version = exchange.session?.version ?? 0;
@@ -214,7 +226,11 @@ export class DmExchange implements DmExchangePort {
       : {
           sessionId: header.sessionId,
           expectedVersion: version,
-          snapshot: { engine: engine.snapshot(), auth: { scheme: auth, authenticated: true }, lastMsgId: header.msgId } satisfies SessionSnapshot,
+          snapshot: {
+            engine: engine.snapshot(),
+            auth: { scheme: auth, authenticated: true },
+            lastMsgId: header.msgId,
+          } satisfies SessionSnapshot,
         };
     const sent = sessionWrite !== undefined && !('end' in sessionWrite) ? markSent : [];
     const patch: { -readonly [K in keyof DevicePatch]: DevicePatch[K] } = { ...nonces.patch, lastSeen: now };
@@ -244,10 +260,24 @@ export class DmExchange implements DmExchangePort {
 
     const at = now;
     const events: ServerEvent[] = [];
-    if (started) events.push({ type: 'session.started', deviceId, sessionId: header.sessionId, ...(initiator === undefined ? {} : { initiator }), at });
+    if (started)
+      events.push({
+        type: 'session.started',
+        deviceId,
+        sessionId: header.sessionId,
+        ...(initiator === undefined ? {} : { initiator }),
+        at,
+      });
     for (const id of result.completed) {
       const outcome = outcomes.find((o) => o.id === id);
-      events.push({ type: 'command.done', deviceId, commandId: id, state: outcome?.state ?? 'done', status: outcome?.status ?? null, at });
+      events.push({
+        type: 'command.done',
+        deviceId,
+        commandId: id,
+        state: outcome?.state ?? 'done',
+        status: outcome?.status ?? null,
+        at,
+      });
     }
     result.alertIds.forEach((alertId, i) => {
       const alert = alerts[i];
@@ -262,7 +292,14 @@ export class DmExchange implements DmExchangePort {
         at,
       });
     });
-    if (ended) events.push({ type: 'session.ended', deviceId, sessionId: header.sessionId, reason: endReason ?? 'completed', at });
+    if (ended)
+      events.push({
+        type: 'session.ended',
+        deviceId,
+        sessionId: header.sessionId,
+        reason: endReason ?? 'completed',
+        at,
+      });
     this.#publish(events);
     const hmac = outgoing.hmacHeader(body);
     return hmac === undefined ? { body } : { body, hmacHeader: hmac };
@@ -302,7 +339,12 @@ export class DmExchange implements DmExchangePort {
     const deviceId = device.deviceId;
     const nonce = device.authType === 'basic' ? undefined : generateNonce(this.#o.random);
     if (nonce !== undefined) nonces.set(deviceId, 'client-to-server', nonce);
-    const identity = { auth: device.authType, username: this.#o.serverId, password: device.serverPassword, nonce: device.serverNonce };
+    const identity = {
+      auth: device.authType,
+      username: this.#o.serverId,
+      password: device.serverPassword,
+      nonce: device.serverNonce,
+    };
     const credentials = serverCredentials(identity);
     const reply = challengeReply({
       request: request.message,
@@ -319,19 +361,34 @@ export class DmExchange implements DmExchangePort {
     const counts = reason === 'wrong' || reason === 'wrong-type';
     const result = await this.#o.store.commitExchange({
       deviceId,
-      ...(session === undefined ? {} : { session: { sessionId: header.sessionId, expectedVersion: session.version, end: true } }),
+      ...(session === undefined
+        ? {}
+        : { session: { sessionId: header.sessionId, expectedVersion: session.version, end: true } }),
       ...(Object.keys(nonces.patch).length === 0 ? {} : { device: nonces.patch }),
       ...(counts ? { authFailure: this.#lockout } : {}),
       messages: [
-        { sessionId: header.sessionId, direction: 'in', contentType: request.contentType, body: request.body },
+        {
+          sessionId: header.sessionId,
+          direction: 'in',
+          contentType: request.contentType,
+          body: request.body,
+        },
         { sessionId: header.sessionId, direction: 'out', contentType: request.contentType, body },
       ],
     });
     const at = this.#o.clock.now();
     const events: ServerEvent[] = [];
     // A challenge is how sessions begin; only credentials that were wrong are reported.
-    if (counts) events.push({ type: 'auth.failure', deviceId, reason, lockedUntil: result.lockedUntil ?? null, at });
-    if (session !== undefined) events.push({ type: 'session.ended', deviceId, sessionId: header.sessionId, reason: 'auth-failed', at });
+    if (counts)
+      events.push({ type: 'auth.failure', deviceId, reason, lockedUntil: result.lockedUntil ?? null, at });
+    if (session !== undefined)
+      events.push({
+        type: 'session.ended',
+        deviceId,
+        sessionId: header.sessionId,
+        reason: 'auth-failed',
+        at,
+      });
     this.#publish(events);
     const hmac = credentials.hmacHeader(body);
     return hmac === undefined ? { body } : { body, hmacHeader: hmac };
@@ -346,12 +403,30 @@ export class DmExchange implements DmExchangePort {
       password: device.serverPassword,
       nonce: device.serverNonce,
     });
-    const code = schemeOf(this.#presented(request)) === undefined ? StatusCode.MISSING_CREDENTIALS : StatusCode.INVALID_CREDENTIALS;
+    const code =
+      schemeOf(this.#presented(request)) === undefined
+        ? StatusCode.MISSING_CREDENTIALS
+        : StatusCode.INVALID_CREDENTIALS;
     const body = encodeMessage(
-      challengeReply({ request: request.message, code, auth: device.authType, nonce, serverUri: this.#o.serverId, credentials }),
+      challengeReply({
+        request: request.message,
+        code,
+        auth: device.authType,
+        nonce,
+        serverUri: this.#o.serverId,
+        credentials,
+      }),
       request.contentType,
     );
-    this.#publish([{ type: 'auth.failure', deviceId: device.deviceId, reason: 'locked', lockedUntil: device.lockedUntil, at: this.#o.clock.now() }]);
+    this.#publish([
+      {
+        type: 'auth.failure',
+        deviceId: device.deviceId,
+        reason: 'locked',
+        lockedUntil: device.lockedUntil,
+        at: this.#o.clock.now(),
+      },
+    ]);
     const hmac = credentials.hmacHeader(body);
     return hmac === undefined ? { body } : { body, hmacHeader: hmac };
   }
@@ -360,16 +435,29 @@ export class DmExchange implements DmExchangePort {
   #unknownDevice(request: DmRequest): DmReply {
     const presented = this.#presented(request);
     const scheme = schemeOf(presented);
-    const auth: AuthName = scheme === undefined || scheme === 'unknown' ? (this.#o.defaultAuth ?? 'md5') : scheme;
+    const auth: AuthName =
+      scheme === undefined || scheme === 'unknown' ? (this.#o.defaultAuth ?? 'md5') : scheme;
     const nonce = auth === 'basic' ? undefined : generateNonce(this.#o.random);
     const credentials = decoyCredentials(auth, this.#o.serverId, (n) => this.#o.random.bytes(n));
     const code = scheme === undefined ? StatusCode.MISSING_CREDENTIALS : StatusCode.INVALID_CREDENTIALS;
     const body = encodeMessage(
-      challengeReply({ request: request.message, code, auth, nonce, serverUri: this.#o.serverId, credentials }),
+      challengeReply({
+        request: request.message,
+        code,
+        auth,
+        nonce,
+        serverUri: this.#o.serverId,
+        credentials,
+      }),
       request.contentType,
     );
     this.#publish([
-      { type: 'auth.failure', deviceId: request.message.header.source.locUri, reason: 'unknown-device', at: this.#o.clock.now() },
+      {
+        type: 'auth.failure',
+        deviceId: request.message.header.source.locUri,
+        reason: 'unknown-device',
+        at: this.#o.clock.now(),
+      },
     ]);
     const hmac = credentials.hmacHeader(body);
     return hmac === undefined ? { body } : { body, hmacHeader: hmac };
@@ -377,7 +465,12 @@ export class DmExchange implements DmExchangePort {
 
   #presented(request: DmRequest): Presented {
     const { header } = request.message;
-    return { cred: header.cred, locName: header.source.locName, hmacHeader: request.hmacHeader, body: request.body };
+    return {
+      cred: header.cred,
+      locName: header.source.locName,
+      hmacHeader: request.hmacHeader,
+      body: request.body,
+    };
   }
 
   /**

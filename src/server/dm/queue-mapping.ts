@@ -10,7 +10,10 @@ import type { CommandOutcome, ResultItem } from '../store/store.js';
 
 function meta(spec: ItemCommandSpec): MetInf | undefined {
   if (spec.format === undefined && spec.type === undefined) return undefined;
-  return { ...(spec.format === undefined ? {} : { format: spec.format }), ...(spec.type === undefined ? {} : { type: spec.type }) };
+  return {
+    ...(spec.format === undefined ? {} : { format: spec.format }),
+    ...(spec.type === undefined ? {} : { type: spec.type }),
+  };
 }
 
 function itemOf(spec: ItemCommandSpec): Item {
@@ -52,7 +55,11 @@ function dataString(data: Data | undefined): string | null {
 }
 
 /** One Results item as the queue and the tree keep it. */
-export function resultItem(item: Item, commandMeta: MetInf | undefined, fallbackTarget: string | undefined): ResultItem {
+export function resultItem(
+  item: Item,
+  commandMeta: MetInf | undefined,
+  fallbackTarget: string | undefined,
+): ResultItem {
   const format = item.meta?.format ?? commandMeta?.format ?? null;
   const type = item.meta?.type ?? commandMeta?.type ?? null;
   return {

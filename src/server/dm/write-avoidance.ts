@@ -27,7 +27,15 @@ export class DevInfoMemo {
       hash.update(item.meta?.type ?? '');
       hash.update('\u0000');
       const data = item.data;
-      hash.update(data === undefined ? '' : data.kind === 'text' ? data.text : data.kind === 'binary' ? data.bytes : JSON.stringify(data.element));
+      hash.update(
+        data === undefined
+          ? ''
+          : data.kind === 'text'
+            ? data.text
+            : data.kind === 'binary'
+              ? data.bytes
+              : JSON.stringify(data.element),
+      );
       hash.update('\u0001');
     }
     const digest = hash.digest('base64');
@@ -47,11 +55,19 @@ export class DevInfoMemo {
   }
 }
 
-export function boundedMeasure(exact: (message: SyncMLMessage) => number, limit: () => number | undefined): (message: SyncMLMessage) => number {
+export function boundedMeasure(
+  exact: (message: SyncMLMessage) => number,
+  limit: () => number | undefined,
+): (message: SyncMLMessage) => number {
   return (message) => {
     const max = limit();
     if (max !== undefined) {
-      const bound = 5 * JSON.stringify(message, (_key, value: unknown) => (value instanceof Uint8Array ? `${'x'.repeat(Math.ceil(value.length * 1.4))}` : value)).length + 1024;
+      const bound =
+        5 *
+          JSON.stringify(message, (_key, value: unknown) =>
+            value instanceof Uint8Array ? `${'x'.repeat(Math.ceil(value.length * 1.4))}` : value,
+          ).length +
+        1024;
       if (bound < max) return bound;
     }
     return exact(message);

@@ -14,7 +14,11 @@ export interface ChildServer {
   readonly exited: Promise<number | string>;
 }
 
-export async function spawnServer(args: readonly string[], env: Record<string, string> = {}, cwd?: string): Promise<ChildServer> {
+export async function spawnServer(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+): Promise<ChildServer> {
   const child = spawn(process.execPath, [BIN, 'server', ...args], {
     cwd,
     env: { ...process.env, ...env },
@@ -24,7 +28,9 @@ export async function spawnServer(args: readonly string[], env: Record<string, s
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in 15 s\n${out}\n${err}`)), 15_000);
     const check = (): void => {

@@ -3,7 +3,12 @@
  * talking to a real server over HTTP with node's fetch. Nothing is mocked; every message is encoded and decoded
  * by the real codecs.
  */
-import { ClientSession, type ClientAlert, type ClientEvent, type UiHandler } from '../../../src/session/index.js';
+import {
+  ClientSession,
+  type ClientAlert,
+  type ClientEvent,
+  type UiHandler,
+} from '../../../src/session/index.js';
 import { MemoryNonceStore } from '../../../src/security/nonce.js';
 import { cryptoRandom } from '../../../src/platform/random.js';
 import { systemClock } from '../../../src/platform/clock.js';
@@ -41,19 +46,44 @@ let deviceCounter = 0;
 
 /** A device with DevInfo/DevDetail, a writable ./Vendor, and executable ./DevDetail/Ext/Ops/Reboot (200) and Update (202 + alert). */
 export async function createTestDevice(
-  init: { deviceId?: string; auth?: AuthName; password?: string; username?: string; serverPassword?: string } = {},
+  init: {
+    deviceId?: string;
+    auth?: AuthName;
+    password?: string;
+    username?: string;
+    serverPassword?: string;
+  } = {},
 ): Promise<TestDevice> {
   const deviceId = init.deviceId ?? `IMEI:35900000000${String(++deviceCounter).padStart(4, '0')}`;
   const raised: GenericAlert[] = [];
   const tree = new ManagementTree({ onGenericAlert: (alert) => raised.push(alert) });
   await installStandardObjects(tree, {
     devInfo: { devId: deviceId, man: 'Acme', mod: 'R100', dmV: '1.2', lang: 'en-US' },
-    devDetail: { devTyp: 'router', oem: 'Acme OEM', fwV: '1.0.0', swV: '2.1.0', hwV: 'rev3', lrgObj: true, maxDepth: 10, maxTotLen: 200, maxSegLen: 32 },
+    devDetail: {
+      devTyp: 'router',
+      oem: 'Acme OEM',
+      fwV: '1.0.0',
+      swV: '2.1.0',
+      hwV: 'rev3',
+      lrgObj: true,
+      maxDepth: 10,
+      maxTotLen: 200,
+      maxSegLen: 32,
+    },
   });
   await tree.add('./Vendor', { format: 'node' }, DEVICE);
   await tree.replace('./Vendor?prop=ACL', { value: 'Add=*&Delete=*&Get=*&Replace=*&Exec=*' }, DEVICE);
   await tree.define(
-    [interior('Ops', [leaf('Reboot', { accessType: ['Exec'], format: 'null', types: [] }), leaf('Update', { accessType: ['Exec'], format: 'null', types: [] })], { accessType: ['Get'], acl: 'Get=*&Exec=*' })],
+    [
+      interior(
+        'Ops',
+        [
+          leaf('Reboot', { accessType: ['Exec'], format: 'null', types: [] }),
+          leaf('Update', { accessType: ['Exec'], format: 'null', types: [] }),
+        ],
+        { accessType: ['Get'], acl: 'Get=*&Exec=*' },
+      ),
+    ],
     './DevDetail/Ext',
   );
   const device: TestDevice = {
@@ -71,7 +101,9 @@ export async function createTestDevice(
   tree.mount('./DevDetail/Ext/Ops/Reboot', { exec: () => (device.reboots++, 200) });
   tree.mount('./DevDetail/Ext/Ops/Update', {
     exec: ({ report }) => {
-      queueMicrotask(() => report({ type: 'org.openmobilealliance.dm.firmwareupdate.update', format: 'int', data: '200' }));
+      queueMicrotask(() =>
+        report({ type: 'org.openmobilealliance.dm.firmwareupdate.update', format: 'int', data: '200' }),
+      );
       return 202;
     },
   });
@@ -104,16 +136,26 @@ export interface SessionRun {
   readonly events: readonly ClientEvent[];
   readonly ended: Extract<ClientEvent, { type: 'ended' }> | undefined;
   readonly sent: number;
-  readonly responses: readonly { readonly status: number; readonly contentType: string | null; readonly hmac: string | null; readonly message?: SyncMLMessage }[];
+  readonly responses: readonly {
+    readonly status: number;
+    readonly contentType: string | null;
+    readonly hmac: string | null;
+    readonly message?: SyncMLMessage;
+  }[];
 }
 
 let sessionCounter = 0;
 
 export async function runSession(device: TestDevice, options: SessionOptions): Promise<SessionRun> {
   const encoding = options.encoding ?? 'xml';
-  const contentType = options.legacy === true
-    ? encoding === 'xml' ? ContentType.LEGACY_XML : ContentType.LEGACY_WBXML
-    : encoding === 'xml' ? ContentType.DM_XML : ContentType.DM_WBXML;
+  const contentType =
+    options.legacy === true
+      ? encoding === 'xml'
+        ? ContentType.LEGACY_XML
+        : ContentType.LEGACY_WBXML
+      : encoding === 'xml'
+        ? ContentType.DM_XML
+        : ContentType.DM_WBXML;
   const serverId = options.serverId ?? 'omadm';
   const firstUrl = typeof options.url === 'string' ? options.url : options.url(0, '');
   const client = new ClientSession({
@@ -122,9 +164,15 @@ export async function runSession(device: TestDevice, options: SessionOptions): P
     deviceId: device.deviceId,
     sessionId: options.sessionId ?? (++sessionCounter).toString(16).toUpperCase(),
     devInfo: await devInfoItems(device.tree),
-    credentials: { auth: device.auth, username: device.username, password: options.password ?? device.password },
+    credentials: {
+      auth: device.auth,
+      username: device.username,
+      password: options.password ?? device.password,
+    },
     ...(options.credentialsUpFront === undefined ? {} : { credentialsUpFront: options.credentialsUpFront }),
-    ...(options.verifyServer === false ? {} : { serverCredentials: { auth: device.auth, username: serverId, password: device.serverPassword } }),
+    ...(options.verifyServer === false
+      ? {}
+      : { serverCredentials: { auth: device.auth, username: serverId, password: device.serverPassword } }),
     executor: device.executor,
     ...(options.ui === undefined ? {} : { ui: options.ui }),
     nonces: device.nonces,
@@ -136,7 +184,12 @@ export async function runSession(device: TestDevice, options: SessionOptions): P
   });
   for (const alert of options.alerts ?? []) client.addAlert(alert);
   const events: ClientEvent[] = [];
-  const responses: { status: number; contentType: string | null; hmac: string | null; message?: SyncMLMessage }[] = [];
+  const responses: {
+    status: number;
+    contentType: string | null;
+    hmac: string | null;
+    message?: SyncMLMessage;
+  }[] = [];
   let step = await client.start();
   events.push(...step.events);
   let sent = 0;
@@ -145,7 +198,10 @@ export async function runSession(device: TestDevice, options: SessionOptions): P
     await options.beforeSend?.(sent);
     const body = encodeMessage(step.outgoing.message, contentType);
     const hmac = step.outgoing.hmacHeader(body);
-    const url = typeof options.url === 'string' ? step.outgoing.url ?? options.url : options.url(sent, step.outgoing.url ?? '');
+    const url =
+      typeof options.url === 'string'
+        ? (step.outgoing.url ?? options.url)
+        : options.url(sent, step.outgoing.url ?? '');
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': contentType, ...(hmac === undefined ? {} : { 'x-syncml-hmac': hmac }) },
@@ -153,14 +209,21 @@ export async function runSession(device: TestDevice, options: SessionOptions): P
     });
     sent++;
     const bytes = new Uint8Array(await response.arrayBuffer());
-    const record = { status: response.status, contentType: response.headers.get('content-type'), hmac: response.headers.get('x-syncml-hmac') };
+    const record = {
+      status: response.status,
+      contentType: response.headers.get('content-type'),
+      hmac: response.headers.get('x-syncml-hmac'),
+    };
     if (response.status !== 200) {
       responses.push(record);
       throw new Error(`server answered HTTP ${response.status}: ${new TextDecoder().decode(bytes)}`);
     }
     const message = decodeMessage(bytes, record.contentType ?? contentType);
     responses.push({ ...record, message });
-    step = await client.receive(message, { body: bytes, ...(record.hmac === null ? {} : { hmac: record.hmac }) });
+    step = await client.receive(message, {
+      body: bytes,
+      ...(record.hmac === null ? {} : { hmac: record.hmac }),
+    });
     events.push(...step.events);
   }
   const ended = events.find((e): e is Extract<ClientEvent, { type: 'ended' }> => e.type === 'ended');

@@ -18,7 +18,14 @@ export interface TestServer {
 
 export async function startTestServer(config: Partial<ServerConfig> = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'omadm-e2e-'));
-  const server = await startServer({ host: '127.0.0.1', port: 0, db: join(dir, 'omadm.db'), adminToken: ADMIN_TOKEN, housekeepingMs: 0, ...config });
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    db: join(dir, 'omadm.db'),
+    adminToken: ADMIN_TOKEN,
+    housekeepingMs: 0,
+    ...config,
+  });
   return {
     server,
     url: server.url,
@@ -45,7 +52,12 @@ export class Api {
   ) {}
 
   /** `token: null` sends no Authorization header. */
-  async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown, token: string | null = this.token): Promise<ApiResponse<T>> {
+  async call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    token: string | null = this.token,
+  ): Promise<ApiResponse<T>> {
     const response = await fetch(`${this.base}/api/v1${path}`, {
       method,
       headers: {
@@ -66,11 +78,16 @@ export class Api {
       authType: device.auth,
       serverPassword: device.serverPassword,
     });
-    if (r.status !== 201) throw new Error(`register ${device.deviceId}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+    if (r.status !== 201)
+      throw new Error(`register ${device.deviceId}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
   }
 
   async enqueue(deviceId: string, command: unknown): Promise<number> {
-    const r = await this.call<{ id: number }>('POST', `/devices/${encodeURIComponent(deviceId)}/commands`, command);
+    const r = await this.call<{ id: number }>(
+      'POST',
+      `/devices/${encodeURIComponent(deviceId)}/commands`,
+      command,
+    );
     if (r.status !== 201) throw new Error(`enqueue: HTTP ${r.status} ${JSON.stringify(r.body)}`);
     return r.body.id;
   }
@@ -81,7 +98,10 @@ export class Api {
     return r.body;
   }
 
-  async tree(deviceId: string, path: string): Promise<{ uri: string; data: string | null; format: string | null }[]> {
+  async tree(
+    deviceId: string,
+    path: string,
+  ): Promise<{ uri: string; data: string | null; format: string | null }[]> {
     const r = await this.call<{ items: { uri: string; data: string | null; format: string | null }[] }>(
       'GET',
       `/devices/${encodeURIComponent(deviceId)}/tree?path=${encodeURIComponent(path)}`,
