@@ -140,7 +140,7 @@ describe('DeviceNotifier', () => {
     expect((await store.listPendingNotifications('dev')).map((p) => p.sessionId)).toEqual(['1234', 'AB']);
   });
 
-  it('refuses before signing: unknown device 404, no notifyAddress 409, unsupported scheme 422', async () => {
+  it('refuses before signing: unknown device 404, no notifyAddress 409, unsupported scheme or no URL 422', async () => {
     await expect(notifier().notify('nobody')).rejects.toMatchObject({
       code: 'device-not-found',
       httpStatus: 404,
@@ -153,6 +153,11 @@ describe('DeviceNotifier', () => {
     await store.updateDevice('dev', { notifyAddress: 'sms:+15550100' });
     await expect(notifier().notify('dev')).rejects.toMatchObject({
       code: 'notification-scheme-unsupported',
+      httpStatus: 422,
+    });
+    await store.updateDevice('dev', { notifyAddress: 'not a url' });
+    await expect(notifier().notify('dev')).rejects.toMatchObject({
+      code: 'notification-target-invalid',
       httpStatus: 422,
     });
     expect(await store.listPendingNotifications('dev')).toEqual([]);
