@@ -10,7 +10,7 @@ import { TNDS_WBXML_TYPE, TNDS_XML_TYPE } from '../constants.js';
 import type { Element, Node, Opaque } from '../element.js';
 import { isElement } from '../element.js';
 import type { DecodeLimits } from '../limits.js';
-import { METINF_NS, SYNCML_NS, pageForNamespace } from './code-pages.js';
+import * as codePages from './code-pages.js';
 import { parseWbxml } from './reader.js';
 import { serializeWbxml } from './writer.js';
 
@@ -18,6 +18,8 @@ import { serializeWbxml } from './writer.js';
 export type OpaqueOffsets = ReadonlyMap<Opaque, number>;
 
 const LIMIT_CODES = new Set(['too-large', 'too-deep', 'too-many-elements']);
+// Module-local copies: imported bindings cost a getter call per use under some loaders (tsx).
+const { METINF_NS, SYNCML_NS, pageForNamespace } = codePages;
 
 /** XML form → WBXML form: Data holding an element becomes OPAQUE of a nested WBXML document; Type `+xml` → `+wbxml`. */
 export function embedDocuments(root: Element, version: number): Element {
@@ -44,22 +46,24 @@ class Embedder {
     let kids: Node[] | undefined;
     let embeddedHere = false;
     let childUnresolved = false;
-    el.children.forEach((node, i) => {
-      if (!isElement(node)) return;
+    const children = el.children;
+    for (let i = 0; i < children.length; i++) {
+      const node = children[i]!;
+      if (typeof node === 'string' || !isElement(node) || !isSyncmlNs(node.ns)) continue;
       let next: Element;
-      if (isSyncml(node, 'Data') && embeddedElement(node) !== undefined) {
+      if (node.name === 'Data' && embeddedElement(node) !== undefined) {
         next = this.embedData(node);
         embeddedHere = true;
-      } else {
+      } else if (hasElementChild(node)) {
         this.unresolved = false;
         next = this.visit(node);
         childUnresolved ||= this.unresolved;
-      }
-      if (next !== node) (kids ??= el.children.slice())[i] = next;
-    });
+      } else continue;
+      if (next !== node) (kids ??= children.slice())[i] = next;
+    }
     this.unresolved = false;
     if (!embeddedHere && !childUnresolved) return kids === undefined ? el : { ...el, children: kids };
-    const retyped = retype(kids ?? el.children, TNDS_XML_TYPE, TNDS_WBXML_TYPE);
+    const retyped = retype(kids ?? children, TNDS_XML_TYPE, TNDS_WBXML_TYPE);
     if (retyped === undefined) {
       this.unresolved = embeddedHere; // let the parent (the command) rewrite its Meta Type
       return kids === undefined ? el : { ...el, children: kids };
@@ -94,10 +98,12 @@ class Expander {
     let expandedOwn = false;
     let expandedParent = false;
     let childUsedMine = false;
-    el.children.forEach((node, i) => {
-      if (!isElement(node)) return;
+    const children = el.children;
+    for (let i = 0; i < children.length; i++) {
+      const node = children[i]!;
+      if (typeof node === 'string' || !isElement(node) || !isSyncmlNs(node.ns)) continue;
       let next: Element = node;
-      if (isSyncml(node, 'Data')) {
+      if (node.name === 'Data') {
         if (governing === TNDS_WBXML_TYPE) {
           next = this.expandData(node, depth + 1);
           if (next !== node) {
@@ -105,16 +111,16 @@ class Expander {
             else expandedParent = true;
           }
         }
-      } else if (node.children.length > 0) {
+      } else if (hasElementChild(node)) {
         this.usedParentType = false;
         next = this.visit(node, ownType, depth + 1);
         childUsedMine ||= this.usedParentType;
       }
-      if (next !== node) (kids ??= el.children.slice())[i] = next;
-    });
+      if (next !== node) (kids ??= children.slice())[i] = next;
+    }
     this.usedParentType = expandedParent;
     if (expandedOwn || childUsedMine) {
-      return { ...el, children: retype(kids ?? el.children, TNDS_WBXML_TYPE, TNDS_XML_TYPE) ?? kids ?? el.children };
+      return { ...el, children: retype(kids ?? children, TNDS_WBXML_TYPE, TNDS_XML_TYPE) ?? kids ?? children };
     }
     return kids === undefined ? el : { ...el, children: kids };
   }
@@ -155,12 +161,25 @@ function soleOpaque(data: Element): Opaque | undefined {
   return found;
 }
 
+function isSyncmlNs(ns: string): boolean {
+  return ns === SYNCML_NS || pageForNamespace(ns)?.ns === SYNCML_NS;
+}
+
 function isSyncml(el: Element, name: string): boolean {
-  return el.name === name && pageForNamespace(el.ns)?.ns === SYNCML_NS;
+  return el.name === name && isSyncmlNs(el.ns);
 }
 
 function isMetinf(el: Element, name: string): boolean {
-  return el.name === name && pageForNamespace(el.ns)?.ns === METINF_NS;
+  return el.name === name && (el.ns === METINF_NS || pageForNamespace(el.ns)?.ns === METINF_NS);
+}
+
+function hasElementChild(el: Element): boolean {
+  const children = el.children;
+  for (let i = 0; i < children.length; i++) {
+    const node = children[i]!;
+    if (typeof node !== 'string' && isElement(node)) return true;
+  }
+  return false;
 }
 
 /** The one element a Data holds (whitespace around it is layout); undefined if it holds none. */
@@ -173,16 +192,12 @@ function embeddedElement(data: Element): Element | undefined {
       }
       found = node;
     } else if (typeof node !== 'string' || node.trim().length > 0) {
-      if (found !== undefined || hasElement(data)) {
+      if (found !== undefined || hasElementChild(data)) {
         throw new EncodeError('wbxml-embedded-document', '<Data> mixes an embedded document with other content');
       }
     }
   }
   return found;
-}
-
-function hasElement(el: Element): boolean {
-  return el.children.some((n) => isElement(n));
 }
 
 /** Text of `Meta/Type` among el's children, if any. */

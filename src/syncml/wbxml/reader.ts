@@ -6,13 +6,22 @@
 import { DecodeError } from '../../errors.js';
 import type { Element, Node, Opaque } from '../element.js';
 import type { DecodeLimits } from '../limits.js';
-import { pageByNumber } from './code-pages.js';
-import { readMbUint32 } from './mb-uint32.js';
+import * as codePages from './code-pages.js';
+import * as mbUint32 from './mb-uint32.js';
 import type { MbRead } from './mb-uint32.js';
 import { PUBLIC_ID_IN_STRING_TABLE } from './public-ids.js';
 import type { PublicId } from './public-ids.js';
-import { decodeUtf8 } from './text-decoding.js';
-import { Charset, FIRST_TAG_IDENTITY, HAS_ATTRIBUTES, HAS_CONTENT, TAG_IDENTITY, Token, WbxmlVersion } from './tokens.js';
+import * as textDecoding from './text-decoding.js';
+import * as tokens from './tokens.js';
+
+// Module-local copies: imported bindings cost a getter call per use under some loaders (tsx), on the hottest path.
+const { Charset, Token, WbxmlVersion } = tokens;
+const { FIRST_TAG_IDENTITY, HAS_ATTRIBUTES, HAS_CONTENT, TAG_IDENTITY } = tokens;
+const { SWITCH_PAGE, END, ENTITY, STR_I, STR_T, LITERAL, OPAQUE, PI, LITERAL_C, LITERAL_A, LITERAL_AC } = Token;
+const { EXT_I_0, EXT_I_1, EXT_I_2, EXT_T_0, EXT_T_1, EXT_T_2, EXT_0, EXT_1, EXT_2 } = Token;
+const { CODE_PAGES } = codePages;
+const { readMbUint32 } = mbUint32;
+const { SHORT_STRING, asciiString, decodeUtf8 } = textDecoding;
 
 /** A decoded WBXML document. */
 export interface WbxmlDocument {
@@ -150,20 +159,20 @@ class Parser {
       const b = bytes[this.pos++]!;
       const top = stack.length === 0 ? undefined : stack[stack.length - 1]!;
       switch (b) {
-        case Token.SWITCH_PAGE:
+        case SWITCH_PAGE:
           // Legal anywhere, also just before END; it stays in effect until the next switch (wbxml.md §10).
           this.tagPage = this.u8('code page');
           continue;
-        case Token.END:
+        case END:
           if (top === undefined) this.fail('wbxml-unexpected-end', 'END token without an open element', at);
           stack.pop();
           if (stack.length === 0) root = top;
           continue;
-        case Token.STR_I:
-        case Token.STR_T:
-        case Token.ENTITY: {
+        case STR_I:
+        case STR_T:
+        case ENTITY: {
           if (top === undefined) this.fail('wbxml-unexpected-content', 'text outside the root element', at);
-          const text = b === Token.STR_I ? this.inlineString() : b === Token.STR_T ? this.tableRef() : this.entity();
+          const text = b === STR_I ? this.inlineString() : b === STR_T ? this.tableRef() : this.entity();
           if (text.length === 0) continue;
           const kids = top.children;
           const last = kids.length - 1;
@@ -172,7 +181,7 @@ class Parser {
           else kids.push(text);
           continue;
         }
-        case Token.OPAQUE: {
+        case OPAQUE: {
           if (top === undefined) this.fail('wbxml-unexpected-content', 'OPAQUE data outside the root element', at);
           const n = this.mbInt();
           if (n > len - this.pos) {
@@ -185,18 +194,18 @@ class Parser {
           this.pos += n;
           continue;
         }
-        case Token.PI:
+        case PI:
           this.attributes(at, true);
           continue;
-        case Token.EXT_I_0:
-        case Token.EXT_I_1:
-        case Token.EXT_I_2:
-        case Token.EXT_T_0:
-        case Token.EXT_T_1:
-        case Token.EXT_T_2:
-        case Token.EXT_0:
-        case Token.EXT_1:
-        case Token.EXT_2:
+        case EXT_I_0:
+        case EXT_I_1:
+        case EXT_I_2:
+        case EXT_T_0:
+        case EXT_T_1:
+        case EXT_T_2:
+        case EXT_0:
+        case EXT_1:
+        case EXT_2:
           this.fail('wbxml-unsupported-extension', `WBXML extension token 0x${hex(b)} has no meaning in SyncML`, at);
       }
 
@@ -204,8 +213,8 @@ class Parser {
       let name: string;
       let ns: string;
       const identity = b & TAG_IDENTITY;
-      const codePage = pageByNumber(this.tagPage);
-      if (identity === Token.LITERAL) {
+      const codePage = CODE_PAGES[this.tagPage];
+      if (identity === LITERAL) {
         name = this.tableRef();
         if (codePage === undefined) this.unknownPage(at);
         ns = codePage.ns;
@@ -244,8 +253,8 @@ class Parser {
     while (this.pos < bytes.length) {
       const at = this.pos;
       const b = bytes[this.pos++]!;
-      if (b === Token.PI) this.attributes(at, true);
-      else if (b === Token.SWITCH_PAGE) this.u8('code page');
+      if (b === PI) this.attributes(at, true);
+      else if (b === SWITCH_PAGE) this.u8('code page');
       else this.fail('wbxml-trailing-bytes', `unexpected token 0x${hex(b)} after the root element`, at);
     }
   }
@@ -272,45 +281,45 @@ class Parser {
       const tokenAt = this.pos;
       const b = bytes[this.pos++]!;
       switch (b) {
-        case Token.SWITCH_PAGE:
+        case SWITCH_PAGE:
           this.u8('attribute code page'); // attribute pages are separate from tag pages; none is defined here
           continue;
-        case Token.END:
+        case END:
           flush();
           return attrs;
-        case Token.LITERAL:
+        case LITERAL:
           flush();
           name = this.tableRef();
           value = '';
           open = true;
           continue;
-        case Token.STR_I:
-        case Token.STR_T:
-        case Token.ENTITY: {
-          const text = b === Token.STR_I ? this.inlineString() : b === Token.STR_T ? this.tableRef() : this.entity();
+        case STR_I:
+        case STR_T:
+        case ENTITY: {
+          const text = b === STR_I ? this.inlineString() : b === STR_T ? this.tableRef() : this.entity();
           if (!open) this.fail('wbxml-unexpected-content', 'attribute value without an attribute name', tokenAt);
           value += text;
           continue;
         }
-        case Token.OPAQUE: {
+        case OPAQUE: {
           const n = this.mbInt();
           if (n > bytes.length - this.pos) this.fail('wbxml-truncated', 'OPAQUE attribute value runs past the end', tokenAt);
           this.pos += n;
           continue;
         }
-        case Token.EXT_I_0:
-        case Token.EXT_I_1:
-        case Token.EXT_I_2:
-        case Token.EXT_T_0:
-        case Token.EXT_T_1:
-        case Token.EXT_T_2:
-        case Token.EXT_0:
-        case Token.EXT_1:
-        case Token.EXT_2:
-        case Token.PI:
-        case Token.LITERAL_C:
-        case Token.LITERAL_A:
-        case Token.LITERAL_AC:
+        case EXT_I_0:
+        case EXT_I_1:
+        case EXT_I_2:
+        case EXT_T_0:
+        case EXT_T_1:
+        case EXT_T_2:
+        case EXT_0:
+        case EXT_1:
+        case EXT_2:
+        case PI:
+        case LITERAL_C:
+        case LITERAL_A:
+        case LITERAL_AC:
           this.fail('wbxml-unknown-token', `token 0x${hex(b)} is not allowed in an attribute list`, tokenAt);
       }
       if (b < 0x80) {
@@ -327,6 +336,16 @@ class Parser {
   private inlineString(): string {
     const { bytes } = this;
     const start = this.pos;
+    // Most strings are short ASCII: find the NUL and check for ASCII in one pass, then build without TextDecoder.
+    const shortEnd = Math.min(start + SHORT_STRING, bytes.length);
+    for (let i = start; i < shortEnd; i++) {
+      const c = bytes[i]!;
+      if (c === 0) {
+        this.pos = i + 1;
+        return asciiString(bytes, start, i);
+      }
+      if (c >= 0x80) break;
+    }
     const nul = bytes.indexOf(0, start);
     if (nul < 0) this.fail('wbxml-truncated', 'inline string (STR_I) has no terminating NUL', start - 1);
     this.pos = nul + 1;

@@ -3,20 +3,48 @@ import { DecodeError } from '../../errors.js';
 
 // ignoreBOM: a leading U+FEFF is content, not a byte-order mark, inside a WBXML string.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-/** Below this length a JavaScript loop beats a TextDecoder call. */
-const SHORT = 24;
+/** Below this length building the string in JavaScript beats a TextDecoder call (measured: ~3× for 10 bytes). */
+export const SHORT_STRING = 32;
+const fromCharCode = String.fromCharCode;
+
+/**
+ * bytes[start, end) as a string, every byte < 0x80 (the caller checked). Several char codes per call: one
+ * String.fromCharCode per byte allocates a string per byte.
+ */
+export function asciiString(b: Uint8Array, start: number, end: number): string {
+  let i = start;
+  let s = '';
+  for (; i + 8 <= end; i += 8) {
+    s += fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!, b[i + 4]!, b[i + 5]!, b[i + 6]!, b[i + 7]!);
+  }
+  switch (end - i) {
+    case 0:
+      return s;
+    case 1:
+      return s + fromCharCode(b[i]!);
+    case 2:
+      return s + fromCharCode(b[i]!, b[i + 1]!);
+    case 3:
+      return s + fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!);
+    case 4:
+      return s + fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!);
+    default:
+      for (; i < end; i++) s += fromCharCode(b[i]!);
+      return s;
+  }
+}
 
 /** Decodes bytes[start, end) as UTF-8; invalid sequences are the sender's fault. `where` locates them. */
 export function decodeUtf8(bytes: Uint8Array, start: number, end: number, where: number): string {
-  if (end - start <= SHORT) {
-    let s = '';
-    let i = start;
-    for (; i < end; i++) {
-      const c = bytes[i]!;
-      if (c >= 0x80) break;
-      s += String.fromCharCode(c);
+  if (end - start <= SHORT_STRING) {
+    let ascii = true;
+    for (let i = start; i < end; i++) {
+      if (bytes[i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
     }
-    if (i === end) return s;
+    if (ascii) return asciiString(bytes, start, end);
   }
   try {
     return utf8.decode(bytes.subarray(start, end));

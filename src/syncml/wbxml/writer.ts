@@ -6,12 +6,18 @@
 import { EncodeError } from '../../errors.js';
 import type { Element, Node } from '../element.js';
 import { ByteSink } from './byte-sink.js';
-import { DMDDF_NS, SYNCML_NS, pageForNamespace } from './code-pages.js';
+import * as codePages from './code-pages.js';
 import type { CodePage } from './code-pages.js';
-import { writeMbUint32 } from './mb-uint32.js';
+import * as mbUint32 from './mb-uint32.js';
 import { FPI_DMDDF_12, PUBLIC_ID_IN_STRING_TABLE, PUBLIC_ID_SYNCML_12, PUBLIC_ID_UNKNOWN } from './public-ids.js';
 import type { PublicId } from './public-ids.js';
-import { Charset, HAS_ATTRIBUTES, HAS_CONTENT, Token, WbxmlVersion } from './tokens.js';
+import * as tokens from './tokens.js';
+
+// Module-local copies: imported bindings cost a getter call per use under some loaders (tsx), on the hottest path.
+const { Charset, HAS_ATTRIBUTES, HAS_CONTENT, WbxmlVersion } = tokens;
+const { SWITCH_PAGE, END, STR_I, LITERAL, OPAQUE } = tokens.Token;
+const { DMDDF_NS, SYNCML_NS, pageForNamespace } = codePages;
+const { writeMbUint32 } = mbUint32;
 
 export interface WbxmlWriteOptions {
   /**
@@ -63,7 +69,7 @@ class Writer {
     }
     const body = this.body;
     if (cp.page !== this.page) {
-      body.byte(Token.SWITCH_PAGE);
+      body.byte(SWITCH_PAGE);
       body.byte(cp.page);
       this.page = cp.page;
     }
@@ -74,31 +80,31 @@ class Writer {
     this.tag(cp, el.name, content | attrs);
     if (attrs !== 0) {
       for (const name of attrNames) {
-        body.byte(Token.LITERAL);
+        body.byte(LITERAL);
         writeMbUint32(body, this.tableIndex(name));
         const value = el.attributes![name]!;
         if (value.length > 0) {
-          body.byte(Token.STR_I);
+          body.byte(STR_I);
           body.cstring(value);
         }
       }
-      body.byte(Token.END);
+      body.byte(END);
     }
     if (content === 0) return; // empty element: the bare token, no END (wbxml.md §2)
     for (const node of children) {
       if (typeof node === 'string') {
         if (node.length === 0) continue;
-        body.byte(Token.STR_I);
+        body.byte(STR_I);
         body.cstring(node);
       } else if ('opaque' in node) {
-        body.byte(Token.OPAQUE);
+        body.byte(OPAQUE);
         writeMbUint32(body, node.opaque.length);
         body.bytes(node.opaque);
       } else {
         this.element(node);
       }
     }
-    body.byte(Token.END);
+    body.byte(END);
   }
 
   /** A coded tag when the page has the name, else a literal tag naming it through the string table. */
@@ -108,7 +114,7 @@ class Writer {
       this.body.byte(identity | flags);
       return;
     }
-    this.body.byte(Token.LITERAL | flags);
+    this.body.byte(LITERAL | flags);
     writeMbUint32(this.body, this.tableIndex(name));
   }
 
