@@ -84,6 +84,37 @@ describe('DM sessions over HTTP', () => {
     expect(package2.final).toBe(true);
   });
 
+  it('DG-SES-06: our MsgIDs increase by 1 through a challenge and the session after it; MsgRefs point at them', async () => {
+    const device = await createTestDevice({ auth: 'md5' });
+    await t.api.register(device);
+    const ids = [
+      await t.api.enqueue(device.deviceId, { command: 'Get', target: './DevInfo/Mod' }),
+      await t.api.enqueue(device.deviceId, { command: 'Get', target: './DevInfo/Man' }),
+    ];
+    // Challenged, then wrong credentials until the client gives up: each challenge numbered after the last.
+    const refused = await runSession(device, { url: t.dm, password: 'wrong-at-first' });
+    expect(refused.ended?.reason).toBe('auth-failed');
+    const refusedIds = refused.responses.map((r) => r.message?.header.msgId);
+    expect(refusedIds.length).toBeGreaterThan(2);
+    expect(refusedIds).toEqual(refusedIds.map((_, i) => i + 1));
+    const ok = await runSession(device, { url: t.dm });
+    expect(ok.ended?.reason).toBe('completed');
+    const msgIds = ok.responses.map((r) => r.message?.header.msgId);
+    expect(msgIds).toEqual(msgIds.map((_, i) => i + 1));
+    for (const id of ids) expect((await t.api.command(device.deviceId, id)).state).toBe('done');
+    // With a challenge first: 1 (challenge), then 2, 3 from the engine, and outcomes still correlate.
+    const fresh = await createTestDevice({ auth: 'md5' });
+    await t.api.register(fresh);
+    const get = await t.api.enqueue(fresh.deviceId, { command: 'Get', target: './DevInfo/Lang' });
+    const challenged = await runSession(fresh, { url: t.dm });
+    expect(challenged.events.filter((e) => e.type === 'challenged')).toHaveLength(1);
+    expect(challenged.responses.map((r) => r.message?.header.msgId)).toEqual([1, 2, 3]);
+    expect(await t.api.command(fresh.deviceId, get)).toMatchObject({
+      state: 'done',
+      results: [{ data: 'en-US' }],
+    });
+  });
+
   it('every command type reaches a final state with the device status; Get results become last known tree values', async () => {
     const device = await createTestDevice({ auth: 'md5' });
     await t.api.register(device);

@@ -91,6 +91,8 @@ export interface ChallengeInput {
   readonly serverUri: string;
   readonly credentials: ServerCredentials;
   readonly respUri?: string;
+  /** Our MsgID for this message: one after the last the client acknowledged (msg-ids.ts). */
+  readonly msgId: number;
 }
 
 export function challengeReply(input: ChallengeInput): SyncMLMessage {
@@ -104,7 +106,7 @@ export function challengeReply(input: ChallengeInput): SyncMLMessage {
   return {
     header: buildHeader({
       sessionId: header.sessionId,
-      msgId: 1,
+      msgId: input.msgId,
       target: { locUri: header.source.locUri },
       source: { locUri: input.serverUri, ...(locName === undefined ? {} : { locName }) },
       ...(cred === undefined ? {} : { cred }),

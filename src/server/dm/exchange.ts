@@ -40,6 +40,7 @@ import type { DmExchangePort, DmReply, DmRequest } from './dm-handler.js';
 import { commandOf } from './queue-mapping.js';
 import { boundedMeasure, DevInfoMemo } from './write-avoidance.js';
 import { effectsOf, withHeaderVerdict } from './engine-effects.js';
+import { fromEngineIds, lastServerMsgId, toEngineRefs } from './msg-ids.js';
 
 export interface DmExchangeOptions {
   readonly store: Store;
@@ -70,6 +71,8 @@ interface SessionSnapshot {
   readonly auth: { readonly scheme: AuthName; readonly authenticated: boolean };
   /** The client's MsgID last answered: a message at or below it is a replay (or a retry racing the original). */
   readonly lastMsgId?: number;
+  /** Messages we sent as challenges before the engine took over: added to the engine's MsgIDs (msg-ids.ts). */
+  readonly msgIdOffset?: number;
 }
 
 /** Room left in every message for the Chal this layer adds to the SyncHdr Status after packing. */
@@ -195,14 +198,15 @@ export class DmExchange implements DmExchangePort {
       engine.enqueue(String(command.id), commandOf(command.spec));
       markSent.push(command.id);
     }
-    const step = await engine.receive(request.message, {
+    const offset = stored === undefined ? lastServerMsgId(request.message) : (stored.msgIdOffset ?? 0);
+    const step = await engine.receive(toEngineRefs(request.message, offset), {
       body: request.body,
       ...(request.hmacHeader === undefined ? {} : { hmac: request.hmacHeader }),
     });
     const outgoing = step.outgoing;
     if (outgoing === undefined) throw new Error('the server session produced no answer');
-    const reply =
-      hdrCode === undefined ? outgoing.message : withHeaderVerdict(outgoing.message, hdrCode, hdrChal);
+    const numbered = fromEngineIds(outgoing.message, offset);
+    const reply = hdrCode === undefined ? numbered : withHeaderVerdict(numbered, hdrCode, hdrChal);
     const body = encodeMessage(reply, request.contentType);
 
     // What the engine learned, in the shape the store keeps it.
@@ -230,6 +234,7 @@ export class DmExchange implements DmExchangePort {
             engine: engine.snapshot(),
             auth: { scheme: auth, authenticated: true },
             lastMsgId: header.msgId,
+            msgIdOffset: offset,
           } satisfies SessionSnapshot,
         };
     const sent = sessionWrite !== undefined && !('end' in sessionWrite) ? markSent : [];
@@ -348,6 +353,7 @@ export class DmExchange implements DmExchangePort {
     const credentials = serverCredentials(identity);
     const reply = challengeReply({
       request: request.message,
+      msgId: lastServerMsgId(request.message) + 1,
       code: reason === 'missing' ? StatusCode.MISSING_CREDENTIALS : StatusCode.INVALID_CREDENTIALS,
       auth: device.authType,
       nonce,
@@ -410,6 +416,7 @@ export class DmExchange implements DmExchangePort {
     const body = encodeMessage(
       challengeReply({
         request: request.message,
+        msgId: lastServerMsgId(request.message) + 1,
         code,
         auth: device.authType,
         nonce,
@@ -443,6 +450,7 @@ export class DmExchange implements DmExchangePort {
     const body = encodeMessage(
       challengeReply({
         request: request.message,
+        msgId: lastServerMsgId(request.message) + 1,
         code,
         auth,
         nonce,
