@@ -1,5 +1,6 @@
 /** The WBXML codec: messages (decodeWbxml / encodeWbxml) and any SyncML DM family document (readWbxml / writeWbxml). */
 export { decodeWbxml, encodeWbxml } from './message.js';
+export type { WbxmlEncodeOptions } from './message.js';
 export { readWbxml, writeWbxml } from './document.js';
 export type { WbxmlDocument, WbxmlWriteOptions } from './document.js';
 export {
@@ -12,4 +13,3 @@ export {
 } from './public-ids.js';
 export type { PublicId } from './public-ids.js';
 export { DMDDF_NS, METINF_NS, SYNCML_NS } from './code-pages.js';
-export { readMbUint32, writeMbUint32, mbUint32Bytes } from './mb-uint32.js';

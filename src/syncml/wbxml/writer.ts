@@ -15,7 +15,7 @@ import * as tokens from './tokens.js';
 
 // Module-local copies: imported bindings cost a getter call per use under some loaders (tsx), on the hottest path.
 const { Charset, HAS_ATTRIBUTES, HAS_CONTENT, WbxmlVersion } = tokens;
-const { SWITCH_PAGE, END, STR_I, LITERAL, OPAQUE } = tokens.Token;
+const { SWITCH_PAGE, END, STR_I, STR_T, LITERAL, OPAQUE } = tokens.Token;
 const { DMDDF_NS, SYNCML_NS, pageForNamespace } = codePages;
 const { writeMbUint32 } = mbUint32;
 
@@ -27,7 +27,15 @@ export interface WbxmlWriteOptions {
   readonly publicId?: PublicId;
   /** Version byte, 0x00 (1.0) … 0x03 (1.3). Default 0x02, WBXML 1.2, as libdmclient and the RTK send. */
   readonly version?: number;
+  /**
+   * Put text that occurs more than once (and is at least 4 bytes long) in the string table and refer to it with
+   * STR_T. Default false: it saves a few per cent on typical DM messages and costs an extra pass (see bench/codec).
+   */
+  readonly stringTable?: boolean;
 }
+
+/** Shortest text worth a string-table entry: a STR_T reference costs 2–3 bytes against STR_I's length + 2. */
+const MIN_SHARED_TEXT = 4;
 
 /** Default public id for a document whose root element is `root`. */
 export function defaultPublicId(root: Element): PublicId {
@@ -49,6 +57,7 @@ export function serializeWbxml(root: Element, options: WbxmlWriteOptions = {}): 
   }
   const w = new Writer();
   if (typeof publicId === 'string') w.tableIndex(publicId); // offset 0, referenced from the header
+  if (options.stringTable === true) w.shareRepeatedText(root);
   w.element(root);
   return w.finish(version, publicId);
 }
@@ -57,7 +66,30 @@ class Writer {
   private readonly body = new ByteSink(4096);
   private table: ByteSink | undefined;
   private tableIndexes: Map<string, number> | undefined;
+  /** Text written as STR_T: its string-table offset. */
+  private shared: Map<string, number> | undefined;
   private page = 0;
+
+  /** Adds every text that occurs twice or more to the string table (in order of first use). */
+  shareRepeatedText(root: Element): void {
+    const seen = new Map<string, boolean>();
+    const shared = new Map<string, number>();
+    const walk = (el: Element): void => {
+      for (const node of el.children) {
+        if (typeof node === 'string') {
+          if (node.length < MIN_SHARED_TEXT) continue;
+          const again = seen.get(node);
+          if (again === undefined) seen.set(node, false);
+          else if (!again) {
+            seen.set(node, true);
+            shared.set(node, this.tableIndex(node));
+          }
+        } else if ('name' in node) walk(node);
+      }
+    };
+    walk(root);
+    this.shared = shared;
+  }
 
   element(el: Element): void {
     const cp = pageForNamespace(el.ns);
@@ -94,6 +126,12 @@ class Writer {
     for (const node of children) {
       if (typeof node === 'string') {
         if (node.length === 0) continue;
+        const index = this.shared?.get(node);
+        if (index !== undefined) {
+          body.byte(STR_T);
+          writeMbUint32(body, index);
+          continue;
+        }
         body.byte(STR_I);
         body.cstring(node);
       } else if ('opaque' in node) {

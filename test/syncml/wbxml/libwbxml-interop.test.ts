@@ -89,6 +89,8 @@ suite(title, () => {
       const ours = encodeWbxml(model);
       expect(decodeXml(libwbxmlXml(ours, '0'))).toEqual(model);
       expect(decodeXml(libwbxmlXml(ours, '1'))).toEqual(model); // indented output
+      const shared = encodeWbxml(model, { stringTable: true }); // repeated text as STR_T
+      expect(decodeXml(libwbxmlXml(shared))).toEqual(model);
     });
 
     it.each(libdmXml)('libdmclient %s', (file) => {

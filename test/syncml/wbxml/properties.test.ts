@@ -23,6 +23,7 @@ describe('WBXML codec properties', () => {
     fc.assert(
       fc.property(messageArb({ binary: true, tndsOnly: true }), (m) => {
         expect(decodeWbxml(encodeWbxml(m))).toEqual(m);
+        expect(decodeWbxml(encodeWbxml(m, { stringTable: true }))).toEqual(m);
       }),
       { numRuns: RUNS },
     );
@@ -41,6 +42,7 @@ describe('WBXML codec properties', () => {
     fc.assert(
       fc.property(elementTreeArb, (tree) => {
         expect(readWbxml(writeWbxml(tree)).root).toEqual(tree);
+        expect(readWbxml(writeWbxml(tree, { stringTable: true })).root).toEqual(tree);
       }),
       { numRuns: RUNS },
     );

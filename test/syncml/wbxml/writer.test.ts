@@ -64,6 +64,16 @@ describe('WBXML writer', () => {
     expect(toHex(writeWbxml(s('SyncML'), { version: 0 }))).toBe('00a401002d'); // 1.0: no charset
   });
 
+  it('shares repeated text through the string table when asked (STR_T), and only then', () => {
+    const tree = s('Meta', m('Type', 'text/plain'), m('Type', 'text/plain'), m('Format', 'chr'), m('Format', 'chr'));
+    const t = [0x03, 'chr', 0x00];
+    expect(toHex(writeWbxml(tree, { stringTable: true }))).toBe(
+      toHex(bytes(0x02, 0xa4, 0x01, 0x6a, 0x0b, 'text/plain', 0x00, 0x5a, 0x00, 0x01, 0x53, 0x83, 0x00, 0x01, 0x53, 0x83, 0x00, 0x01, 0x47, t, 0x01, 0x47, t, 0x01, 0x01)),
+    );
+    expect(readWbxml(writeWbxml(tree, { stringTable: true })).root).toEqual(tree);
+    expect(writeWbxml(tree).length).toBeGreaterThan(writeWbxml(tree, { stringTable: true }).length);
+  });
+
   it('refuses trees WBXML cannot carry, saying why', () => {
     expect(() => writeWbxml({ name: 'X', ns: 'urn:other', children: [] })).toThrow(EncodeError);
     expect(() => writeWbxml({ name: 'X', ns: 'urn:other', children: [] })).toThrow(/urn:other/);
