@@ -270,6 +270,24 @@ describe('notifyOnQueue (policy around the command queue)', () => {
     expect(received).toHaveLength(2);
   });
 
+  it('does not coalesce once the device has been heard from since the pending notification was sent', async () => {
+    const queue = notifyOnQueue(storeCommandQueue(store), {
+      store,
+      notifier: notifier({ random: scripted(0x11, 0x22) }),
+      clock,
+    });
+    expect((await queue.enqueue('dev', GET, { notify: true }))?.notification).toMatchObject({
+      sessionId: '11',
+    });
+    clock.advance(5);
+    // Package 1 answering '11' was committed (lastSeen) but its pending record is not consumed yet.
+    await store.updateDevice('dev', { lastSeen: clock.now() });
+    expect((await queue.enqueue('dev', GET, { notify: true }))?.notification).toMatchObject({
+      outcome: 'sent',
+      sessionId: '22',
+    });
+  });
+
   it('a failed notification never un-queues the command; our own failures are reported, not thrown', async () => {
     const failures: unknown[] = [];
     const exploding: Notifier = { notify: () => Promise.reject(new TypeError('bug')) };

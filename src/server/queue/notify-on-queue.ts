@@ -5,7 +5,9 @@
  *
  * Coalescing: a notification sent less than `coalesceMs` ago and still unanswered is not repeated. The device is
  * already on its way, and its session fetches everything queued (the store hands every queued command to each
- * exchange), so a burst of queued commands costs one Package 0 and one session.
+ * exchange), so a burst of queued commands costs one Package 0 and one session. "Unanswered" means pending in the
+ * store *and* no message from the device since it was sent: the pending record is consumed only after the exchange
+ * that answers it has committed, and a command queued meanwhile may have missed that exchange's read.
  *
  * A failed notification never un-queues the command: the outcome is reported beside it.
  */
@@ -35,13 +37,13 @@ export function notifyOnQueue(inner: CommandQueue, options: NotifyOnQueueOptions
   const clock = options.clock ?? systemClock;
   const coalesceMs = options.coalesceMs ?? DEFAULT_NOTIFY_COALESCE_MS;
 
-  async function notification(deviceId: string): Promise<QueueNotification> {
+  async function notification(deviceId: string, lastSeen: number | null): Promise<QueueNotification> {
     if (coalesceMs > 0) {
       const recent = (await options.store.listPendingNotifications(deviceId)).filter(
         (n) => n.notifiedAt >= clock.now() - coalesceMs,
       );
       const newest = recent[recent.length - 1];
-      if (newest !== undefined)
+      if (newest !== undefined && (lastSeen === null || lastSeen < newest.notifiedAt))
         return { outcome: 'pending', sessionId: newest.sessionId, notifiedAt: newest.notifiedAt };
     }
     try {
@@ -60,9 +62,9 @@ export function notifyOnQueue(inner: CommandQueue, options: NotifyOnQueueOptions
     async enqueue(deviceId, spec, enqueueOptions = {}) {
       const queued = await inner.enqueue(deviceId, spec, enqueueOptions);
       if (queued === undefined) return undefined;
-      const wanted =
-        enqueueOptions.notify === true || (await options.store.getDevice(deviceId))?.notifyOnQueue === true;
-      return wanted ? { ...queued, notification: await notification(deviceId) } : queued;
+      const device = await options.store.getDevice(deviceId);
+      if (device === undefined || (enqueueOptions.notify !== true && !device.notifyOnQueue)) return queued;
+      return { ...queued, notification: await notification(deviceId, device.lastSeen) };
     },
   };
 }
