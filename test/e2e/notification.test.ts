@@ -63,7 +63,7 @@ let counter = 0;
 
 async function listeningDevice(
   listen: string,
-  options: { notifyAddress?: string | null; notifyOnQueue?: boolean } = {},
+  options: { notifyAddress?: string | null; notifyOnQueue?: boolean; gate?: Promise<void> } = {},
 ): Promise<ListeningDevice> {
   const n = ++counter;
   const deviceId = `IMEI:35700000000${String(n).padStart(4, '0')}`;
@@ -96,6 +96,7 @@ async function listeningDevice(
     credentials: (serverId) =>
       serverId === runtime.serverId ? runtime.serverCredentials(serverId) : undefined,
     runSession: async (notification) => {
+      await options.gate;
       first = true;
       sessions.push(await runtime.runSession({ initiator: 'server', sessionId: notification.sessionIdText }));
     },
@@ -251,7 +252,11 @@ describe('what the device refuses (ets.md §2.8)', () => {
   });
 
   it('DG-NOT-06: the same notification delivered twice at once starts one session (replay guard, §8.4)', async () => {
-    const d = await listeningDevice('http://127.0.0.1:0/notify');
+    // The session waits until both copies were answered: both are checked against the same account state.
+    let open: () => void = () => undefined;
+    const d = await listeningDevice('http://127.0.0.1:0/notify', {
+      gate: new Promise((resolve) => (open = resolve)),
+    });
     const wire = await tap();
     expect((await t.api.call('PATCH', d.path, { notifyAddress: wire.address })).status).toBe(200);
     const sent = await notify(d);
@@ -264,6 +269,7 @@ describe('what the device refuses (ets.md §2.8)', () => {
       });
     // Both copies are answered 202 (a re-trigger is legitimate); the guard lets one through.
     expect((await Promise.all([post(), post()])).map((r) => r.status)).toEqual([202, 202]);
+    open();
     await waitFor(() => d.sessions[0], 'the session');
     await d.listener.idle();
     expect(d.listenerEvents.filter((e) => e.kind === 'replayed')).toHaveLength(1);
