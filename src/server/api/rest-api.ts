@@ -43,7 +43,7 @@ export interface RestApiOptions {
   readonly clock?: Clock;
   /** Decodes logged messages for `GET …/messages` (e.g. the SyncML codec); without it bodies are shown raw. */
   readonly decodeMessage?: MessageDecoder;
-  /** Called after a command is queued (e.g. to send the device a Package 0 notification). Errors are ignored. */
+  /** Called after a command is queued, after the answer (notifying belongs in `queue`'s policy). Errors are ignored. */
   readonly onCommandQueued?: (command: CommandRecord) => void | Promise<void>;
   /**
    * Where `POST …/commands` queues, with its policies (e.g. `notifyOnQueue(storeCommandQueue(store), …)`).
