@@ -84,24 +84,27 @@ async function refreshDevice() {
     ['user name', device.username],
     ['auth', device.authType],
     ['notify address', device.notifyAddress ?? '—'],
-    ['last seen', device.lastSeenAt ?? device.lastSeen ?? 'never'],
+    ['last seen', device.lastSeen ?? 'never'],
     ['locked until', device.lockedUntil ?? '—'],
   ];
   $('#device-facts').replaceChildren(...facts.flatMap(([k, v]) => [element('dt', { textContent: k }), element('dd', { textContent: String(v) })]));
   $('#command-table tbody').replaceChildren(...itemsOf(commands).map(commandRow));
   $('#tree-table tbody').replaceChildren(
     ...itemsOf(tree).map((node) =>
-      element('tr', {}, element('td', { textContent: node.path }), element('td', { textContent: node.data ?? node.value ?? '' }),
+      element('tr', {}, element('td', { textContent: node.uri }), element('td', { textContent: node.data ?? '' }),
         element('td', { textContent: node.format ?? '' }), element('td', { textContent: node.updatedAt ?? '' })),
     ),
   );
   $('#alert-list').replaceChildren(
-    ...itemsOf(alerts).map((alert) => element('li', { textContent: `${alert.receivedAt ?? ''} ${alert.type ?? ''} ${alert.source ?? ''} ${alert.data ?? ''}` })),
+    ...itemsOf(alerts).map((alert) => {
+      const items = (alert.items ?? []).map((item) => `${item.source ?? ''} ${item.type ?? ''} ${item.data ?? ''}`.trim()).join('; ');
+      return element('li', { textContent: `${alert.receivedAt} · ${alert.code}${alert.correlator ? ` (correlator ${alert.correlator})` : ''} · ${items}` });
+    }),
   );
   $('#message-list').replaceChildren(
     ...itemsOf(messages).map((message) =>
-      element('li', {}, element('details', {}, element('summary', { textContent: `${message.at ?? message.createdAt ?? ''} ${message.direction ?? ''} ${message.contentType ?? ''}` }),
-        element('pre', { textContent: message.xml ?? message.decoded ?? JSON.stringify(message.message ?? message, null, 1) }))),
+      element('li', {}, element('details', {}, element('summary', { textContent: `${message.createdAt} ${message.direction} ${message.contentType} · ${message.size} bytes` }),
+        element('pre', { textContent: message.bodyEncoding === 'utf8' ? message.body : JSON.stringify(message.decoded ?? message.decodeError, null, 1) }))),
     ),
   );
 }
@@ -115,8 +118,8 @@ function commandRow(command) {
   );
   return element('tr', {},
     element('td', { textContent: String(command.id) }),
-    element('td', { textContent: command.command ?? command.spec?.command ?? '' }),
-    element('td', { textContent: command.target ?? command.spec?.target ?? '' }),
+    element('td', { textContent: command.command.command }),
+    element('td', { textContent: command.command.target ?? (command.command.commands ?? []).map((c) => `${c.command} ${c.target ?? ''}`).join(', ') }),
     element('td', {}, element('span', { className: `pill state-${command.state}`, textContent: command.state })),
     element('td', { textContent: command.status ?? '' }),
     element('td', {}, element('pre', { textContent: results })),
