@@ -146,18 +146,23 @@ for (const [label, message] of workloads) {
   const json = JSON.stringify(message);
   const jsonBytes = Buffer.byteLength(json);
   const element = messageToElement(message);
-  console.log(`${label}: XML ${xml.length} B, WBXML ${wbxml.length} B (${((wbxml.length / xml.length) * 100).toFixed(0)} %), JSON ${jsonBytes} B`);
+  const withTable = encodeWbxml(message, { stringTable: true }).length;
+  const pct = (n: number): string => `${((n / xml.length) * 100).toFixed(0)} %`;
+  console.log(`${label}: XML ${xml.length} B, WBXML ${wbxml.length} B (${pct(wbxml.length)}; ${withTable} B = ${pct(withTable)} with string table), JSON ${jsonBytes} B`);
   measure('  XML   decode (bytes → model)', xml.length, () => decodeXml(xml), jsonBytes, () => JSON.parse(json));
   measure('  WBXML decode (bytes → model)', wbxml.length, () => decodeWbxml(wbxml), jsonBytes, () => JSON.parse(json));
   measure('  XML   encode (model → bytes)', xml.length, () => encodeXml(message), jsonBytes, () => JSON.stringify(message));
   measure('  WBXML encode (model → bytes)', wbxml.length, () => encodeWbxml(message), jsonBytes, () => JSON.stringify(message));
+  const shared = encodeWbxml(message, { stringTable: true });
+  measure('  WBXML encode, string table', shared.length, () => encodeWbxml(message, { stringTable: true }), jsonBytes, () => JSON.stringify(message));
+  measure('  WBXML decode, string table', shared.length, () => decodeWbxml(shared), jsonBytes, () => JSON.parse(json));
   measure('  XML   parse  (bytes → Element)', xml.length, () => parseXml(xml), jsonBytes, () => JSON.parse(json));
   measure('  WBXML read   (bytes → Element)', wbxml.length, () => readWbxml(wbxml), jsonBytes, () => JSON.parse(json));
   measure('  WBXML write  (Element → bytes)', wbxml.length, () => writeWbxml(element), jsonBytes, () => JSON.stringify(message));
   console.log('');
 }
 
-const decodes = rows.filter((r) => r.name.includes('decode'));
+const decodes = rows.filter((r) => r.name.includes('decode (bytes'));
 for (let i = 0; i + 1 < decodes.length; i += 2) {
   const [x, w] = [decodes[i]!, decodes[i + 1]!];
   console.log(

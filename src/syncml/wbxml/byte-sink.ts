@@ -17,6 +17,16 @@ export class ByteSink {
     return this.len;
   }
 
+  /** Bytes the sink can hold before it grows. */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
+  /** Empties the sink, keeping its buffer (for reuse across documents). */
+  clear(): void {
+    this.len = 0;
+  }
+
   /** Makes room for `n` more bytes. */
   reserve(n: number): void {
     const need = this.len + n;

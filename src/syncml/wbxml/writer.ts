@@ -45,6 +45,10 @@ export function defaultPublicId(root: Element): PublicId {
   return PUBLIC_ID_UNKNOWN;
 }
 
+/** The body buffer kept between calls (allocating and zeroing 4 KB per small message showed in bench/codec). */
+let spareBody: ByteSink | undefined;
+const MAX_SPARE_BYTES = 256 * 1024;
+
 /** Encodes `root` as a complete WBXML document. Throws EncodeError for trees WBXML cannot carry. */
 export function serializeWbxml(root: Element, options: WbxmlWriteOptions = {}): Uint8Array {
   const version = options.version ?? WbxmlVersion.V1_2;
@@ -55,15 +59,24 @@ export function serializeWbxml(root: Element, options: WbxmlWriteOptions = {}): 
   if (typeof publicId === 'number' && (!Number.isInteger(publicId) || publicId < 1 || publicId > 0xffffffff)) {
     throw new EncodeError('wbxml-bad-option', `numeric WBXML public id must be 1 … 2^32-1, got ${publicId}`);
   }
-  const w = new Writer();
-  if (typeof publicId === 'string') w.tableIndex(publicId); // offset 0, referenced from the header
-  if (options.stringTable === true) w.shareRepeatedText(root);
-  w.element(root);
-  return w.finish(version, publicId);
+  // One body buffer serves every call (writes never nest: embedded documents are written beforehand).
+  const body = spareBody ?? new ByteSink(4096);
+  spareBody = undefined;
+  try {
+    body.clear();
+    const w = new Writer(body);
+    if (typeof publicId === 'string') w.tableIndex(publicId); // offset 0, referenced from the header
+    if (options.stringTable === true) w.shareRepeatedText(root);
+    w.element(root);
+    return w.finish(version, publicId);
+  } finally {
+    if (body.capacity <= MAX_SPARE_BYTES) spareBody = body;
+  }
 }
 
 class Writer {
-  private readonly body = new ByteSink(4096);
+  constructor(private readonly body: ByteSink) {}
+
   private table: ByteSink | undefined;
   private tableIndexes: Map<string, number> | undefined;
   /** Text written as STR_T: its string-table offset. */
