@@ -56,7 +56,7 @@ export const genericProfile: DeviceProfile = {
   identity: {
     manufacturer: 'omadm',
     model: 'Simulator',
-    dmVersion: 'omadm-0.1',
+    dmVersion: '1.2',
     language: 'en-US',
     deviceType: 'simulator',
     oem: 'omadm',
@@ -86,7 +86,7 @@ export const phoneProfile: DeviceProfile = {
   identity: {
     manufacturer: 'Acme Mobile',
     model: 'AM-5G Pro',
-    dmVersion: 'omadm-0.1',
+    dmVersion: '1.2',
     language: 'en-US',
     deviceType: 'phone',
     oem: 'Acme Mobile',
@@ -140,7 +140,7 @@ export const routerProfile: DeviceProfile = {
   identity: {
     manufacturer: 'NetGearish',
     model: 'HR-3000',
-    dmVersion: 'omadm-0.1',
+    dmVersion: '1.2',
     language: 'en-GB',
     deviceType: 'router',
     oem: 'NetGearish',
