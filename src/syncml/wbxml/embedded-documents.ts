@@ -6,9 +6,9 @@
  * in both directions, so an Element tree reads the same whichever encoding carried it.
  */
 import { DecodeError, EncodeError } from '../../errors.js';
-import { TNDS_WBXML_TYPE, TNDS_XML_TYPE } from '../constants.js';
+import * as constants from '../constants.js';
 import type { Element, Node, Opaque } from '../element.js';
-import { isElement } from '../element.js';
+import * as elements from '../element.js';
 import type { DecodeLimits } from '../limits.js';
 import * as codePages from './code-pages.js';
 import { parseWbxml } from './reader.js';
@@ -20,6 +20,8 @@ export type OpaqueOffsets = ReadonlyMap<Opaque, number>;
 const LIMIT_CODES = new Set(['too-large', 'too-deep', 'too-many-elements']);
 // Module-local copies: imported bindings cost a getter call per use under some loaders (tsx).
 const { METINF_NS, SYNCML_NS, pageForNamespace } = codePages;
+const { TNDS_WBXML_TYPE, TNDS_XML_TYPE } = constants;
+const { isElement } = elements;
 
 /** XML form → WBXML form: Data holding an element becomes OPAQUE of a nested WBXML document; Type `+xml` → `+wbxml`. */
 export function embedDocuments(root: Element, version: number): Element {
