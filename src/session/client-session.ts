@@ -118,6 +118,8 @@ export class ClientSession {
   #sendCred: boolean;
   #clientNonce: string | undefined;
   #serverNonce: string | undefined;
+  /** The nonce our Chal in the message being composed issues to the server (saved once that message is sent). */
+  #issuedServerNonce: string | undefined;
   #authenticated = false;
   #authAttempts = 0;
   #serverAuthenticated = false;
@@ -214,6 +216,19 @@ export class ClientSession {
 
   /** Consumes one server message; returns the next client message (or none) and events. */
   async receive(message: SyncMLMessage, received: Received = {}): Promise<ClientStep> {
+    const step = await this.#receive(message, received);
+    const issued = this.#issuedServerNonce;
+    this.#issuedServerNonce = undefined;
+    // security.md §7: the nonce we issue in our Chal is the one the server will compute its next credentials with,
+    // so it is saved only when a message carrying it goes out. The server's last message of a session is never
+    // answered: a nonce drawn for it never reaches the server, and saving it would refuse the server next time.
+    if (issued !== undefined && step.outgoing !== undefined) {
+      await this.#o.nonces.set(this.#o.serverId, 'server-to-client', issued);
+    }
+    return step;
+  }
+
+  async #receive(message: SyncMLMessage, received: Received): Promise<ClientStep> {
     this.#machine.fire('receive');
     this.#lastActivity = this.#o.clock.now();
     const { header, body } = message;
@@ -306,10 +321,10 @@ export class ClientSession {
       secret,
       this.#serverNonce,
     );
-    // security.md §7: the verifier issues a fresh nonce and persists it.
+    // security.md §7: the verifier issues a fresh nonce; `receive` persists it once it was sent.
     const nonce = generateNonce(this.#o.random);
     this.#serverNonce = nonce;
-    await this.#o.nonces.set(this.#o.serverId, 'server-to-client', nonce);
+    this.#issuedServerNonce = nonce;
     if (check.ok) {
       const first = !this.#serverAuthenticated;
       this.#serverAuthenticated = true;

@@ -62,11 +62,13 @@ describe('DM sessions over HTTP', () => {
         status: 200,
         results: [{ target: './DevInfo/Mod', data: 'R100' }],
       });
-      // A second session needs no challenge: the nonce from the first one's 212/200 Chal is used (DG-AUT-03).
-      // (With HMAC the client engine rotates its server nonce on the last message, which it never answers, so it
-      // cannot verify our next first message; reported to the session engine's owner. The client side is checked.)
-      const again = await runSession(device, { url: t.dm, encoding, verifyServer: auth !== 'hmac' });
+      // A second session needs no challenge: the nonce from the first one's 212/200 Chal is used (DG-AUT-03). Both
+      // sides are verified again, HMAC included: the client saves only a server nonce it actually sent
+      // (security.md §7), not one drawn for the server's last message, which it never answers.
+      const again = await runSession(device, { url: t.dm, encoding });
       expect(again.ended?.reason, JSON.stringify(again.events)).toBe('completed');
+      expect(again.events.some((e) => e.type === 'server-authenticated')).toBe(true);
+      expect(again.events.some((e) => e.type === 'server-auth-failed')).toBe(false);
       expect(again.events.some((e) => e.type === 'challenged')).toBe(false);
       expect(again.sent).toBe(1);
     },
