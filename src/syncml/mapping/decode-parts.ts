@@ -184,7 +184,7 @@ export function decodeItem(el: Element, parent: At): Item {
 
 /**
  * Item `<Data>`: text kept exactly (CDATA already merged by the parser); one element child → an embedded
- * document; OPAQUE → text when it is valid UTF-8, else binary.
+ * document; OPAQUE → text when it is valid UTF-8 (without a C string's trailing NULs), else binary.
  */
 export function decodeData(el: Element, parent: At): Data {
   const c = el.children;
@@ -211,7 +211,23 @@ export function decodeData(el: Element, parent: At): Data {
   if (!hasOpaque) return { kind: 'text', text: (c as readonly string[]).join('') };
   const bytes = concatBytes(c);
   const text = utf8OrUndefined(bytes);
-  return text === undefined ? { kind: 'binary', bytes } : { kind: 'text', text };
+  return text === undefined ? { kind: 'binary', bytes } : { kind: 'text', text: withoutCStringEnd(text) };
+}
+
+/**
+ * Real-client quirk: libdmclient sends text Data as OPAQUE C strings, NUL included (`chr\0`, `b1/a2/a1\0`).
+ * The trailing NULs are dropped, so WBXML gives the same model as XML (whose parser drops U+0000 from character
+ * data). Only when what precedes is text XML could carry (no other C0 control): bytes such as `01 00 00 00` are
+ * data, not a C string, and stay as they are.
+ */
+// eslint-disable-next-line no-control-regex -- recognizing C strings is the point
+const C_STRING = /^[^\x00-\x08\x0B\x0C\x0E-\x1F]*\x00+$/;
+
+function withoutCStringEnd(text: string): string {
+  if (text.charCodeAt(text.length - 1) !== 0 || !C_STRING.test(text)) return text;
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 0) end--;
+  return text.slice(0, end);
 }
 
 const encoder = new TextEncoder();

@@ -71,10 +71,33 @@ class Parser {
     return uri;
   }
 
+  /**
+   * Whether the document holds U+0000 at all. Real-client quirk: libdmclient ends `chr` and child-list Data with
+   * a NUL (`b1/a2/a1\0`, test/fixtures/libdmclient-sessions/xml-basic-nul-in-data). XML 1.0 §2.2 forbids the
+   * character; being liberal, we drop it from character data (text and CDATA), as the WBXML decoder drops the
+   * trailing NULs of text Data, and still refuse it in markup (names, attribute values, comments, PIs).
+   */
+  private readonly nul: boolean;
+
   constructor(
     private readonly src: string,
     private readonly limits: DecodeLimits,
-  ) {}
+  ) {
+    this.nul = src.indexOf('\0') !== -1;
+  }
+
+  /** Refuses U+0000 in markup between `start` and `end`. */
+  private noNul(start: number, end: number): void {
+    if (!this.nul) return;
+    const at = this.src.indexOf('\0', start);
+    if (at !== -1 && at < end)
+      this.fail('xml-illegal-char', 'character U+0000 is not allowed in XML 1.0 markup', at);
+  }
+
+  /** Character data without the NULs a client may have put there (see `nul`). */
+  private characters(text: string): string {
+    return this.nul && text.indexOf('\0') !== -1 ? text.replaceAll('\0', '') : text;
+  }
 
   private fail(code: string, message: string, at: number = this.pos): never {
     throw new DecodeError(code, message, lineColumn(this.src, at));
@@ -140,6 +163,7 @@ class Parser {
     const start = this.pos;
     const end = this.src.indexOf('?>', start + 5);
     if (end === -1) this.fail('xml-malformed', 'unterminated XML declaration');
+    this.noNul(start, end);
     const decl = this.src.slice(start + 5, end);
     if (!/^\s+version\s*=\s*(["'])1\.[0-9]+\1/.test(decl))
       this.fail('xml-malformed', 'XML declaration without version');
@@ -165,6 +189,7 @@ class Parser {
     const start = this.pos;
     const end = this.src.indexOf('?>', start + 2);
     if (end === -1) this.fail('xml-malformed', 'unterminated processing instruction');
+    this.noNul(start, end);
     const target = /^[^\s?]*/.exec(this.src.slice(start + 2, end))?.[0] ?? '';
     if (target === '' || target.toLowerCase() === 'xml') {
       this.fail(
@@ -180,6 +205,7 @@ class Parser {
     const start = this.pos;
     const end = this.src.indexOf('--', start + 4);
     if (end === -1) this.fail('xml-malformed', 'unterminated comment');
+    this.noNul(start, end);
     if (this.src.charCodeAt(end + 2) !== 0x3e) this.fail('xml-malformed', '"--" inside a comment', end);
     this.pos = end + 3;
   }
@@ -236,6 +262,7 @@ class Parser {
       if (typeof decoded !== 'string') this.fail(decoded.code, decoded.message, start + decoded.offset);
       text = decoded;
     }
+    text = this.characters(text);
     frame.text = frame.text === undefined ? text : frame.text + text;
   }
 
@@ -243,7 +270,7 @@ class Parser {
     const start = this.pos + 9;
     const end = this.src.indexOf(']]>', start);
     if (end === -1) this.fail('xml-malformed', 'unterminated CDATA section');
-    const text = this.src.slice(start, end);
+    const text = this.characters(this.src.slice(start, end));
     frame.text = frame.text === undefined ? text : frame.text + text;
     this.pos = end + 3;
   }
@@ -416,6 +443,7 @@ class Parser {
     const start = this.pos + 1;
     const end = src.indexOf(quote === 0x22 ? '"' : "'", start);
     if (end === -1) this.fail('xml-malformed', `unterminated value of attribute ${name}`);
+    this.noNul(start, end);
     let value = src.slice(start, end);
     const lt = value.indexOf('<');
     if (lt !== -1) this.fail('xml-malformed', `"<" in the value of attribute ${name}`, start + lt);

@@ -6,9 +6,12 @@ import { DecodeError } from '../../errors.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** XML 1.0 §2.2: C0 controls other than TAB/LF/CR, and U+FFFE/U+FFFF, are not characters. */
+/**
+ * XML 1.0 §2.2: C0 controls other than TAB/LF/CR, and U+FFFE/U+FFFF, are not characters. U+0000 is left to the
+ * parser, which drops it from character data and refuses it anywhere else (parse.ts: a real-client quirk).
+ */
 // eslint-disable-next-line no-control-regex -- matching the characters XML 1.0 forbids is the point
-const ILLEGAL_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
+const ILLEGAL_CHAR = /[\x01-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 
 /** 1-based line and column (UTF-16 units) of offset `pos` in `text`. Computed only for error messages. */
 export function lineColumn(text: string, pos: number): string {
@@ -33,7 +36,10 @@ export function tooLarge(size: number, maxBytes: number): DecodeError {
   );
 }
 
-/** Decodes and normalizes the document; throws DecodeError for oversize input, bad UTF-8 or illegal characters. */
+/**
+ * Decodes and normalizes the document; throws DecodeError for oversize input, bad UTF-8 or illegal characters
+ * (U+0000 excepted: see ILLEGAL_CHAR).
+ */
 export function sourceText(input: Uint8Array | string, maxBytes: number): string {
   let text: string;
   if (typeof input === 'string') {
