@@ -335,15 +335,61 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
         counted.reset();
         expect((await fast.loadExchange('fast', 'S'))!.pending).toHaveLength(3);
         expect(counted.calls).toEqual({ reads: 1, writes: 0, transactions: 0 });
-        // Logging the two messages of the exchange makes the write one transaction.
+        // Logging the exchange's messages adds nothing to its commit: they wait for the message log's group commit.
+        counted.reset();
+        const message = (n: number) => ({
+          sessionId: 'S',
+          direction: 'in' as const,
+          contentType: 'text/plain',
+          body: new Uint8Array([n]),
+        });
         await fast.commitExchange({
           deviceId: 'fast',
           device: { lastSeen: clock.now() },
-          messages: [
-            { sessionId: 'S', direction: 'in', contentType: 'text/plain', body: new Uint8Array([1]) },
-          ],
+          messages: [message(1)],
         });
-        expect(counted.calls).toEqual({ reads: 1, writes: 0, transactions: 1 });
+        await fast.commitExchange({
+          deviceId: 'fast',
+          device: { lastSeen: clock.now() },
+          messages: [message(2)],
+        });
+        expect(counted.calls).toEqual({ reads: 0, writes: 2, transactions: 0 });
+        // Both exchanges' messages are written in one transaction, before any read of the log.
+        expect((await fast.listMessages('fast')).items.map((m) => m.body[0])).toEqual([2, 1]);
+        expect(counted.calls).toEqual({ reads: 1, writes: 2, transactions: 1 });
+      });
+
+      it('message log: flushed by its timer, on close, and at once when the buffer is full', async () => {
+        await store.createDevice(device('log'));
+        const second = await harness.openSecond({ clock, messageLog: { flushMs: 20, maxBuffered: 4 } });
+        const message = (n: number) => ({
+          sessionId: null,
+          direction: 'out' as const,
+          contentType: 'text/plain',
+          body: new Uint8Array([n]),
+        });
+        const seen = async () =>
+          (await store.listMessages('log', { limit: 100 })).items.map((m) => m.body[0]);
+        await second.commitExchange({ deviceId: 'log', messages: [message(1)] });
+        expect(second.messageLog.buffered).toBe(1);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(second.messageLog.buffered).toBe(0);
+        expect(await seen()).toEqual([1]);
+        await second.commitExchange({
+          deviceId: 'log',
+          messages: [message(2), message(3), message(4), message(5)],
+        });
+        expect(second.messageLog.buffered).toBe(0); // the full buffer's flush has started
+        await second.messageLog.flush();
+        expect(await seen()).toEqual([5, 4, 3, 2, 1]);
+        await second.commitExchange({ deviceId: 'log', messages: [message(6)] });
+        // A device deleted before the flush: its entries are skipped, the others in the batch are written.
+        await store.createDevice(device('log-gone'));
+        await second.commitExchange({ deviceId: 'log-gone', messages: [message(7)] });
+        await store.deleteDevice('log-gone');
+        await second.close();
+        expect(second.messageLog.dropped).toBe(0);
+        expect((await seen()).slice(0, 1)).toEqual([6]);
       });
 
       it('queued → sent → done with status and results; pending comes oldest first in one read', async () => {
@@ -672,7 +718,7 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
         expect((stored[0]!['body'] as Buffer).length).toBeLessThan(xml.length / 10);
       });
 
-      it('prunes the message log by count on every commit and by age and count on demand', async () => {
+      it('prunes the message log by count on every flush and by age and count on demand', async () => {
         await store.createDevice(device('p1'));
         await store.createDevice(device('p2'));
         const msg = (n: number) => ({
@@ -720,6 +766,27 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
         queued: ['queued', 'sent', 'expired', 'cancelled'],
         sent: ['sent', 'queued', 'done', 'failed'],
       };
+
+      it('a command that expired while sent in an interrupted session is not handed to the next one', async () => {
+        // fast-check counterexample: enqueue (ttl), session, expire, expire, fresh session → stale-session.
+        await store.createDevice(device('exp'));
+        const cmd = await store.enqueueCommand('exp', GET_MOD, { expiresAt: clock.now() + 500 });
+        const first = await store.loadExchange('exp', 'S1');
+        await store.commitExchange({
+          deviceId: 'exp',
+          session: { sessionId: 'S1', expectedVersion: 0, snapshot: {} },
+          markSent: first!.pending.map((c) => c.id),
+        });
+        clock.advance(600);
+        const next = await store.loadExchange('exp', 'S2');
+        expect(next!.pending).toEqual([]);
+        await store.commitExchange({
+          deviceId: 'exp',
+          session: { sessionId: 'S2', expectedVersion: 0, snapshot: {} },
+        });
+        expect(await store.expireDue()).toBe(1);
+        expect((await store.getCommand('exp', cmd!.id))!.state).toBe('expired');
+      });
 
       it('every command moves only along queued → sent → done | failed | expired | cancelled, final exactly once', async () => {
         let run = 0;

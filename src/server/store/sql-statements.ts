@@ -68,12 +68,14 @@ const pgObject = (alias: string, list: readonly string[]): string =>
   `json_build_object(${list.map((c) => `'${c}', ${alias}.${c}`).join(', ')})`;
 
 /**
- * Pending = queued and unexpired, plus, when no session with this id is saved (a new session), commands still
- * `sent` in the device's other sessions (see Exchange.pending). Parameters: sessionId, now, sessionId, sessionId,
+ * Pending = queued and unexpired, plus, when no session with this id is saved (a new session), unexpired commands
+ * still `sent` in the device's other sessions (see Exchange.pending). One that expired while sent is not handed out
+ * again (markSent would refuse it): the new session's commit puts it back in the queue and `expireDue` ends it. Parameters: sessionId, now, sessionId, sessionId,
  * deviceId.
  */
 const PENDING_WHERE = `c.device_id = d.device_id
-  AND ((c.state = 'queued' AND (c.expires_at IS NULL OR c.expires_at > ?))
+  AND (c.expires_at IS NULL OR c.expires_at > ?)
+  AND (c.state = 'queued'
     OR (c.state = 'sent' AND c.session_id <> ?
         AND NOT EXISTS (SELECT 1 FROM sessions s2 WHERE s2.device_id = d.device_id AND s2.session_id = ?)))`;
 
