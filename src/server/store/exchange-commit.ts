@@ -1,11 +1,12 @@
 /**
  * The body of `Store.commitExchange`: everything one DM request writes, in the documented order, on one executor
- * (a transaction, or the bare driver when the commit is a single statement).
+ * (a transaction, or the bare driver when the commit is a single statement). The exchange's messages are not written
+ * here: they go to the message log's buffer once this commit succeeded (message-log.ts).
  */
 import type { SqlExecutor, SqlValue } from './sql-driver.js';
-import { clientSecretDigest, compress, normalizeUri } from './rows.js';
+import { clientSecretDigest, normalizeUri } from './rows.js';
 import { DEVICE_PATCH_COLUMNS } from './sql-statements.js';
-import type { CommitResult, DevicePatch, ExchangeCommit, RetentionPolicy } from './store.js';
+import type { CommitResult, DevicePatch, ExchangeCommit } from './store.js';
 import { StaleSessionError, StoreRequestError } from './store.js';
 
 /** Returns false when the device does not exist. */
@@ -49,7 +50,6 @@ export async function applyCommit(
   tx: SqlExecutor,
   commit: ExchangeCommit,
   now: number,
-  retention: RetentionPolicy,
 ): Promise<CommitResult> {
   const { deviceId, session } = commit;
   let sessionVersion = 0;
@@ -162,29 +162,6 @@ export async function applyCommit(
       )
     )[0];
     if (row !== undefined) alertIds.push(Number(row['id']));
-  }
-
-  for (const message of commit.messages ?? []) {
-    await tx.run(
-      `INSERT INTO messages (device_id, session_id, direction, content_type, body, size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      [
-        deviceId,
-        message.sessionId,
-        message.direction,
-        message.contentType,
-        compress(message.body),
-        message.body.byteLength,
-        now,
-      ],
-    );
-  }
-  const keep = retention.maxPerDevice;
-  if ((commit.messages?.length ?? 0) > 0 && keep !== undefined) {
-    await tx.run(
-      `DELETE FROM messages WHERE device_id = ? AND id <= (
-         SELECT id FROM messages WHERE device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
-      [deviceId, deviceId, keep],
-    );
   }
 
   if (session !== undefined && 'end' in session) {

@@ -101,7 +101,11 @@ export class PostgresDriver implements SqlDriver {
     }
   }
 
+  #closing: Promise<void> | undefined;
+
+  /** Idempotent (pg's `Pool.end` throws when called twice). */
   async close(): Promise<void> {
-    await this.pool.end();
+    this.#closing ??= this.pool.end();
+    await this.#closing;
   }
 }

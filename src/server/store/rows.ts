@@ -1,6 +1,6 @@
 /** Row ↔ record mapping, cursors and small value helpers shared by the SQL store. */
 import { createHash } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import type { AuthName } from '../../syncml/constants.js';
 import type { CommandSpec } from './command-spec.js';
 import type {
@@ -27,10 +27,6 @@ import type { Row } from './sql-driver.js';
  */
 export function clientSecretDigest(username: string, password: string): string {
   return createHash('md5').update(`${username}:${password}`, 'utf8').digest('base64');
-}
-
-export function compress(body: Uint8Array): Buffer {
-  return gzipSync(body, { level: 6 });
 }
 
 export function decompress(body: Uint8Array): Uint8Array {

@@ -8,6 +8,7 @@ import { systemClock } from '../../platform/clock.js';
 import type { CommandSpec } from './command-spec.js';
 import type { Row, SqlDriver, SqlExecutor, SqlValue } from './sql-driver.js';
 import { applyCommit, patchDevice } from './exchange-commit.js';
+import { MessageLog, type MessageLogOptions } from './message-log.js';
 import {
   COMMAND_SQL,
   DEVICE_SQL,
@@ -55,10 +56,16 @@ import { DuplicateError, StoreRequestError } from './store.js';
 export interface SqlStoreOptions {
   readonly clock?: Clock;
   /**
-   * Message log retention. `maxPerDevice` is also applied on every commit that logs messages, so the log never
-   * grows past it; `maxAgeMs` is applied by `pruneMessages()`. Default: 7 days, 200 messages per device.
+   * Message log retention. `maxPerDevice` is also applied to the devices of every message-log flush, so the log never
+   * grows past it by more than one flush; `maxAgeMs` is applied by `pruneMessages()`. Default: 7 days, 200 messages
+   * per device.
    */
   readonly retention?: RetentionPolicy;
+  /**
+   * The message log's group commit (message-log.ts): entries are flushed in one transaction `flushMs` (default
+   * 100 ms) after the first one is buffered, or at once when `maxBuffered` (default 512) are waiting.
+   */
+  readonly messageLog?: Omit<MessageLogOptions, 'maxPerDevice'>;
   /**
    * How long a sent Package 0 stays pending (answerable, and its session id reserved for the device). Default 24 h;
    * a device that answers later starts an ordinary server-initiated session without the latency.
@@ -90,12 +97,18 @@ export class SqlStore implements Store {
   readonly #clock: Clock;
   readonly #retention: RetentionPolicy;
   readonly #pendingNotificationMs: number;
+  /** The buffered message log (written in group commits, off the request path). */
+  readonly messageLog: MessageLog;
 
   constructor(driver: SqlDriver, options: SqlStoreOptions = {}) {
     this.driver = driver;
     this.#clock = options.clock ?? systemClock;
     this.#retention = options.retention ?? DEFAULT_RETENTION;
     this.#pendingNotificationMs = options.pendingNotificationMs ?? DEFAULT_PENDING_NOTIFICATION_MS;
+    this.messageLog = new MessageLog(driver, {
+      ...options.messageLog,
+      maxPerDevice: this.#retention.maxPerDevice,
+    });
   }
 
   // ── devices ──────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -157,6 +170,7 @@ export class SqlStore implements Store {
   }
 
   async deleteDevice(deviceId: string): Promise<boolean> {
+    this.messageLog.forget(deviceId);
     const { changes } = await this.driver.run(`DELETE FROM devices WHERE device_id = ?`, [deviceId]);
     return changes > 0;
   }
@@ -263,7 +277,8 @@ export class SqlStore implements Store {
       throw new StoreRequestError('outcomes', 'outcomes belong to a session: name it');
     }
     // The idle fast path: a commit that is one statement (a device patch, or one failure count) needs no
-    // transaction, so it costs one round trip.
+    // transaction, so it costs one round trip. The exchange's messages are buffered for the message log's next
+    // group commit once this commit succeeded; they never make the commit a transaction.
     const empty = (list: readonly unknown[] | undefined): boolean => list === undefined || list.length === 0;
     const singleStatement =
       session === undefined &&
@@ -271,12 +286,15 @@ export class SqlStore implements Store {
       empty(commit.outcomes) &&
       empty(commit.treeValues) &&
       empty(commit.alerts) &&
-      empty(commit.messages) &&
       (commit.device === undefined || commit.authFailure === undefined) &&
       commit.device?.password === undefined;
     const run = <T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> =>
       singleStatement ? fn(this.driver) : this.driver.transaction(fn);
-    return run((tx) => applyCommit(tx, commit, now, this.#retention));
+    const result = await run((tx) => applyCommit(tx, commit, now));
+    if (commit.messages !== undefined && commit.messages.length > 0) {
+      this.messageLog.append(commit.deviceId, commit.messages, now);
+    }
+    return result;
   }
 
   async requeueOrphaned(options: { idleMs: number }): Promise<number> {
@@ -372,10 +390,13 @@ export class SqlStore implements Store {
   }
 
   async listMessages(deviceId: string, request?: PageRequest): Promise<Page<MessageRecord>> {
+    // Read-your-writes: every exchange committed before this call is in the page.
+    await this.messageLog.flush();
     return this.#newestFirst('messages', deviceId, request, toMessage);
   }
 
   async pruneMessages(policy: RetentionPolicy = this.#retention): Promise<number> {
+    await this.messageLog.flush();
     let deleted = 0;
     if (policy.maxAgeMs !== undefined) {
       deleted += (
@@ -399,6 +420,7 @@ export class SqlStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.messageLog.flush();
     await this.driver.close();
   }
 }
