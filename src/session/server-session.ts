@@ -126,7 +126,8 @@ interface Data {
   clientMaxObjSize?: number;
   queue: { id: string; command: Command }[];
   outbox: PendingCommand[];
-  sent: Record<string, { id: string; child?: number }>;
+  /** `chunk`: a non-final chunk of a large object (protocol.md §8), answered 213 while the transfer goes on. */
+  sent: Record<string, { id: string; child?: number; chunk?: boolean }>;
   pending: Record<string, Pending>;
   incoming?: { object: IncomingObject; id?: string };
   lastActivity: number;
@@ -364,6 +365,15 @@ export class ServerSession {
     if (ref === undefined) return;
     const pending = this.#d.pending[ref.id];
     if (pending === undefined || status.code === StatusCode.CHUNKED_ITEM_ACCEPTED) return;
+    if (ref.chunk === true && status.code >= 200 && status.code < 300) {
+      // protocol.md §8: a chunked command's status is the one of its LAST chunk. A success other than 213 for an
+      // earlier chunk means the client did not buffer it (libdmclient ignores MoreData): not the final word.
+      return;
+    }
+    if (ref.chunk === true) {
+      // protocol.md §8: an error for a non-final chunk ends the transfer; it is the command's final status.
+      this.#d.outbox = this.#d.outbox.filter((queued) => queued.tag !== ref.id);
+    }
     if (ref.child !== undefined) {
       pending.children[ref.child] = status.code;
       return;
@@ -537,7 +547,7 @@ export class ServerSession {
     const result = pack({ header, commands, final, maxMsgSize: this.#d.clientMaxMsgSize, measure: this.#o.measure, role: 'server', overhead, chunking: this.#o.largeObjects !== false });
     for (const packed of result.packed) {
       if (packed.tag === undefined) continue;
-      this.#d.sent[`${msgId}:${packed.cmdId}`] = { id: packed.tag };
+      this.#d.sent[`${msgId}:${packed.cmdId}`] = packed.chunk ? { id: packed.tag, chunk: true } : { id: packed.tag };
       const original = commands.find((c) => c.tag === packed.tag);
       const noResp = 'noResp' in packed.command && packed.command.noResp === true;
       if (this.#d.pending[packed.tag] === undefined && original !== undefined && !noResp) {
