@@ -6,7 +6,7 @@
  * exists: same elements, same Chal (type, format, a fresh 16-byte NextNonce), same server Cred shape.
  */
 import type { Chal, Command, Cred, SyncMLMessage } from '../../syncml/model.js';
-import { AUTH_TYPE_BY_NAME, type AuthName } from '../../syncml/constants.js';
+import { AUTH_TYPE_BY_NAME, StatusCode, type AuthName } from '../../syncml/constants.js';
 import { basicCredential, fromB64, hmacMac, md5Credential, b64 } from '../../security/digest.js';
 import { buildHmacHeader } from '../../security/hmac-header.js';
 import {
@@ -93,14 +93,22 @@ export interface ChallengeInput {
   readonly respUri?: string;
   /** Our MsgID for this message: one after the last the client acknowledged (msg-ids.ts). */
   readonly msgId: number;
+  /**
+   * The last answer of a session that failed authentication too often (protocol.md §10: repeated authentication
+   * failure terminates the session): the SyncHdr Status keeps its 401/407 but carries no Chal, and the commands
+   * get 215 (not executed) instead of 401/407, which a client such as libdmclient would otherwise resend
+   * (it re-queues every element whose Status is 401/407, with or without a challenge).
+   */
+  readonly final?: boolean;
 }
 
 export function challengeReply(input: ChallengeInput): SyncMLMessage {
   const { header, body } = input.request;
-  const chal: Chal = challenge(input.auth, input.nonce);
+  const final = input.final === true;
+  const chal: Chal | undefined = final ? undefined : challenge(input.auth, input.nonce);
   const statuses: Command[] = [
     headerStatus(header, input.code, chal),
-    ...statusesForAll(body, header.msgId, input.code),
+    ...statusesForAll(body, header.msgId, final ? StatusCode.NOT_EXECUTED : input.code),
   ];
   const { cred, locName } = input.credentials;
   return {

@@ -40,7 +40,7 @@ import type { DmExchangePort, DmReply, DmRequest } from './dm-handler.js';
 import { commandOf } from './queue-mapping.js';
 import { boundedMeasure, DevInfoMemo } from './write-avoidance.js';
 import { effectsOf, withHeaderVerdict } from './engine-effects.js';
-import { fromEngineIds, lastServerMsgId, toEngineRefs } from './msg-ids.js';
+import { challengesSeen, fromEngineIds, lastServerMsgId, toEngineRefs } from './msg-ids.js';
 
 export interface DmExchangeOptions {
   readonly store: Store;
@@ -53,6 +53,11 @@ export interface DmExchangeOptions {
   readonly respUri?: string;
   /** Lock a device after this many wrong credentials in a row, for `lockMs`. Default 10 failures, 5 minutes. */
   readonly lockout?: LockoutPolicy;
+  /**
+   * Failed authentications in one session answered with a new challenge after the first one; the next failure
+   * gets a final answer without a Chal (protocol.md §10). Default 3: four challenges at most per session.
+   */
+  readonly maxAuthAttempts?: number;
   /** Challenge type for a device ID we do not know when the message presents no scheme. Default md5. */
   readonly defaultAuth?: AuthName;
   /** Largest message we accept (MaxMsgSize we announce). Default 1 MiB. */
@@ -64,6 +69,7 @@ export interface DmExchangeOptions {
 }
 
 export const DEFAULT_LOCKOUT: LockoutPolicy = { maxFailures: 10, lockMs: 5 * 60_000 };
+export const DEFAULT_MAX_AUTH_ATTEMPTS = 3;
 
 /** What we keep per session besides the engine's snapshot. */
 interface SessionSnapshot {
@@ -77,6 +83,15 @@ interface SessionSnapshot {
 
 /** Room left in every message for the Chal this layer adds to the SyncHdr Status after packing. */
 const CHAL_RESERVE = 192;
+
+/** Wrong credentials count toward the lockout; missing ones too once this session was challenged. */
+function countsAsFailure(reason: string, request: DmRequest): boolean {
+  return (
+    reason === 'wrong' ||
+    reason === 'wrong-type' ||
+    (reason === 'missing' && challengesSeen(request.message) > 0)
+  );
+}
 
 function isSessionStart(message: SyncMLMessage): boolean {
   return message.body.some(
@@ -124,10 +139,10 @@ export class DmExchange implements DmExchangePort {
     const { header } = request.message;
     const deviceId = header.source.locUri;
     let exchange = await this.#o.store.loadExchange(deviceId, header.sessionId);
-    if (exchange === undefined) return this.#unknownDevice(request);
+    if (exchange === undefined) return await this.#unknownDevice(request);
     const now = this.#o.clock.now();
     const device = exchange.device;
-    if (device.lockedUntil !== null && now < device.lockedUntil) return this.#locked(request, device);
+    if (device.lockedUntil !== null && now < device.lockedUntil) return await this.#locked(request, device);
 
     // A new session reusing the SessionID of one that never completed (libdmclient always sends SessionID 1).
     const restart = exchange.session !== undefined && header.msgId === 1 && isSessionStart(request.message);
@@ -184,7 +199,7 @@ export class DmExchange implements DmExchangePort {
         session: { sessionId: header.sessionId, expectedVersion: exchange.session.version, end: true },
       });
       exchange = await this.#o.store.loadExchange(deviceId, header.sessionId);
-      if (exchange === undefined) return this.#unknownDevice(request);
+      if (exchange === undefined) return await this.#unknownDevice(request);
     }
 
     const engineOptions = this.#engineOptions(request, device, nonces);
@@ -222,22 +237,29 @@ export class DmExchange implements DmExchangePort {
     const ended = engine.state === 'ended';
     const version = exchange.session?.version ?? 0;
     // A session that ends in the exchange that started it (an idle check-in, an abort in Package 1) writes nothing
-    // about itself, and the commands it was handed stay queued: it sent none of them.
+    // about itself, and the commands it was handed stay queued: it sent none of them. Except those it settled
+    // without sending (413: larger than the device's MaxObjSize, protocol.md §7): they are recorded as failed, in a
+    // session saved for that and ended right after.
+    const settledUnsent = ended && version === 0 ? outcomes.map((o) => o.id) : [];
+    const snapshot = (): SessionSnapshot => ({
+      engine: engine.snapshot(),
+      auth: { scheme: auth, authenticated: true },
+      lastMsgId: header.msgId,
+      msgIdOffset: offset,
+    });
     const sessionWrite: SessionWrite | undefined = ended
       ? version === 0
-        ? undefined
+        ? settledUnsent.length === 0
+          ? undefined
+          : { sessionId: header.sessionId, expectedVersion: 0, snapshot: snapshot() }
         : { sessionId: header.sessionId, expectedVersion: version, end: true }
-      : {
-          sessionId: header.sessionId,
-          expectedVersion: version,
-          snapshot: {
-            engine: engine.snapshot(),
-            auth: { scheme: auth, authenticated: true },
-            lastMsgId: header.msgId,
-            msgIdOffset: offset,
-          } satisfies SessionSnapshot,
-        };
-    const sent = sessionWrite !== undefined && !('end' in sessionWrite) ? markSent : [];
+      : { sessionId: header.sessionId, expectedVersion: version, snapshot: snapshot() };
+    const sent =
+      settledUnsent.length > 0
+        ? settledUnsent
+        : sessionWrite !== undefined && !('end' in sessionWrite)
+          ? markSent
+          : [];
     const patch: { -readonly [K in keyof DevicePatch]: DevicePatch[K] } = { ...nonces.patch, lastSeen: now };
     if (device.failedAuthCount !== 0) patch.failedAuthCount = 0;
     if (device.lockedUntil !== null) patch.lockedUntil = null;
@@ -258,6 +280,12 @@ export class DmExchange implements DmExchangePort {
     let result;
     try {
       result = await this.#o.store.commitExchange(commit);
+      if (settledUnsent.length > 0) {
+        await this.#o.store.commitExchange({
+          deviceId,
+          session: { sessionId: header.sessionId, expectedVersion: result.sessionVersion, end: true },
+        });
+      }
     } catch (error) {
       if (devInfoWritten) this.#devInfo.forget(deviceId);
       throw error;
@@ -342,7 +370,8 @@ export class DmExchange implements DmExchangePort {
     const device = exchange.device;
     const session = endSession ? exchange.session : undefined;
     const deviceId = device.deviceId;
-    const nonce = device.authType === 'basic' ? undefined : generateNonce(this.#o.random);
+    const final = this.#lastChance(request);
+    const nonce = device.authType === 'basic' || final ? undefined : generateNonce(this.#o.random);
     if (nonce !== undefined) nonces.set(deviceId, 'client-to-server', nonce);
     const identity = {
       auth: device.authType,
@@ -359,12 +388,14 @@ export class DmExchange implements DmExchangePort {
       nonce,
       serverUri: this.#o.serverId,
       credentials,
+      final,
       ...(this.#o.respUri === undefined ? {} : { respUri: this.#o.respUri }),
     });
     const body = encodeMessage(reply, request.contentType);
     // Not presenting credentials, or presenting them before we ever issued a nonce, is how a session normally
-    // begins (challenge, then Package 1 again): only wrong credentials count toward the lockout.
-    const counts = reason === 'wrong' || reason === 'wrong-type';
+    // begins (challenge, then Package 1 again). Wrong credentials count toward the lockout, and so do missing ones
+    // once this session was challenged (a client answering a challenge with nothing has failed it).
+    const counts = countsAsFailure(reason, request);
     const result = await this.#o.store.commitExchange({
       deviceId,
       ...(session === undefined
@@ -400,9 +431,24 @@ export class DmExchange implements DmExchangePort {
     return hmac === undefined ? { body } : { body, hmacHeader: hmac };
   }
 
-  /** A locked device gets the same challenge as a wrong password; nothing is checked or written. */
-  #locked(request: DmRequest, device: DeviceRecord): DmReply {
-    const nonce = device.authType === 'basic' ? undefined : generateNonce(this.#o.random);
+  /**
+   * protocol.md §10 / security.md §6 (repeated authentication failure terminates the session): the client's own
+   * numbering says how many of our challenges this session has seen (challenges are answered statelessly, so the
+   * store keeps no count). Past the bound the answer is final: no Chal, so the client stops. A client that hides
+   * the count (MsgID 1, no MsgRef) starts a new session by its own numbering; the device lockout bounds those.
+   */
+  #lastChance(request: DmRequest): boolean {
+    return challengesSeen(request.message) > (this.#o.maxAuthAttempts ?? DEFAULT_MAX_AUTH_ATTEMPTS);
+  }
+
+  /**
+   * A locked device gets the same answer as a wrong password (a challenge, final past the bound); nothing is
+   * checked, and the store work is the same as for a refusal (the nonce and the message log), so the answer takes
+   * as long. The nonce is kept: once the lock has expired the device may answer it.
+   */
+  async #locked(request: DmRequest, device: DeviceRecord): Promise<DmReply> {
+    const final = this.#lastChance(request);
+    const nonce = device.authType === 'basic' || final ? undefined : generateNonce(this.#o.random);
     const credentials = serverCredentials({
       auth: device.authType,
       username: this.#o.serverId,
@@ -422,9 +468,20 @@ export class DmExchange implements DmExchangePort {
         nonce,
         serverUri: this.#o.serverId,
         credentials,
+        final,
+        ...(this.#o.respUri === undefined ? {} : { respUri: this.#o.respUri }),
       }),
       request.contentType,
     );
+    const { sessionId } = request.message.header;
+    await this.#o.store.commitExchange({
+      deviceId: device.deviceId,
+      ...(nonce === undefined ? {} : { device: { clientNonce: nonce } }),
+      messages: [
+        { sessionId, direction: 'in', contentType: request.contentType, body: request.body },
+        { sessionId, direction: 'out', contentType: request.contentType, body },
+      ],
+    });
     this.#publish([
       {
         type: 'auth.failure',
@@ -438,13 +495,19 @@ export class DmExchange implements DmExchangePort {
     return hmac === undefined ? { body } : { body, hmacHeader: hmac };
   }
 
-  /** A device ID we do not know: a challenge shaped like a known device's (same scheme as presented). */
-  #unknownDevice(request: DmRequest): DmReply {
+  /**
+   * A device ID we do not know: a challenge shaped like a known device's (same scheme as presented, final past the
+   * same bound), and the same store work as a known device's refusal: one commit patching the device row with the
+   * new nonce and counting the failure when a known device's would count (on an ID that matches no row, it
+   * changes nothing). Only the message log is left out (it belongs to a device).
+   */
+  async #unknownDevice(request: DmRequest): Promise<DmReply> {
     const presented = this.#presented(request);
     const scheme = schemeOf(presented);
     const auth: AuthName =
       scheme === undefined || scheme === 'unknown' ? (this.#o.defaultAuth ?? 'md5') : scheme;
-    const nonce = auth === 'basic' ? undefined : generateNonce(this.#o.random);
+    const final = this.#lastChance(request);
+    const nonce = auth === 'basic' || final ? undefined : generateNonce(this.#o.random);
     const credentials = decoyCredentials(auth, this.#o.serverId, (n) => this.#o.random.bytes(n));
     const code = scheme === undefined ? StatusCode.MISSING_CREDENTIALS : StatusCode.INVALID_CREDENTIALS;
     const body = encodeMessage(
@@ -456,9 +519,17 @@ export class DmExchange implements DmExchangePort {
         nonce,
         serverUri: this.#o.serverId,
         credentials,
+        final,
+        ...(this.#o.respUri === undefined ? {} : { respUri: this.#o.respUri }),
       }),
       request.contentType,
     );
+    const reason = scheme === undefined ? 'missing' : 'wrong';
+    await this.#o.store.commitExchange({
+      deviceId: request.message.header.source.locUri,
+      ...(nonce === undefined ? {} : { device: { clientNonce: nonce } }),
+      ...(countsAsFailure(reason, request) ? { authFailure: this.#lockout } : {}),
+    });
     this.#publish([
       {
         type: 'auth.failure',

@@ -17,6 +17,15 @@ export function lastServerMsgId(message: SyncMLMessage): number {
   return last;
 }
 
+/**
+ * How many messages we already sent in this session by the client's own account: our last MsgID it acknowledges,
+ * or, failing that, its own MsgID minus one (each of its messages answers one of ours). While the client is not
+ * authenticated every one of them was a challenge.
+ */
+export function challengesSeen(message: SyncMLMessage): number {
+  return Math.max(lastServerMsgId(message), message.header.msgId - 1);
+}
+
 /** The client's message with its references to our messages moved into the engine's numbering. */
 export function toEngineRefs(message: SyncMLMessage, offset: number): SyncMLMessage {
   if (offset === 0) return message;
