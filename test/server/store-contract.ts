@@ -200,6 +200,28 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
         expect(await store.updateDevice('d1', {})).toMatchObject({ deviceId: 'd1' });
       });
 
+      it('security.md §2/§9: the server auth type is per direction, the client one by default (null resets it)', async () => {
+        expect(await store.createDevice(device('d-same'))).toMatchObject({
+          authType: 'md5',
+          serverAuthType: 'md5',
+        });
+        const split = await store.createDevice({
+          ...device('d-split'),
+          authType: 'basic',
+          serverAuthType: 'md5',
+        });
+        expect(split).toMatchObject({ authType: 'basic', serverAuthType: 'md5' });
+        expect(await store.getDevice('d-split')).toEqual(split);
+        expect(await store.updateDevice('d-split', { serverAuthType: 'hmac' })).toMatchObject({
+          authType: 'basic',
+          serverAuthType: 'hmac',
+        });
+        expect(await store.updateDevice('d-split', { serverAuthType: null, authType: 'md5' })).toMatchObject({
+          authType: 'md5',
+          serverAuthType: 'md5',
+        });
+      });
+
       it('deleting a device deletes its queue, sessions, tree values, alerts and messages', async () => {
         await store.createDevice(device('gone'));
         const cmd = await store.enqueueCommand('gone', GET_MOD);

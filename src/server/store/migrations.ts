@@ -115,6 +115,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX notifications_notified ON notifications (notified_at)`,
     ],
   },
+  {
+    version: 3,
+    name: 'server auth type per direction',
+    statements: [
+      // security.md §2, §9: DMAcc has one AAuthType per direction. NULL = the same as auth_type (existing devices).
+      `ALTER TABLE devices ADD COLUMN server_auth_type TEXT CHECK (server_auth_type IN ('basic', 'md5', 'hmac'))`,
+    ],
+  },
 ];
 
 function render(statement: string, dialect: Dialect): string {

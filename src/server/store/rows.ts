@@ -59,6 +59,8 @@ export function toDevice(row: Row): DeviceRecord {
     username: str(row['username']),
     clientSecretDigest: str(row['client_secret_digest']),
     authType: str(row['auth_type']) as AuthName,
+    // NULL: the same scheme both ways (a device registered before migration 3, or without a separate one).
+    serverAuthType: (strOrNull(row['server_auth_type']) ?? str(row['auth_type'])) as AuthName,
     serverPassword: str(row['server_password']),
     clientNonce: strOrNull(row['client_nonce']),
     serverNonce: strOrNull(row['server_nonce']),

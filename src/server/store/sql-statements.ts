@@ -4,6 +4,7 @@
 export const DEVICE_PATCH_COLUMNS: Record<string, string> = {
   username: 'username',
   authType: 'auth_type',
+  serverAuthType: 'server_auth_type',
   serverPassword: 'server_password',
   notifyAddress: 'notify_address',
   notifyOnQueue: 'notify_on_queue',
@@ -23,6 +24,7 @@ const DEVICE_COLUMNS_SQL = [
   'username',
   'client_secret_digest',
   'auth_type',
+  'server_auth_type',
   'server_password',
   'client_nonce',
   'server_nonce',

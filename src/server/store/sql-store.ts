@@ -116,13 +116,14 @@ export class SqlStore implements Store {
   async createDevice(device: NewDevice): Promise<DeviceRecord> {
     const now = this.#clock.now();
     const rows = await this.driver.all(
-      `INSERT INTO devices (device_id, username, client_secret_digest, auth_type, server_password, notify_address, notify_on_queue, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id) DO NOTHING RETURNING ${DEVICE_SQL}`,
+      `INSERT INTO devices (device_id, username, client_secret_digest, auth_type, server_auth_type, server_password, notify_address, notify_on_queue, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id) DO NOTHING RETURNING ${DEVICE_SQL}`,
       [
         device.deviceId,
         device.username,
         clientSecretDigest(device.username, device.password),
         device.authType,
+        device.serverAuthType ?? null,
         device.serverPassword,
         device.notifyAddress ?? null,
         device.notifyOnQueue === true ? 1 : 0,

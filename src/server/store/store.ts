@@ -39,6 +39,11 @@ export interface DeviceRecord {
    */
   readonly clientSecretDigest: string;
   readonly authType: AuthName;
+  /**
+   * How the server authenticates to the device (its DMAcc SRVCRED AAuthType: security.md §2, §9 — one AAuthType per
+   * direction). The same as `authType` unless set otherwise.
+   */
+  readonly serverAuthType: AuthName;
   /** The server's password toward this device (SRVCRED AAuthSecret); needed in clear to build basic credentials. */
   readonly serverPassword: string;
   /** Base64 nonce the server issued (Chal NextNonce) and expects in the client's next credentials, or null. */
@@ -63,6 +68,8 @@ export interface NewDevice {
   /** The client's password; only its digest is stored. */
   readonly password: string;
   readonly authType: AuthName;
+  /** Default: the same as `authType`. */
+  readonly serverAuthType?: AuthName;
   readonly serverPassword: string;
   readonly notifyAddress?: string | null;
   readonly notifyOnQueue?: boolean;
@@ -76,6 +83,8 @@ export interface DevicePatch {
   readonly username?: string;
   readonly password?: string;
   readonly authType?: AuthName;
+  /** null: the same as `authType` again. */
+  readonly serverAuthType?: AuthName | null;
   readonly serverPassword?: string;
   readonly notifyAddress?: string | null;
   readonly notifyOnQueue?: boolean;
