@@ -121,7 +121,8 @@ interface Data {
   deviceId?: string;
   msgId: number;
   clientAuth: ClientAuthState;
-  serverAuth: { accepted: boolean; sendCred: boolean; failures: number; nonce?: string };
+  /** `scheme`: the one the client challenged us for, when it differs from our account's (used once switched). */
+  serverAuth: { accepted: boolean; sendCred: boolean; failures: number; nonce?: string; scheme?: AuthName };
   clientMaxMsgSize?: number;
   clientMaxObjSize?: number;
   queue: { id: string; command: Command }[];
@@ -134,6 +135,9 @@ interface Data {
 }
 
 const SNAPSHOT_VERSION = 1;
+
+/** Never switch our credentials to a weaker scheme than our account's on a device's request. */
+const SCHEME_STRENGTH: Readonly<Record<AuthName, number>> = { basic: 0, md5: 1, hmac: 2 };
 
 export class ServerSession {
   readonly #o: ServerSessionOptions;
@@ -347,7 +351,7 @@ export class ServerSession {
     if (status.code === StatusCode.AUTHENTICATION_ACCEPTED || status.code === StatusCode.OK) {
       if (!s.accepted && account?.server !== undefined) this.#events.push({ type: 'server-authenticated', code: status.code });
       s.accepted = account?.server !== undefined;
-      if (status.code === StatusCode.AUTHENTICATION_ACCEPTED && account?.server?.auth !== 'hmac') s.sendCred = false;
+      if (status.code === StatusCode.AUTHENTICATION_ACCEPTED && this.#serverScheme(account) !== 'hmac') s.sendCred = false;
       return false;
     }
     if (status.code !== StatusCode.INVALID_CREDENTIALS && status.code !== StatusCode.MISSING_CREDENTIALS) return false;
@@ -356,8 +360,21 @@ export class ServerSession {
     s.failures++;
     s.accepted = false;
     s.sendCred = true;
-    if (requested !== undefined && account?.server !== undefined && requested !== account.server.auth) s.failures = Number.MAX_SAFE_INTEGER;
+    if (requested !== undefined && account?.server !== undefined && requested !== this.#serverScheme(account)) {
+      // security.md §6: 401/407 + Chal means "resend with the requested scheme" (the device's SRVCRED AAuthType
+      // may differ from ours: libdmclient's shipped account has the client on basic and the server on md5). We
+      // switch once per session, and never down to basic, which would put our secret on the wire in clear;
+      // anything else terminates (protocol.md §4.1: a side challenged for a scheme it will not use ends the session).
+      const switchable = s.scheme === undefined && SCHEME_STRENGTH[requested] >= SCHEME_STRENGTH[account.server.auth];
+      if (switchable) s.scheme = requested;
+      else s.failures = Number.MAX_SAFE_INTEGER;
+    }
     return true;
+  }
+
+  /** The scheme we authenticate to the device with: our account's, or the one the device asked for. */
+  #serverScheme(account: DeviceAccount | undefined): AuthName | undefined {
+    return this.#d.serverAuth.scheme ?? account?.server?.auth;
   }
 
   #onStatus(status: Status, challengedByClient: boolean): void {
@@ -513,11 +530,12 @@ export class ServerSession {
   #cred(account: DeviceAccount | undefined): { cred?: Cred; locName?: string } {
     const secret = account?.server;
     const s = this.#d.serverAuth;
-    if (secret === undefined) return {};
-    if (secret.auth === 'hmac') return { locName: secret.username };
+    const scheme = this.#serverScheme(account);
+    if (secret === undefined || scheme === undefined) return {};
+    if (scheme === 'hmac') return { locName: secret.username };
     if (!s.sendCred) return {};
-    const meta = { type: AUTH_TYPE_BY_NAME[secret.auth], format: 'b64' };
-    if (secret.auth === 'basic') return { cred: { meta, data: basicCredential(secret.username, secret.password) } };
+    const meta = { type: AUTH_TYPE_BY_NAME[scheme], format: 'b64' };
+    if (scheme === 'basic') return { cred: { meta, data: basicCredential(secret.username, secret.password) } };
     return {
       cred: { meta, data: md5Credential(secret.username, secret.password, fromB64(s.nonce ?? '')) },
       locName: secret.username,
@@ -564,11 +582,12 @@ export class ServerSession {
     const secret = account?.server;
     const nonce = this.#d.serverAuth.nonce;
     const sendHmac = this.#d.serverAuth.sendCred;
+    const scheme = this.#serverScheme(account);
     return {
       message: result.message,
       url: undefined,
       hmacHeader: (body: Uint8Array) =>
-        secret?.auth === 'hmac' && sendHmac ? buildHmacHeader(secret.username, hmacMac(secret.username, secret.password, fromB64(nonce ?? ''), body)) : undefined,
+        secret !== undefined && scheme === 'hmac' && sendHmac ? buildHmacHeader(secret.username, hmacMac(secret.username, secret.password, fromB64(nonce ?? ''), body)) : undefined,
     };
   }
 

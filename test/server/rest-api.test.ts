@@ -65,6 +65,7 @@ describe('REST API: devices', () => {
       deviceId: IMEI,
       username: 'phone',
       authType: 'md5',
+      serverAuthType: 'md5',
       notifyAddress: 'http://127.0.0.1:9/push',
       notifyOnQueue: false,
       lastSeen: null,

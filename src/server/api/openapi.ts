@@ -253,6 +253,11 @@ export function openApiDocument(): Record<string, unknown> {
             username: { type: 'string', minLength: 1 },
             password: { type: 'string', minLength: 1, writeOnly: true },
             authType: ref('AuthType'),
+            serverAuthType: {
+              allOf: [ref('AuthType')],
+              description:
+                'How the server authenticates to the device (its DMAcc SRVCRED AAuthType, security.md §2/§9); default: authType',
+            },
             serverPassword: { type: 'string', minLength: 1, writeOnly: true },
             notifyAddress: nullable('string'),
             notifyOnQueue: {
@@ -269,6 +274,10 @@ export function openApiDocument(): Record<string, unknown> {
             username: { type: 'string', minLength: 1 },
             password: { type: 'string', minLength: 1, writeOnly: true },
             authType: ref('AuthType'),
+            serverAuthType: {
+              oneOf: [ref('AuthType'), { type: 'null' }],
+              description: 'How the server authenticates to the device; null: the same as authType again',
+            },
             serverPassword: { type: 'string', minLength: 1, writeOnly: true },
             notifyAddress: nullable('string'),
             notifyOnQueue: { type: 'boolean' },
@@ -281,6 +290,7 @@ export function openApiDocument(): Record<string, unknown> {
             deviceId: { type: 'string' },
             username: { type: 'string' },
             authType: ref('AuthType'),
+            serverAuthType: ref('AuthType'),
             notifyAddress: nullable('string'),
             notifyOnQueue: { type: 'boolean' },
             lastSeen: time,

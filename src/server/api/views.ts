@@ -27,6 +27,7 @@ export function deviceView(d: DeviceRecord) {
     deviceId: d.deviceId,
     username: d.username,
     authType: d.authType,
+    serverAuthType: d.serverAuthType,
     notifyAddress: d.notifyAddress,
     notifyOnQueue: d.notifyOnQueue,
     lastSeen: iso(d.lastSeen),
@@ -119,11 +120,15 @@ function text(obj: Record<string, unknown>, key: string, required: boolean): str
   return v;
 }
 
-function authType(obj: Record<string, unknown>, required: boolean): AuthName | undefined {
-  const v = obj['authType'];
+function authType(
+  obj: Record<string, unknown>,
+  required: boolean,
+  key: 'authType' | 'serverAuthType' = 'authType',
+): AuthName | undefined {
+  const v = obj[key];
   if (v === undefined && !required) return undefined;
   if (typeof v !== 'string' || !(AUTH_NAMES as readonly string[]).includes(v)) {
-    throw invalid('authType', `must be one of ${AUTH_NAMES.join(', ')}`);
+    throw invalid(key, `must be one of ${AUTH_NAMES.join(', ')}`);
   }
   return v as AuthName;
 }
@@ -151,18 +156,21 @@ export function parseNewDevice(body: unknown): NewDevice {
     'username',
     'password',
     'authType',
+    'serverAuthType',
     'serverPassword',
     'notifyAddress',
     'notifyOnQueue',
   ]);
   const address = notifyAddress(obj);
   const onQueue = flag(obj, 'notifyOnQueue');
+  const serverAuth = authType(obj, false, 'serverAuthType');
   return {
     deviceId: text(obj, 'deviceId', true)!,
     username: text(obj, 'username', true)!,
     password: text(obj, 'password', true)!,
     authType: authType(obj, true)!,
     serverPassword: text(obj, 'serverPassword', true)!,
+    ...(serverAuth === undefined ? {} : { serverAuthType: serverAuth }),
     ...(address === undefined ? {} : { notifyAddress: address }),
     ...(onQueue === undefined ? {} : { notifyOnQueue: onQueue }),
   };
@@ -174,6 +182,7 @@ export function parseDevicePatch(body: unknown): DevicePatch {
     'username',
     'password',
     'authType',
+    'serverAuthType',
     'serverPassword',
     'notifyAddress',
     'notifyOnQueue',
@@ -191,6 +200,12 @@ export function parseDevicePatch(body: unknown): DevicePatch {
   }
   if (password !== undefined) patch.password = password;
   if (auth !== undefined) patch.authType = auth;
+  // null: follow authType again.
+  if (obj['serverAuthType'] === null) patch.serverAuthType = null;
+  else {
+    const serverAuth = authType(obj, false, 'serverAuthType');
+    if (serverAuth !== undefined) patch.serverAuthType = serverAuth;
+  }
   if (serverPassword !== undefined) patch.serverPassword = serverPassword;
   if (address !== undefined) patch.notifyAddress = address;
   const onQueue = flag(obj, 'notifyOnQueue');

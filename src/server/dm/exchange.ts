@@ -340,7 +340,12 @@ export class DmExchange implements DmExchangePort {
 
   #engineOptions(request: DmRequest, device: DeviceRecord, nonces: NonceStore): ServerSessionOptions {
     const contentType = request.contentType;
-    const server = { auth: device.authType, username: this.#o.serverId, password: device.serverPassword };
+    // security.md §2/§9: we authenticate to the device with its SRVCRED scheme, which may differ from its CLCRED one.
+    const server = {
+      auth: device.serverAuthType,
+      username: this.#o.serverId,
+      password: device.serverPassword,
+    };
     return {
       serverUri: this.#o.serverId,
       ...(this.#o.respUri === undefined ? {} : { respUri: this.#o.respUri }),
@@ -374,7 +379,7 @@ export class DmExchange implements DmExchangePort {
     const nonce = device.authType === 'basic' || final ? undefined : generateNonce(this.#o.random);
     if (nonce !== undefined) nonces.set(deviceId, 'client-to-server', nonce);
     const identity = {
-      auth: device.authType,
+      auth: device.serverAuthType,
       username: this.#o.serverId,
       password: device.serverPassword,
       nonce: device.serverNonce,
@@ -450,7 +455,7 @@ export class DmExchange implements DmExchangePort {
     const final = this.#lastChance(request);
     const nonce = device.authType === 'basic' || final ? undefined : generateNonce(this.#o.random);
     const credentials = serverCredentials({
-      auth: device.authType,
+      auth: device.serverAuthType,
       username: this.#o.serverId,
       password: device.serverPassword,
       nonce: device.serverNonce,

@@ -119,6 +119,8 @@ export interface SessionOptions {
   readonly serverId?: string;
   /** Verify the server's credentials (DMAcc SRVCRED). Default true. */
   readonly verifyServer?: boolean;
+  /** The scheme the device expects from the server (its SRVCRED AAuthType). Default: the device's `auth`. */
+  readonly serverAuth?: AuthName;
   readonly password?: string;
   readonly sessionId?: string;
   readonly maxMsgSize?: number;
@@ -172,7 +174,13 @@ export async function runSession(device: TestDevice, options: SessionOptions): P
     ...(options.credentialsUpFront === undefined ? {} : { credentialsUpFront: options.credentialsUpFront }),
     ...(options.verifyServer === false
       ? {}
-      : { serverCredentials: { auth: device.auth, username: serverId, password: device.serverPassword } }),
+      : {
+          serverCredentials: {
+            auth: options.serverAuth ?? device.auth,
+            username: serverId,
+            password: device.serverPassword,
+          },
+        }),
     executor: device.executor,
     ...(options.ui === undefined ? {} : { ui: options.ui }),
     nonces: device.nonces,
