@@ -1,8 +1,12 @@
 /**
- * `npx tsx bench/server.ts [--seconds 5] [--concurrency 32] [--devices 64]`
+ * `npx tsx bench/server.ts [--seconds 2] [--rounds 5] [--concurrency 32] [--devices 64] [--profile DIR]`
  *
  * The real server (`omadm server`, SQLite, its own process) over loopback, beside a bare node:http server (its own
- * process) answering a body of the same size, measured in the same run with the same HTTP client:
+ * process) answering a body of the same size, measured in the same run with the same HTTP client (this process, so
+ * the load client never shares a process with either server). Both servers run for the whole bench and are measured
+ * in interleaved rounds (bare, basic, md5, one-Get, bare, …); the figures are medians over the rounds and the ratio is
+ * the median of each round's ratio to that round's bare figure, so a noisy neighbour slows both sides alike.
+ * `--profile DIR` runs the server with `--cpu-prof` (the profile is written to DIR when it exits).
  *
  * - idle check-ins/s, basic: Package 1 with basic credentials (the same bytes every time), nothing queued;
  * - idle check-ins/s, md5: the real ClientSession, a new digest per check-in (the nonce changes every session);
@@ -12,7 +16,7 @@
  * Target (issue 5): idle check-ins ≥ half the bare server's requests/s.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,12 +33,18 @@ import type { CommandExecutor } from '../src/syncml/command-outcome.js';
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '5' },
+    seconds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '5' },
+    profile: { type: 'string' },
+    only: { type: 'string' },
     concurrency: { type: 'string', default: '32' },
     devices: { type: 'string', default: '64' },
   },
 });
 const SECONDS = Number(values.seconds);
+const ROUNDS = Math.max(1, Number(values.rounds));
+/** `--only basic`: measure only bare and the basic check-ins (for profiling one path). */
+const ONLY = values.only;
 const CONCURRENCY = Number(values.concurrency);
 const DEVICES = Math.max(Number(values.devices), CONCURRENCY);
 const TOKEN = 'bench-token';
@@ -97,11 +107,36 @@ function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpExecAr
   });
 }
 
-/** Runs `loop` on CONCURRENCY workers for SECONDS; returns completed operations per second. */
-async function measure(loop: (worker: number) => Promise<void>): Promise<number> {
+/** CPU time (user + system) a process has used, in µs, from /proc (Linux); undefined elsewhere. */
+function cpuMicros(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15 (clock ticks, 100 Hz).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Measured {
+  readonly rate: number;
+  /** CPU µs per operation used by the measured server process and by this (client) process. */
+  readonly serverCpu: number | undefined;
+  readonly clientCpu: number;
+}
+
+/** Runs `loop` on CONCURRENCY workers for `seconds`; returns operations per second and CPU per operation. */
+async function measure(
+  loop: (worker: number) => Promise<void>,
+  seconds: number,
+  serverPid?: number,
+): Promise<Measured> {
   let count = 0;
   let failures = 0;
-  const until = performance.now() + SECONDS * 1000;
+  const server0 = cpuMicros(serverPid);
+  const client0 = process.cpuUsage();
+  const until = performance.now() + seconds * 1000;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async (_, worker) => {
@@ -116,7 +151,13 @@ async function measure(loop: (worker: number) => Promise<void>): Promise<number>
     }),
   );
   if (failures > 0) console.error(`bench: ${failures} failed operations`);
-  return count / ((performance.now() - started) / 1000);
+  const server1 = cpuMicros(serverPid);
+  const client = process.cpuUsage(client0);
+  return {
+    rate: count / ((performance.now() - started) / 1000),
+    serverCpu: server0 === undefined || server1 === undefined ? undefined : (server1 - server0) / count,
+    clientCpu: (client.user + client.system) / count,
+  };
 }
 
 interface BenchDevice {
@@ -189,7 +230,17 @@ async function main(): Promise<void> {
     // ── the real server ──────────────────────────────────────────────────────────────────────────────────────────
     const server = spawn(
       process.execPath,
-      [BIN, 'server', '--port', '0', '--db', join(dir, 'bench.db'), '--admin-token', TOKEN],
+      [
+        ...(values.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values.profile}`]),
+        BIN,
+        'server',
+        '--port',
+        '0',
+        '--db',
+        join(dir, 'bench.db'),
+        '--admin-token',
+        TOKEN,
+      ],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
@@ -239,29 +290,6 @@ async function main(): Promise<void> {
     const requestSize = basicBodies[0]!.byteLength;
     const responseSize = probe.body.byteLength;
 
-    // Warm up, then measure.
-    await measure(
-      async (w) => void (await post(dm, basicBodies[w % basicBodies.length]!, { 'content-type': TYPE })),
-    );
-    const basicRate = await measure(async (w) => {
-      const reply = await post(dm, basicBodies[w % basicBodies.length]!, { 'content-type': TYPE });
-      if (reply.status !== 200) throw new Error(`HTTP ${reply.status}`);
-    });
-    const md5Rate = await measure(async (w) => {
-      const sent = await session(dm, md5Devices[w % md5Devices.length]!);
-      if (sent !== 1) throw new Error(`an idle check-in took ${sent} messages`);
-    });
-    const getRate = await measure(async (w) => {
-      const device = md5Devices[w % md5Devices.length]!;
-      await api(base, 'POST', `/devices/${encodeURIComponent(device.deviceId)}/commands`, {
-        command: 'Get',
-        target: './DevInfo/Mod',
-      });
-      const sent = await session(dm, device);
-      if (sent !== 2) throw new Error(`a one-Get session took ${sent} messages`);
-    });
-    server.kill('SIGTERM');
-
     // ── the bare node:http baseline: same request size, same response size, same client ────────────────────────
     const bareScript = `
       const http = require('node:http');
@@ -280,27 +308,83 @@ async function main(): Promise<void> {
     const barePort = (await waitForLine(bare, /port (\d+)/))[1]!;
     const bareUrl = `http://127.0.0.1:${barePort}/dm`;
     const bareBody = new Uint8Array(requestSize).fill(120);
-    await measure(async () => void (await post(bareUrl, bareBody, { 'content-type': TYPE })));
-    const bareRate = await measure(async () => {
-      const reply = await post(bareUrl, bareBody, { 'content-type': TYPE });
-      if (reply.body.byteLength !== responseSize) throw new Error('bare server answered a different size');
-    });
-    bare.kill('SIGTERM');
 
-    const row = (name: string, rate: number, unit: string): string =>
-      `${name.padEnd(44)} ${rate.toFixed(0).padStart(7)} ${unit.padEnd(11)} ${(rate / bareRate).toFixed(2).padStart(5)} × bare`;
+    const figures = {
+      bare: async () => {
+        const reply = await post(bareUrl, bareBody, { 'content-type': TYPE });
+        if (reply.body.byteLength !== responseSize) throw new Error('bare server answered a different size');
+      },
+      basic: async (w: number) => {
+        const reply = await post(dm, basicBodies[w % basicBodies.length]!, { 'content-type': TYPE });
+        if (reply.status !== 200) throw new Error(`HTTP ${reply.status}`);
+      },
+      md5: async (w: number) => {
+        const sent = await session(dm, md5Devices[w % md5Devices.length]!);
+        if (sent !== 1) throw new Error(`an idle check-in took ${sent} messages`);
+      },
+      get: async (w: number) => {
+        const device = md5Devices[w % md5Devices.length]!;
+        await api(base, 'POST', `/devices/${encodeURIComponent(device.deviceId)}/commands`, {
+          command: 'Get',
+          target: './DevInfo/Mod',
+        });
+        const sent = await session(dm, device);
+        if (sent !== 2) throw new Error(`a one-Get session took ${sent} messages`);
+      },
+    };
+    type Figure = keyof typeof figures;
+    const order: Figure[] = ONLY === 'basic' ? ['bare', 'basic'] : ['bare', 'basic', 'md5', 'get'];
+    // Warm both servers up (JIT, SQLite page cache), then measure in interleaved rounds.
+    const pidOf = (name: Figure): number | undefined => (name === 'bare' ? bare.pid : server.pid);
+    for (const name of order) await measure(figures[name], Math.min(SECONDS, 2), pidOf(name));
+    const rates: Record<Figure, number[]> = { bare: [], basic: [], md5: [], get: [] };
+    const serverCpu: Record<Figure, number[]> = { bare: [], basic: [], md5: [], get: [] };
+    const clientCpu: Record<Figure, number[]> = { bare: [], basic: [], md5: [], get: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternate the order each round so neither side always runs first after a pause.
+      const sequence = round % 2 === 0 ? order : [...order].reverse();
+      for (const name of sequence) {
+        const m = await measure(figures[name], SECONDS, pidOf(name));
+        rates[name].push(m.rate);
+        if (m.serverCpu !== undefined) serverCpu[name].push(m.serverCpu);
+        clientCpu[name].push(m.clientCpu);
+      }
+    }
+    server.kill('SIGTERM');
+    bare.kill('SIGTERM');
+    await Promise.all(
+      children.map((c) => new Promise((r) => (c.exitCode === null ? c.once('exit', r) : r(0)))),
+    );
+
+    const median = (xs: readonly number[]): number => {
+      const sorted = [...xs].sort((a, b) => a - b);
+      const mid = sorted.length >> 1;
+      return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    };
+    const ratio = (name: Figure): number => median(rates[name].map((r, i) => r / rates.bare[i]!));
+    const spread = (xs: readonly number[]): string =>
+      `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`;
+    const row = (name: Figure, label: string, unit: string): string =>
+      rates[name].length === 0
+        ? ''
+        : `${label.padEnd(48)} ${median(rates[name]).toFixed(0).padStart(7)} ${unit.padEnd(11)} ${ratio(name).toFixed(2).padStart(5)} × bare` +
+          `  server ${serverCpu[name].length === 0 ? '?' : median(serverCpu[name]).toFixed(0)} µs CPU/op, client ${median(clientCpu[name]).toFixed(0)} µs` +
+          `  (rounds ${spread(rates[name])}/s)`;
     console.log(
       [
-        `omadm bench/server: ${SECONDS} s per figure, ${CONCURRENCY} concurrent clients, loopback, SQLite, Node ${process.version}`,
+        `omadm bench/server: ${ROUNDS} interleaved rounds of ${SECONDS} s per figure, medians; ${CONCURRENCY} concurrent clients, loopback, SQLite, Node ${process.version}`,
         `check-in request ${requestSize} B, response ${responseSize} B (the bare server answers the same sizes)`,
         '',
-        row('bare node:http (equal-sized body)', bareRate, 'req/s'),
-        row('idle check-ins, basic (same bytes each time)', basicRate, 'check-ins/s'),
-        row('idle check-ins, md5 (real client engine)', md5Rate, 'check-ins/s'),
-        row('one-Get sessions (REST enqueue + 2 round trips)', getRate, 'sessions/s'),
+        row('bare', 'bare node:http (equal-sized body)', 'req/s'),
+        row('basic', 'idle check-ins, basic (same bytes each time)', 'check-ins/s'),
+        row('md5', 'idle check-ins, md5 (real client engine)', 'check-ins/s'),
+        row('get', 'one-Get sessions (REST enqueue + 2 round trips)', 'sessions/s'),
         '',
-        `target: idle check-ins ≥ 0.50 × bare → basic ${(basicRate / bareRate).toFixed(2)}, md5 ${(md5Rate / bareRate).toFixed(2)}`,
-      ].join('\n'),
+        `target: idle check-ins ≥ 0.50 × bare → basic ${ratio('basic').toFixed(2)}` +
+          (rates.md5.length > 0 ? `, md5 ${ratio('md5').toFixed(2)}` : ''),
+      ]
+        .filter((line, i, all) => line !== '' || all[i - 1] !== '')
+        .join('\n'),
     );
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
