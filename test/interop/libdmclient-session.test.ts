@@ -3,8 +3,8 @@
  * against this server (see test/fixtures/libdmclient-sessions/README.md for how and when). Each test replays the
  * client's captured messages, in order, to the real server over HTTP and compares what the server answers with
  * what it answered during the capture (same statuses, same commands, same credentials and nonces: the server's
- * 16-byte nonces are replayed from the capture). Tests marked `it.fails` reproduce deviations of this server
- * found in those sessions; they start passing (and must then lose the `.fails`) once the server is fixed.
+ * 16-byte nonces are replayed from the capture). The second group guards the deviations of this server found in
+ * those sessions, fixed since and captured again with the fixed server (README there).
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -97,6 +97,40 @@ const UI_AND_LARGE_OBJECT = [
   { command: 'Get', target: './DevInfo?list=Struct' },
 ] as const;
 
+const ATOMIC_AND_PROPERTIES = [
+  {
+    command: 'Atomic',
+    commands: [
+      { command: 'Add', target: './Vendor/memory/a1', data: '1', format: 'chr' },
+      { command: 'Add', target: './Vendor/memory/a2', data: '2', format: 'chr' },
+    ],
+  },
+  {
+    command: 'Atomic',
+    commands: [
+      { command: 'Add', target: './Vendor/memory/b1', data: '1', format: 'chr' },
+      { command: 'Replace', target: './DevInfo/Mod', data: 'x', format: 'chr' },
+    ],
+  },
+  { command: 'Copy', target: './Vendor/memory/c1', source: './Vendor/memory/a1' },
+  { command: 'Get', target: './Vendor/memory/b1' },
+  { command: 'Get', target: './DevInfo/Mod?prop=ACL' },
+  { command: 'Get', target: './DevInfo/Mod?prop=Format' },
+  { command: 'Replace', target: './DevInfo/Mod', data: 'x', format: 'chr' },
+  { command: 'Get', target: './Vendor/memory' },
+] as const;
+const ATOMIC_AND_PROPERTIES_OUTCOME = [
+  ['queued', null, []],
+  ['queued', null, []],
+  ['failed', 501, []],
+  ['done', 200, ['1']],
+  // libdmclient's ACL of ./DevInfo/Mod has no value: Results without Data.
+  ['done', 200, [null]],
+  ['done', 200, ['chr']],
+  ['failed', 425, []],
+  ['done', 200, ['b1/a2/a1']],
+] as const;
+
 let t: TestServer;
 let random: ReplayRandom;
 
@@ -108,12 +142,16 @@ afterEach(async () => {
   await t.close();
 });
 
-async function register(authType: 'basic' | 'md5' | 'hmac'): Promise<void> {
+async function register(
+  authType: 'basic' | 'md5' | 'hmac',
+  serverAuthType?: 'basic' | 'md5' | 'hmac',
+): Promise<void> {
   const r = await t.api.call('POST', '/devices', {
     deviceId: DEVICE_ID,
     username: CLIENT_USER,
     password: CLIENT_PASSWORD,
     authType,
+    ...(serverAuthType === undefined ? {} : { serverAuthType }),
     serverPassword: SERVER_PASSWORD,
   });
   expect(r.status).toBe(201);
@@ -329,101 +367,123 @@ describe('libdmclient against this server: what works (regression guards)', () =
     const sizes = c.manifest.exchanges.map((e) => c.bytes(e.server).byteLength);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(16384);
     const chunks = replies.flatMap((r) => r.message.body.filter((cmd) => cmd.kind === 'Add'));
+    // libdmclient refuses chunk 2 (418): that ends the transfer (protocol.md §8, below).
     expect(
       chunks.map((a) => (a.kind === 'Add' ? [a.items[0]?.meta?.size, a.items[0]?.moreData === true] : [])),
     ).toEqual([
       [30000, true],
       [undefined, true],
-      [undefined, false],
     ]);
   });
 });
 
-describe('libdmclient against this server: deviations of this server', () => {
-  it.fails(
-    'protocol.md §5.2: after challenging Package 1 the server keeps counting MsgIDs in the same session (it restarts at 1)',
-    async () => {
-      const c = capture('xml-md5-challenged');
-      random.push(c.manifest.serverRandom16);
-      await register('md5');
-      await enqueue(MANAGEMENT);
-      const replies = await replay(c);
-      // libdmclient stays in SessionID 1 (MsgID 1, 2, 3); the server answered MsgID 1, 1, 2 during the capture.
-      expect(replies.map((r) => r.message.header.sessionId)).toEqual(['1', '1', '1']);
-      expect(replies.map((r) => r.message.header.msgId)).toEqual([1, 2, 3]);
-    },
-  );
+describe('libdmclient against this server: deviations found in the first capture, fixed (regression guards)', () => {
+  it('protocol.md §5.2: after challenging Package 1 the server keeps counting MsgIDs in the same session', async () => {
+    const c = capture('xml-md5-challenged');
+    random.push(c.manifest.serverRandom16);
+    await register('md5');
+    await enqueue(MANAGEMENT);
+    const replies = await replay(c);
+    // libdmclient stays in SessionID 1 (MsgID 1, 2, 3); the first capture had the server answer MsgID 1, 1, 2.
+    expect(replies.map((r) => r.message.header.sessionId)).toEqual(['1', '1', '1']);
+    expect(replies.map((r) => r.message.header.msgId)).toEqual([1, 2, 3]);
+    // …and libdmclient's MsgRefs point at them: its Statuses for the engine's commands reference our MsgID 2.
+    const client3 = decodeMessage(c.bytes(c.manifest.exchanges[2]!.client), 'application/vnd.syncml+xml');
+    expect(new Set(client3.body.flatMap((cmd) => (cmd.kind === 'Status' ? [cmd.msgRef] : [])))).toEqual(
+      new Set([2]),
+    );
+  });
 
-  it.fails(
-    'protocol.md §10 / security.md §6: repeated wrong credentials in one session end it (no new challenge forever)',
-    async () => {
-      // libdmclient with a wrong password resends Package 1 with the same Cred after every 401 (its own deviation:
-      // security.md §6); during the capture this went on for 128 messages, each answered with a new challenge.
-      const c = capture('xml-basic-wrong-password');
-      await register('basic');
-      const challenged: boolean[] = [];
-      for (const exchange of c.manifest.exchanges) {
-        const response = await fetch(t.dm, {
-          method: 'POST',
-          headers: { 'content-type': exchange.clientContentType },
-          body: c.bytes(exchange.client),
-        });
-        const bytes = new Uint8Array(await response.arrayBuffer());
-        // An HTTP-level refusal ends the exchange too.
-        const hdr =
-          response.status === 200
-            ? decodeMessage(bytes, response.headers.get('content-type') ?? exchange.serverContentType).body[0]
-            : undefined;
-        challenged.push(hdr?.kind === 'Status' && hdr.cmd === 'SyncHdr' && hdr.chal !== undefined);
-      }
-      // Six attempts in SessionID 1 (MsgID 1..6): at most one challenge plus the retries the server allows
-      // (maxAuthAttempts, 3 by default), then an answer without a Chal that ends the session.
-      expect(challenged.at(-1)).toBe(false);
-    },
-  );
+  it('protocol.md §10 / security.md §6: repeated wrong credentials end the session; libdmclient stops resending', async () => {
+    // libdmclient with a wrong password resends Package 1 with the same Cred after every 401 (it re-queues every
+    // element whose Status is 401/407): in the first capture it went on for 128 messages, each one challenged.
+    // Now: one challenge and 3 more (maxAuthAttempts), then 401 without Chal and 215 for its commands; libdmclient
+    // has nothing left to resend and its session ends after its 5th message.
+    const c = capture('xml-basic-wrong-password');
+    await register('basic');
+    const replies = await replay(c);
+    expect(c.manifest.exchanges).toHaveLength(5);
+    const challenged = (m: SyncMLMessage): boolean => {
+      const header = m.body[0];
+      return header?.kind === 'Status' && header.cmd === 'SyncHdr' && header.chal !== undefined;
+    };
+    expect(replies.map((r) => challenged(r.message))).toEqual([true, true, true, true, false]);
+    const last = replies.at(-1)!.message;
+    expect(last.body.map(commandText)).toEqual([
+      'Status SyncHdr#0 401',
+      'Status Alert#2 215',
+      'Status Replace#3 215',
+    ]);
+    expect(last.final).toBe(true);
+    const device = await t.api.call<{ failedAuthCount: number }>('GET', `/devices/${DEVICE_ID}`);
+    expect(device.body.failedAuthCount).toBe(5);
+  });
 
-  it.fails(
-    "security.md §6 / protocol.md §4.1: libdmclient's default account (client basic, server md5) — the server answers the client's md5 challenge with md5",
-    async () => {
-      // tests/mgtobj/DmAcc as shipped: toserver AAuthType BASIC, toclient AAuthType DIGEST. The server can only be
-      // given one authType for both directions, sends basic, gets 401 + Chal md5 and ends the session instead.
-      const c = capture('xml-default-account');
-      await register('basic');
-      const [id] = await enqueue([{ command: 'Get', target: './DevInfo/Mod' }]);
-      const exchanges = c.manifest.exchanges;
-      await post(c, exchanges[0]!);
-      const client2 = decodeMessage(c.bytes(exchanges[1]!.client), exchanges[1]!.clientContentType);
-      const hdrStatus = client2.body[0];
-      expect(hdrStatus).toMatchObject({
-        kind: 'Status',
-        cmd: 'SyncHdr',
-        code: 401,
-        chal: { meta: { type: 'syncml:auth-md5' } },
-      });
-      const nonce = hdrStatus?.kind === 'Status' ? hdrStatus.chal?.meta.nextNonce : undefined;
-      const reply = await post(c, exchanges[1]!);
-      expect(reply.message.header.cred).toMatchObject({
-        meta: { type: 'syncml:auth-md5', format: 'b64' },
-        data: md5Credential(SERVER_ID, SERVER_PASSWORD, fromB64(nonce ?? '')),
-      });
-      // …and the refused Get goes out again.
-      expect(reply.message.body.map((cmd) => cmd.kind)).toContain('Get');
-      expect((await t.api.command(DEVICE_ID, id!)).state).toBe('sent');
-    },
-  );
+  it("security.md §6 / §2, §9: libdmclient's default account (client basic, server md5) — the server answers its md5 challenge with md5 and the Get is delivered", async () => {
+    // tests/mgtobj/DmAcc as shipped: toserver AAuthType BASIC, toclient AAuthType DIGEST. Registered basic (both
+    // ways), the server sends basic Cred and gets 401 + Chal md5: it answers with md5 on the NextNonce and sends
+    // the refused Get again (the first capture ended the session there and left the Get queued).
+    const c = capture('xml-default-account');
+    await register('basic');
+    const [id] = await enqueue([{ command: 'Get', target: './DevInfo/Mod' }]);
+    const exchanges = c.manifest.exchanges;
+    const client2 = decodeMessage(c.bytes(exchanges[1]!.client), exchanges[1]!.clientContentType);
+    const hdrStatus = client2.body[0];
+    expect(hdrStatus).toMatchObject({
+      kind: 'Status',
+      cmd: 'SyncHdr',
+      code: 401,
+      chal: { meta: { type: 'syncml:auth-md5' } },
+    });
+    const nonce = hdrStatus?.kind === 'Status' ? hdrStatus.chal?.meta.nextNonce : undefined;
+    const [first, second] = await replay(c);
+    expect(first?.message.header.cred?.meta?.type).toBe('syncml:auth-basic');
+    expect(second?.message.header.cred).toMatchObject({
+      meta: { type: 'syncml:auth-md5', format: 'b64' },
+      data: md5Credential(SERVER_ID, SERVER_PASSWORD, fromB64(nonce ?? '')),
+    });
+    expect(second?.message.body.map((cmd) => cmd.kind)).toContain('Get');
+    expect(await outcomes([id!])).toEqual([['done', 200, ['test model']]]);
+  });
 
-  it.fails(
-    'protocol.md §8: a chunked Add the client did not buffer (200 on chunk 1, then 418, 418) is not recorded as done/200',
-    async () => {
-      // libdmclient advertises DevDetail/LrgObj=true but ignores MoreData: it stores chunk 1 (14202 of 30000 chars),
-      // answers 200, and 418 to the continuation chunks. The server still records the Add as done with 200.
-      const c = capture('xml-basic-ui-large-object');
+  it('security.md §2/§9: registered with serverAuthType md5, the same account is answered in md5 from the start (no challenge)', async () => {
+    const c = capture('xml-default-account-server-md5');
+    await register('basic', 'md5');
+    const [id] = await enqueue([{ command: 'Get', target: './DevInfo/Mod' }]);
+    const [first] = await replay(c);
+    expect(first?.message.header.cred?.meta?.type).toBe('syncml:auth-md5');
+    expect(c.manifest.exchanges).toHaveLength(2);
+    expect(await outcomes([id!])).toEqual([['done', 200, ['test model']]]);
+  });
+
+  it('protocol.md §8: a chunked Add the client did not buffer (200 on chunk 1, then 418) is recorded failed with 418', async () => {
+    // libdmclient advertises DevDetail/LrgObj=true but ignores MoreData: it stores chunk 1 (14202 of 30000 chars),
+    // answers 200, and 418 to the next chunk. The command's status is its last chunk's: the 200 was no final word,
+    // the 418 is, and it stops the transfer (the first capture recorded the Add as done/200).
+    const c = capture('xml-basic-ui-large-object');
+    await register('basic');
+    const ids = await enqueue(UI_AND_LARGE_OBJECT);
+    await replay(c);
+    expect(await t.api.command(DEVICE_ID, ids[2]!)).toMatchObject({ state: 'failed', status: 418 });
+  });
+
+  for (const [name, encoding] of [
+    ['xml-basic-nul-in-data', 'XML'],
+    ['wbxml-basic-atomic', 'WBXML'],
+  ] as const) {
+    it(`${encoding}: libdmclient's NUL-terminated Data (\`chr\\0\`, \`b1/a2/a1\\0\`) accepted, the NUL dropped: the same outcomes in both encodings`, async () => {
+      // In XML the first capture was answered with HTTP 400 (xml-illegal-char), losing every result; in WBXML the
+      // NUL reached the stored values. libdmclient sends no Status for either Atomic: both go back to the queue.
+      const c = capture(name);
       await register('basic');
-      const ids = await enqueue(UI_AND_LARGE_OBJECT);
+      const ids = await enqueue(ATOMIC_AND_PROPERTIES);
       await replay(c);
-      const add = await t.api.command(DEVICE_ID, ids[2]!);
-      expect(add.status).not.toBe(200);
-      expect(add.state).not.toBe('done');
-    },
-  );
+      expect(await outcomes(ids)).toEqual(ATOMIC_AND_PROPERTIES_OUTCOME);
+      const tree = await t.api.call<{ items: { uri: string; data: string | null }[] }>(
+        'GET',
+        `/devices/${DEVICE_ID}/tree?path=./Vendor/memory`,
+      );
+      expect(tree.body.items.find((v) => v.uri === './Vendor/memory')?.data).toBe('b1/a2/a1');
+    });
+  }
 });
