@@ -46,6 +46,8 @@ export interface ServerConfig {
   readonly publicUrl?: string;
   readonly tls?: { readonly cert: Buffer | string; readonly key: Buffer | string };
   readonly lockout?: LockoutPolicy;
+  /** Failed authentications per session answered with a new challenge after the first (default 3, protocol.md §10). */
+  readonly maxAuthAttempts?: number;
   readonly clock?: Clock;
   readonly random?: Random;
   /** Largest request body on /dm and /api/v1. Default 1 MiB. */
@@ -144,6 +146,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     serverId,
     ...(publicUrl === undefined ? {} : { respUri: `${publicUrl}/dm` }),
     ...(config.lockout === undefined ? {} : { lockout: config.lockout }),
+    ...(config.maxAuthAttempts === undefined ? {} : { maxAuthAttempts: config.maxAuthAttempts }),
     maxMsgSize: limit,
     onError: (error) => log(`event publish failed: ${formatError(error)}`),
   });

@@ -149,6 +149,24 @@ describe('protocol.md §10 / security.md §6: challenges per session are bounded
     }
   });
 
+  it('maxAuthAttempts is configurable: with 1, two challenges, then the final answer', async () => {
+    const strict = await startTestServer({ maxAuthAttempts: 1 });
+    const previous = t;
+    t = strict;
+    try {
+      const device = await createTestDevice({ auth: 'basic' });
+      await t.api.register(device);
+      expect(await keepTrying(device.deviceId, basic(device.username, 'wrong'))).toEqual([
+        '1: SyncHdr 401, Alert 401, Replace 401 +Chal Final',
+        '2: SyncHdr 401, Alert 401, Replace 401 +Chal Final',
+        '3: SyncHdr 401, Alert 215, Replace 215 Final',
+      ]);
+    } finally {
+      t = previous;
+      await strict.close();
+    }
+  });
+
   it('the real client stops at the final answer (it is told no challenge) and the queued command stays queued', async () => {
     const device = await createTestDevice({ auth: 'md5' });
     await t.api.register(device);
