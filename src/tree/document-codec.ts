@@ -15,21 +15,12 @@ export function readDocument(input: string | Uint8Array): Element {
   try {
     if (typeof input !== 'string' && input.length > 0 && input[0]! <= 0x03) return readWbxml(input).root;
     const text = typeof input === 'string' ? input : new TextDecoder().decode(input);
-    return parseXml(withoutExternalDoctype(text));
+    return parseXml(text);
   } catch (cause) {
     if (cause instanceof TreeError) throw cause;
     const why = cause instanceof OmadmError ? cause.message : String(cause);
     throw new TreeError(400, 'bad-document', `DDF/TNDS document does not decode (${why})`);
   }
-}
-
-/**
- * DDF files name their DTD (`<!DOCTYPE MgmtTree PUBLIC "-//OMA//DTD-DM-DDF 1.2//EN" "…">`, tree.md §8). The XML
- * codec refuses every DOCTYPE (no entities, no external fetches); a DOCTYPE that only names an external DTD carries
- * nothing, so it is dropped here. One with an internal subset (`[`…`]`) is left in and refused by the parser.
- */
-function withoutExternalDoctype(text: string): string {
-  return text.replace(/<!DOCTYPE\s+MgmtTree\s[^[>]*>/, '');
 }
 
 /** XML text of a document (with the XML declaration). */

@@ -70,13 +70,13 @@ describe('omadm codec', () => {
     expect(help.stdout.toString()).toContain('wbxml2xml');
   });
 
-  it('a DOCTYPE is refused: exit 1, one line naming the file, the problem and where', async () => {
+  it('a DOCTYPE with an internal subset is refused: exit 1, one line naming the file, the problem and where', async () => {
     const input = join(dir, 'evil.xml');
     await writeFile(input, '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><SyncML/>');
     const output = join(dir, 'evil.wbxml');
     const result = await run(['xml2wbxml', input, output]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`omadm codec: ${input}: XML DOCTYPE is not allowed (at 1:22)\n`);
+    expect(result.stderr).toBe(`omadm codec: ${input}: a DOCTYPE with an internal subset is not allowed (at 1:22)\n`);
     await expect(readFile(output)).rejects.toThrow();
   });
 

@@ -1,7 +1,7 @@
 /**
  * A strict, non-validating XML 1.0 + Namespaces parser producing the namespace-resolved Element tree.
- * Works on char codes of one decoded string with an explicit stack. Refuses DOCTYPE and every entity
- * declaration (no expansion ever), input over the limits, malformed markup and mismatched tags, each with a
+ * Works on char codes of one decoded string with an explicit stack. Skips a DOCTYPE that only names an external
+ * DTD (never fetched), refuses any internal subset and every entity declaration (no expansion ever), input over the limits, malformed markup and mismatched tags, each with a
  * DecodeError located at line:column. Comments and processing instructions are skipped.
  */
 import { DecodeError } from '../../errors.js';
@@ -115,18 +115,52 @@ class Parser {
     while (isSpace(src.charCodeAt(this.pos))) this.pos++;
   }
 
-  /** XMLDecl? Misc* — the declaration only at the very start; DOCTYPE refused. */
+  /** XMLDecl? Misc* (doctypedecl Misc*)? — the declaration only at the very start; an external-only DOCTYPE skipped. */
   private prolog(): void {
     const src = this.src;
     // XML 1.0 wants the declaration at offset 0; whitespace before it (a server's stray newline) is tolerated.
     this.skipSpace();
     if (src.startsWith('<?xml', this.pos) && isSpace(src.charCodeAt(this.pos + 5))) this.xmlDeclaration();
+    let doctypeSeen = false;
     for (;;) {
       this.skipSpace();
       if (this.pos >= src.length) this.fail('xml-malformed', 'no root element');
       if (src.charCodeAt(this.pos) !== 0x3c) this.fail('xml-malformed', 'text before the root element');
+      if (!doctypeSeen && src.startsWith('<!DOCTYPE', this.pos)) {
+        this.externalDoctype();
+        doctypeSeen = true;
+        continue;
+      }
       if (!this.misc()) return;
     }
+  }
+
+  /**
+   * Real devices (and libwbxml's wbxml2xml) name the SyncML DTD: `<!DOCTYPE SyncML PUBLIC "-//SYNCML//DTD SyncML
+   * 1.2//EN" "http://…">`. Such a DOCTYPE declares nothing, and it is skipped: the DTD is never fetched or read.
+   * Anything with an internal subset (`[…]`, where entities would live) is refused.
+   */
+  private externalDoctype(): void {
+    const src = this.src;
+    const start = this.pos;
+    let at = start + '<!DOCTYPE'.length;
+    while (at < src.length) {
+      const c = src.charCodeAt(at);
+      if (c === 0x3e /* > */) {
+        this.noNul(start, at);
+        this.pos = at + 1;
+        return;
+      }
+      if (c === 0x5b /* [ */) this.fail('xml-doctype', 'a DOCTYPE with an internal subset is not allowed', start);
+      if (c === 0x22 /* " */ || c === 0x27 /* ' */) {
+        const close = src.indexOf(String.fromCharCode(c), at + 1);
+        if (close === -1) break;
+        at = close + 1;
+        continue;
+      }
+      at++;
+    }
+    this.fail('xml-malformed', 'unterminated DOCTYPE', start);
   }
 
   /** After the root: only whitespace, comments and processing instructions. */
