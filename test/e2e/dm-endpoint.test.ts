@@ -4,6 +4,7 @@
  * SessionID reuse after an interrupted session, and HTTP-level refusals (400/405/413/415).
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/platform/clock.js';
 import type { ServerEvent } from '../../src/server/events/event-bus.js';
@@ -16,7 +17,7 @@ import { devInfoItems } from '../../src/tree/index.js';
 import { createTestDevice, runSession, type TestDevice } from './support/device.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
-const FIXTURES = '/work/shared/fixtures/libdmclient';
+const FIXTURES = fileURLToPath(new URL('../fixtures/libdmclient', import.meta.url));
 const fixture = (name: string) => new Uint8Array(readFileSync(`${FIXTURES}/${name}`));
 
 let t: TestServer;

@@ -1,9 +1,10 @@
 /**
- * The server engine against messages captured from libdmclient (/work/shared/fixtures/libdmclient, see its
+ * The server engine against messages captured from libdmclient (test/fixtures/libdmclient, copies of the captures in shared/fixtures; see its
  * README): legacy content types, SessionID 1, DevInfo in reverse order, Status 212 + Chal from the client for
  * our SyncHdr, and Package 1 resent after a 401 md5 challenge.
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage } from '../../src/syncml/codec.js';
 import { ContentType } from '../../src/syncml/content-type.js';
@@ -14,7 +15,7 @@ import { fromB64, md5Credential, MemoryNonceStore } from '../../src/security/ind
 import { ServerSession, type DeviceAccount, type ServerEvent } from '../../src/session/index.js';
 import { statusesOf } from './harness.js';
 
-const FIXTURES = '/work/shared/fixtures/libdmclient';
+const FIXTURES = fileURLToPath(new URL('../fixtures/libdmclient', import.meta.url));
 const SERVER = 'http://127.0.0.1:18080/dm';
 
 function capture(name: string): { message: SyncMLMessage; body: Uint8Array } {

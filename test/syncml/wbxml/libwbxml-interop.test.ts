@@ -11,6 +11,7 @@
  * building a string table takes xml2wbxml ~70 s for a 100 KB message, so large messages go through `-n` only.
  */
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { accessSync, constants, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -24,7 +25,7 @@ import { FPI_SYNCML_12, decodeWbxml, encodeWbxml, readWbxml, writeWbxml } from '
 import { decodeXml, encodeXml, parseXml } from '../../../src/syncml/xml/index.js';
 
 const CORPUS_DIR = join(import.meta.dirname, '../../fixtures/corpus');
-const LIBDM_DIR = '/work/shared/fixtures/libdmclient';
+const LIBDM_DIR = fileURLToPath(new URL('../../fixtures/libdmclient', import.meta.url));
 const TOOLS = ['wbxml2xml', 'xml2wbxml'] as const;
 const INSTALL_HINT = 'apt-get install -y libwbxml2-utils';
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../../src/errors.js';
 import type { Opaque } from '../../../src/syncml/element.js';
@@ -10,7 +11,7 @@ import { decodeWbxml, encodeWbxml } from '../../../src/syncml/wbxml/index.js';
 import { decodeXml } from '../../../src/syncml/xml/index.js';
 import { bytes, strI } from './wbxml-bytes.js';
 
-const LIBDM = '/work/shared/fixtures/libdmclient';
+const LIBDM = fileURLToPath(new URL('../../fixtures/libdmclient', import.meta.url));
 
 const BODY = [
   0x6d,

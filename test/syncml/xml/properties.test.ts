@@ -8,7 +8,7 @@ import { messageToElement } from '../../../src/syncml/mapping/index.js';
 import { messageArb } from '../../support/arbitraries.js';
 
 const FIXTURE = readFileSync(
-  new URL('../../../../shared/fixtures/libdmclient/PKG1_resend_after_401_md5.xml', import.meta.url),
+  new URL('../../fixtures/libdmclient/PKG1_resend_after_401_md5.xml', import.meta.url),
 );
 
 describe('XML codec properties', () => {
