@@ -74,6 +74,18 @@ function chunkableItem(command: Command): Item | undefined {
   return isChunkable(item.data) ? item : undefined;
 }
 
+/**
+ * The least any message carrying `command` as a large object needs (protocol.md §8): its first chunk cut to one
+ * unit, with Size and MoreData. Undefined when the command cannot be chunked (only one item's Data of an Add,
+ * Replace or Results can). An object of one unit comes back whole.
+ */
+export function smallestChunk(command: Command): Command | undefined {
+  const item = chunkableItem(command);
+  if (item === undefined) return undefined;
+  const data = item.data as Extract<NonNullable<Item['data']>, { kind: 'text' | 'binary' }>;
+  return withChunk(command, item, 0, 1, chunkUnits(data)).command;
+}
+
 function withChunk(command: Command, item: Item, start: number, length: number, total: number): { command: Command; last: boolean } {
   const data = item.data as Extract<NonNullable<Item['data']>, { kind: 'text' | 'binary' }>;
   const slice = sliceData(data, start, length);

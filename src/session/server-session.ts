@@ -5,7 +5,7 @@
  * Commands to send come from the caller (`enqueue`, keyed by the caller's ids); their outcomes come back as
  * `outcome` events with the same ids. Credentials are looked up through an injected port.
  */
-import type { Alert, Command, Cred, Item, Results, Status, SyncMLMessage } from '../syncml/model.js';
+import type { Alert, Command, Cred, Item, Results, Status, SyncHdr, SyncMLMessage } from '../syncml/model.js';
 import { AlertCode, AUTH_TYPE_BY_NAME, authNameOf, StatusCode, type AuthName } from '../syncml/constants.js';
 import type { Clock } from '../platform/clock.js';
 import type { Random } from '../platform/random.js';
@@ -14,8 +14,8 @@ import { basicCredential, fromB64, hmacMac, md5Credential } from '../security/di
 import { buildHmacHeader } from '../security/hmac-header.js';
 import type { NonceStore } from '../security/nonce.js';
 import { StateMachine, type TransitionTable } from './state-machine.js';
-import { alert, buildHeader, checkHeader, commandStatus, headerStatus, needsAnswer, statusesForAll } from './commands.js';
-import { pack, type Measure, type PendingCommand } from './packer.js';
+import { alert, buildHeader, checkHeader, commandStatus, headerStatus, needsAnswer, numberCommands, statusesForAll } from './commands.js';
+import { pack, smallestChunk, type Measure, type PendingCommand } from './packer.js';
 import { appendChunk, assemble, dataSize, objectKey, startObject, type IncomingObject } from './large-object.js';
 import { fromJson, toJson, type Json } from './json.js';
 import type { EndReason, Outgoing, Received, Secret } from './types.js';
@@ -65,6 +65,7 @@ export interface ServerSessionOptions {
   /**
    * Whether the client accepts large objects (its ./DevDetail/LrgObj). When false the server never chunks toward
    * it: a command that cannot fit into the client's MaxMsgSize gets a local 413 outcome (DG-LO-06). Default true.
+   * Either way a command that can reach the client neither whole nor in chunks gets that local 413.
    */
   readonly largeObjects?: boolean;
   /** Send our credentials (SRVCRED) before the client challenges us. Default true. */
@@ -75,8 +76,13 @@ export interface ServerSessionOptions {
 
 export interface CommandResult {
   readonly id: string;
-  /** The command's Status code (local 413 when it could never be sent within the client's MaxObjSize). */
+  /**
+   * The command's Status code; a local 413 (with `reason: 'too-large'`) when it was never sent because it could
+   * not reach the client: larger than its MaxObjSize, or too big for its MaxMsgSize and not chunkable.
+   */
   readonly code: number;
+  /** Set when the engine settled the command itself without sending it. */
+  readonly reason?: 'too-large';
   /** Items of the Results (Gets), reassembled when they came in chunks. */
   readonly results: readonly Item[];
   /** Codes of an Atomic's / Sequence's children, in order. */
@@ -320,7 +326,7 @@ export class ServerSession {
       return this.#step(await this.#send([hdr, ...replies, { command: alert(AlertCode.NEXT_MESSAGE) }], false, account));
     }
     if (message.final) this.#flushOutcomes();
-    if (message.final && this.#d.outbox.length === 0) this.#takeQueue();
+    if (message.final && this.#d.outbox.length === 0) this.#takeQueue(account);
     const pendingOut = [hdr, ...replies, ...this.#d.outbox];
     this.#d.outbox = [];
     const outgoing = await this.#send(pendingOut, true, account);
@@ -497,13 +503,14 @@ export class ServerSession {
     }
   }
 
-  #takeQueue(): void {
+  #takeQueue(account: DeviceAccount | undefined): void {
     for (const { id, command } of this.#d.queue) {
       const max = this.#d.clientMaxObjSize;
       // protocol.md §7 / DG-LO-04: never send an object larger than the client's MaxObjSize.
       const tooBigObject = max !== undefined && 'items' in command && command.items.some((item) => dataSize(item.data) > max);
-      if (tooBigObject || (this.#o.largeObjects === false && !this.#fitsOneMessage(command))) {
-        this.#events.push({ type: 'outcome', id, code: StatusCode.REQUEST_ENTITY_TOO_LARGE, results: [], children: [], statusItems: [] });
+      if (tooBigObject || !this.#canReachClient(command, account)) {
+        // One command that can never be sent must not end the session: it is settled here, the rest goes out.
+        this.#events.push({ type: 'outcome', id, code: StatusCode.REQUEST_ENTITY_TOO_LARGE, reason: 'too-large', results: [], children: [], statusItems: [] });
         continue;
       }
       this.#d.outbox.push({ command, tag: id });
@@ -511,18 +518,29 @@ export class ServerSession {
     this.#d.queue = [];
   }
 
-  /** Whether `command` fits into one message next to a SyncHdr Status (protocol.md §6: every command must). */
-  #fitsOneMessage(command: Command): boolean {
+  /**
+   * Whether `command` can reach the client within its MaxMsgSize (protocol.md §7: the server MUST honour it). Every
+   * command must fit into one message; only a large object's data may span messages (protocol.md §6, §8). Judged
+   * against the smallest message that may have to carry it: our SyncHdr (credentials and all) with its Status, and
+   * the Status for the client's Alert 1222, which every later message of a package split over several carries
+   * (the client asks for each with 1222, protocol.md §6). A command that would fit only beside the SyncHdr Status
+   * alone is refused as well: once deferred it would never fit again. Chunked (unless the client takes no large
+   * objects), a command needs room for one unit of its first chunk (Size and MoreData included) in such a message.
+   */
+  #canReachClient(command: Command, account: DeviceAccount | undefined): boolean {
     const max = this.#d.clientMaxMsgSize;
-    if (max === undefined || this.#o.measure === undefined) return true;
-    const header = buildHeader({
-      sessionId: this.#d.sessionId ?? '',
-      msgId: this.#d.msgId + 1,
-      target: { locUri: this.#d.deviceId ?? '' },
-      source: { locUri: this.#o.serverUri },
-    });
-    const hdr = headerStatus(header, StatusCode.OK);
-    return this.#o.measure({ header, body: [{ ...hdr, cmdId: 1 }, { ...command, cmdId: 2 }], final: true }) <= max;
+    const measure = this.#o.measure;
+    if (max === undefined || measure === undefined) return true;
+    const header = this.#header(this.#d.msgId + 1, account);
+    const companions: Command[] = [
+      { ...headerStatus(header, StatusCode.OK), cmdId: 1 },
+      // Generous MsgRef and CmdRef: the Status of a later message must not be larger than the one measured here.
+      { ...commandStatus(alert(AlertCode.NEXT_MESSAGE), 9999, StatusCode.OK), cmdRef: 99, cmdId: 2 },
+    ];
+    const fits = (candidate: Command): boolean => measure({ header, body: [...companions, ...numberCommands([candidate], 3).commands], final: true }) <= max;
+    if (fits(command)) return true;
+    const chunk = this.#o.largeObjects === false ? undefined : smallestChunk(command);
+    return chunk !== undefined && fits(chunk);
   }
 
   // ---- composing ----------------------------------------------------------------------------------------------
@@ -542,18 +560,13 @@ export class ServerSession {
     };
   }
 
-  async #send(commands: readonly PendingCommand[], final: boolean, account: DeviceAccount | undefined, overhead = 1): Promise<Outgoing> {
-    const msgId = ++this.#d.msgId;
-    const deviceId = this.#d.deviceId ?? '';
-    if (this.#d.serverAuth.nonce === undefined && account?.server !== undefined) {
-      const stored = await this.#o.nonces.get(deviceId, 'server-to-client');
-      if (stored !== undefined) this.#d.serverAuth.nonce = stored;
-    }
+  /** Our SyncHdr for message `msgId`: credentials (security.md §6), RespURI (protocol.md §9), our limits (§7). */
+  #header(msgId: number, account: DeviceAccount | undefined): SyncHdr {
     const { cred, locName } = this.#cred(account);
-    const header = buildHeader({
+    return buildHeader({
       sessionId: this.#d.sessionId ?? '',
       msgId,
-      target: { locUri: deviceId },
+      target: { locUri: this.#d.deviceId ?? '' },
       source: { locUri: this.#o.serverUri, ...(locName === undefined ? {} : { locName }) },
       ...(cred === undefined ? {} : { cred }),
       ...(this.#o.respUri === undefined ? {} : { respUri: this.#o.respUri }),
@@ -562,6 +575,16 @@ export class ServerSession {
         ...(this.#o.maxObjSize === undefined ? {} : { maxObjSize: this.#o.maxObjSize }),
       },
     });
+  }
+
+  async #send(commands: readonly PendingCommand[], final: boolean, account: DeviceAccount | undefined, overhead = 1): Promise<Outgoing> {
+    const msgId = ++this.#d.msgId;
+    const deviceId = this.#d.deviceId ?? '';
+    if (this.#d.serverAuth.nonce === undefined && account?.server !== undefined) {
+      const stored = await this.#o.nonces.get(deviceId, 'server-to-client');
+      if (stored !== undefined) this.#d.serverAuth.nonce = stored;
+    }
+    const header = this.#header(msgId, account);
     const result = pack({ header, commands, final, maxMsgSize: this.#d.clientMaxMsgSize, measure: this.#o.measure, role: 'server', overhead, chunking: this.#o.largeObjects !== false });
     for (const packed of result.packed) {
       if (packed.tag === undefined) continue;
