@@ -334,7 +334,7 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
           deviceId: 'idle',
           device: { lastSeen: clock.now(), clientNonce: 'bm9uY2U=' },
         });
-        expect(result).toEqual({ sessionVersion: 0, completed: [], alertIds: [] });
+        expect(result).toEqual({ sessionVersion: 0, completed: [], unanswered: [], alertIds: [] });
         expect(await store.getDevice('idle')).toMatchObject({
           lastSeen: clock.now(),
           clientNonce: 'bm9uY2U=',
@@ -620,12 +620,152 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
         clock.advance(60_000);
         await sendInNewSession('o2', 'S', [b!.id]);
         clock.advance(1_000);
-        expect(await store.requeueOrphaned({ idleMs: 30_000 })).toBe(1);
+        expect(await store.requeueOrphaned({ idleMs: 30_000 })).toEqual({ requeued: 1, unanswered: [] });
         expect(await store.getCommand('o1', a!.id)).toMatchObject({ state: 'queued', sessionId: null });
         expect(await store.getCommand('o2', b!.id)).toMatchObject({ state: 'sent', sessionId: 'S' });
         expect((await store.loadExchange('o1', 'S'))!.session).toBeUndefined();
         expect((await store.loadExchange('o2', 'S'))!.session).toBeDefined();
-        expect(await store.requeueOrphaned({ idleMs: 30_000 })).toBe(0);
+        expect(await store.requeueOrphaned({ idleMs: 30_000 })).toEqual({ requeued: 0, unanswered: [] });
+      });
+
+      describe('bounded delivery (maxDeliveries, default 3)', () => {
+        /** Sends `id` in a new session and ends that session without an answer (a client that never answers). */
+        async function deliverUnanswered(deviceId: string, sessionId: string, id: number) {
+          const load = await store.loadExchange(deviceId, sessionId);
+          expect(load!.pending.map((c) => c.id)).toContain(id);
+          await sendInNewSession(deviceId, sessionId, [id]);
+          return store.commitExchange({
+            deviceId,
+            session: { sessionId, expectedVersion: 1, end: true },
+          });
+        }
+
+        it('counts every markSent as a delivery; the third unanswered one fails the command (status null, reason unanswered), exactly once', async () => {
+          await store.createDevice(device('atomic'));
+          const a = await store.enqueueCommand('atomic', { command: 'Atomic', commands: [REPLACE] });
+          const other = await store.enqueueCommand('atomic', GET_MOD);
+          expect(a).toMatchObject({ deliveries: 0, reason: null });
+          for (const [n, sessionId] of ['1', '2'].entries()) {
+            const ended = await deliverUnanswered('atomic', sessionId, a!.id);
+            expect(ended.unanswered).toEqual([]);
+            expect(await store.getCommand('atomic', a!.id)).toMatchObject({
+              state: 'queued',
+              deliveries: n + 1,
+              reason: null,
+            });
+          }
+          // The other command is answered in the third session; the Atomic again is not.
+          await sendInNewSession('atomic', '3', [a!.id, other!.id]);
+          clock.advance(500);
+          const third = await store.commitExchange({
+            deviceId: 'atomic',
+            session: { sessionId: '3', expectedVersion: 1, end: true },
+            outcomes: [{ id: other!.id, state: 'done', status: 200 }],
+          });
+          expect(third).toMatchObject({ completed: [other!.id], unanswered: [a!.id] });
+          expect(await store.getCommand('atomic', a!.id)).toMatchObject({
+            state: 'failed',
+            status: null,
+            reason: 'unanswered',
+            deliveries: 3,
+            sessionId: '3',
+            doneAt: clock.now(),
+          });
+          expect(await store.getCommand('atomic', other!.id)).toMatchObject({ state: 'done', deliveries: 1 });
+          // Final: never handed out again, never failed twice.
+          expect((await store.loadExchange('atomic', '4'))!.pending).toEqual([]);
+          await sendInNewSession('atomic', '4', []);
+          const fourth = await store.commitExchange({
+            deviceId: 'atomic',
+            session: { sessionId: '4', expectedVersion: 1, end: true },
+          });
+          expect(fourth.unanswered).toEqual([]);
+          expect((await store.getCommand('atomic', a!.id))!.doneAt).toBe(clock.now());
+        });
+
+        it('a new session replacing a dead one fails its last-delivery commands instead of handing them out again', async () => {
+          await store.createDevice(device('dead'));
+          const a = await store.enqueueCommand('dead', GET_MOD);
+          await deliverUnanswered('dead', '1', a!.id);
+          await deliverUnanswered('dead', '2', a!.id);
+          // Third delivery; the session dies (no end).
+          await sendInNewSession('dead', '3', [a!.id]);
+          const load = await store.loadExchange('dead', '4');
+          expect(load!.pending).toEqual([]);
+          const next = await store.commitExchange({
+            deviceId: 'dead',
+            session: { sessionId: '4', expectedVersion: 0, snapshot: {} },
+            markSent: [],
+          });
+          expect(next.unanswered).toEqual([a!.id]);
+          expect(await store.getCommand('dead', a!.id)).toMatchObject({
+            state: 'failed',
+            status: null,
+            reason: 'unanswered',
+            deliveries: 3,
+          });
+        });
+
+        it('requeueOrphaned counts as a delivery: an abandoned last delivery fails the command and is reported once', async () => {
+          await store.createDevice(device('orphan'));
+          await store.createDevice(device('orphan2'));
+          const a = await store.enqueueCommand('orphan', GET_MOD);
+          const b = await store.enqueueCommand('orphan2', GET_MOD);
+          // Three sessions abandoned in a row (the server crashed each time): two requeues, then failed.
+          for (const sessionId of ['1', '2', '3']) {
+            await sendInNewSession('orphan', sessionId, [a!.id]);
+            if (sessionId === '3') await sendInNewSession('orphan2', 'X', [b!.id]);
+            clock.advance(60_000);
+            const sweep = await store.requeueOrphaned({ idleMs: 30_000 });
+            expect(sweep).toEqual(
+              sessionId === '3'
+                ? { requeued: 1, unanswered: [{ deviceId: 'orphan', id: a!.id }] }
+                : { requeued: 1, unanswered: [] },
+            );
+          }
+          expect(await store.getCommand('orphan', a!.id)).toMatchObject({
+            state: 'failed',
+            status: null,
+            reason: 'unanswered',
+            deliveries: 3,
+            doneAt: clock.now(),
+          });
+          expect(await store.getCommand('orphan2', b!.id)).toMatchObject({ state: 'queued', deliveries: 1 });
+          expect(await store.requeueOrphaned({ idleMs: 30_000 })).toEqual({ requeued: 0, unanswered: [] });
+        });
+
+        it('maxDeliveries is the store\'s option: 1 fails a command at the end of its first unanswered session', async () => {
+          const once = await harness.openSecond({ clock, maxDeliveries: 1 });
+          await once.createDevice(device('once'));
+          const a = await once.enqueueCommand('once', GET_MOD);
+          await once.commitExchange({
+            deviceId: 'once',
+            session: { sessionId: 'S', expectedVersion: 0, snapshot: {} },
+            markSent: [a!.id],
+          });
+          const ended = await once.commitExchange({
+            deviceId: 'once',
+            session: { sessionId: 'S', expectedVersion: 1, end: true },
+          });
+          expect(ended.unanswered).toEqual([a!.id]);
+          expect(await once.getCommand('once', a!.id)).toMatchObject({ state: 'failed', reason: 'unanswered' });
+        });
+
+        it('an outcome settled by the server keeps its reason (a local 413: too-large)', async () => {
+          await store.createDevice(device('big'));
+          const a = await store.enqueueCommand('big', GET_MOD);
+          await sendInNewSession('big', 'S', [a!.id]);
+          await store.commitExchange({
+            deviceId: 'big',
+            session: { sessionId: 'S', expectedVersion: 1, snapshot: {} },
+            outcomes: [{ id: a!.id, state: 'failed', status: 413, reason: 'too-large' }],
+          });
+          expect(await store.getCommand('big', a!.id)).toMatchObject({
+            state: 'failed',
+            status: 413,
+            reason: 'too-large',
+          });
+        });
       });
 
       it('counts authentication failures atomically and locks the device at the limit', async () => {

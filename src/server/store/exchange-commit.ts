@@ -46,13 +46,38 @@ export async function patchDevice(tx: SqlExecutor, deviceId: string, patch: Devi
   return changes > 0;
 }
 
+/**
+ * Commands still `sent` in the sessions `where` names go back to the queue, except those delivered `maxDeliveries`
+ * times already: they fail (reason `unanswered`, status null). Returns the ids failed.
+ */
+async function requeueOrGiveUp(
+  tx: SqlExecutor,
+  where: string,
+  params: readonly SqlValue[],
+  now: number,
+  maxDeliveries: number,
+): Promise<number[]> {
+  const failed = await tx.all(
+    `UPDATE commands SET state = 'failed', reason = 'unanswered', done_at = ?
+     WHERE ${where} AND state = 'sent' AND deliveries >= ? RETURNING id`,
+    [now, ...params, maxDeliveries],
+  );
+  await tx.run(
+    `UPDATE commands SET state = 'queued', session_id = NULL, sent_at = NULL WHERE ${where} AND state = 'sent'`,
+    [...params],
+  );
+  return failed.map((row) => Number(row['id'])).sort((a, b) => a - b);
+}
+
 export async function applyCommit(
   tx: SqlExecutor,
   commit: ExchangeCommit,
   now: number,
+  maxDeliveries: number,
 ): Promise<CommitResult> {
   const { deviceId, session } = commit;
   let sessionVersion = 0;
+  const unanswered: number[] = [];
   if (session !== undefined) {
     if ('end' in session) {
       if (session.expectedVersion > 0) {
@@ -77,10 +102,8 @@ export async function applyCommit(
         deviceId,
         session.sessionId,
       ]);
-      await tx.run(
-        `UPDATE commands SET state = 'queued', session_id = NULL, sent_at = NULL
-         WHERE device_id = ? AND state = 'sent' AND session_id <> ?`,
-        [deviceId, session.sessionId],
+      unanswered.push(
+        ...(await requeueOrGiveUp(tx, `device_id = ? AND session_id <> ?`, [deviceId, session.sessionId], now, maxDeliveries)),
       );
       sessionVersion = 1;
     } else {
@@ -117,7 +140,7 @@ export async function applyCommit(
 
   for (const id of commit.markSent ?? []) {
     const { changes } = await tx.run(
-      `UPDATE commands SET state = 'sent', session_id = ?, sent_at = ?
+      `UPDATE commands SET state = 'sent', session_id = ?, sent_at = ?, deliveries = deliveries + 1
        WHERE id = ? AND device_id = ? AND state = 'queued' AND (expires_at IS NULL OR expires_at > ?)`,
       [session!.sessionId, now, id, deviceId, now],
     );
@@ -128,7 +151,7 @@ export async function applyCommit(
   const completed: number[] = [];
   for (const outcome of commit.outcomes ?? []) {
     const { changes } = await tx.run(
-      `UPDATE commands SET state = ?, status = ?, child_statuses = ?, results = ?, done_at = ?
+      `UPDATE commands SET state = ?, status = ?, child_statuses = ?, results = ?, done_at = ?, reason = ?
        WHERE id = ? AND device_id = ? AND state = 'sent' AND session_id = ?`,
       [
         outcome.state,
@@ -136,6 +159,7 @@ export async function applyCommit(
         outcome.childStatuses === undefined ? null : JSON.stringify(outcome.childStatuses),
         JSON.stringify(outcome.results ?? []),
         now,
+        outcome.reason ?? null,
         outcome.id,
         deviceId,
         session!.sessionId,
@@ -165,14 +189,12 @@ export async function applyCommit(
   }
 
   if (session !== undefined && 'end' in session) {
-    // Session over: what was sent and never answered is delivered again in the next session.
-    await tx.run(
-      `UPDATE commands SET state = 'queued', session_id = NULL, sent_at = NULL
-                  WHERE device_id = ? AND session_id = ? AND state = 'sent'`,
-      [deviceId, session.sessionId],
+    // Session over: what was sent and never answered is delivered again in the next session, up to maxDeliveries.
+    unanswered.push(
+      ...(await requeueOrGiveUp(tx, `device_id = ? AND session_id = ?`, [deviceId, session.sessionId], now, maxDeliveries)),
     );
   }
 
-  const result: CommitResult = { sessionVersion, completed, alertIds };
+  const result: CommitResult = { sessionVersion, completed, unanswered, alertIds };
   return auth === undefined ? result : { ...result, ...auth };
 }

@@ -123,6 +123,19 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE devices ADD COLUMN server_auth_type TEXT CHECK (server_auth_type IN ('basic', 'md5', 'hmac'))`,
     ],
   },
+  {
+    version: 4,
+    name: 'command delivery attempts; why a command failed without a device status',
+    statements: [
+      // How many sessions the command was handed to (each markSent counts, crash recovery included).
+      `ALTER TABLE commands ADD COLUMN deliveries INTEGER NOT NULL DEFAULT 0`,
+      // Commands sent before this migration went out at least once.
+      `UPDATE commands SET deliveries = 1 WHERE sent_at IS NOT NULL`,
+      // NULL: the device answered (or the operator/expiry ended it); 'unanswered': no answer after the last
+      // delivery allowed; 'too-large': settled by the server without sending (the device's MaxMsgSize/MaxObjSize).
+      `ALTER TABLE commands ADD COLUMN reason TEXT CHECK (reason IN ('unanswered', 'too-large'))`,
+    ],
+  },
 ];
 
 function render(statement: string, dialect: Dialect): string {

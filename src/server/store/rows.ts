@@ -98,6 +98,8 @@ export function toCommand(row: Row): CommandRecord {
     sentAt: numOrNull(row['sent_at']),
     doneAt: numOrNull(row['done_at']),
     expiresAt: numOrNull(row['expires_at']),
+    deliveries: num(row['deliveries'] ?? 0),
+    reason: strOrNull(row['reason']) as CommandRecord['reason'],
   };
 }
 

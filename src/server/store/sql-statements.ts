@@ -57,6 +57,8 @@ const COMMAND_COLUMNS = [
   'sent_at',
   'done_at',
   'expires_at',
+  'deliveries',
+  'reason',
 ];
 
 export const DEVICE_SQL = columns(DEVICE_COLUMNS_SQL);
@@ -72,13 +74,14 @@ const pgObject = (alias: string, list: readonly string[]): string =>
 /**
  * Pending = queued and unexpired, plus, when no session with this id is saved (a new session), unexpired commands
  * still `sent` in the device's other sessions (see Exchange.pending). One that expired while sent is not handed out
- * again (markSent would refuse it): the new session's commit puts it back in the queue and `expireDue` ends it. Parameters: sessionId, now, sessionId, sessionId,
- * deviceId.
+ * again (markSent would refuse it): the new session's commit puts it back in the queue and `expireDue` ends it.
+ * Nor is one delivered `maxDeliveries` times already: the new session's commit fails it (reason `unanswered`).
+ * Parameters: sessionId, now, sessionId, maxDeliveries, sessionId, deviceId.
  */
 const PENDING_WHERE = `c.device_id = d.device_id
   AND (c.expires_at IS NULL OR c.expires_at > ?)
   AND (c.state = 'queued'
-    OR (c.state = 'sent' AND c.session_id <> ?
+    OR (c.state = 'sent' AND c.session_id <> ? AND c.deliveries < ?
         AND NOT EXISTS (SELECT 1 FROM sessions s2 WHERE s2.device_id = d.device_id AND s2.session_id = ?)))`;
 
 export const LOAD_EXCHANGE_PG = `SELECT ${columns(DEVICE_COLUMNS_SQL, 'd')},

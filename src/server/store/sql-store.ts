@@ -44,6 +44,7 @@ import type {
   MessageRecord,
   NewDevice,
   NotificationUiMode,
+  OrphanSweep,
   Page,
   PendingNotification,
   PageRequest,
@@ -51,7 +52,7 @@ import type {
   Store,
   TreeValue,
 } from './store.js';
-import { DuplicateError, StoreRequestError } from './store.js';
+import { DEFAULT_MAX_DELIVERIES, DuplicateError, StoreRequestError } from './store.js';
 
 export interface SqlStoreOptions {
   readonly clock?: Clock;
@@ -71,6 +72,11 @@ export interface SqlStoreOptions {
    * a device that answers later starts an ordinary server-initiated session without the latency.
    */
   readonly pendingNotificationMs?: number;
+  /**
+   * Deliveries of one command (sessions it was sent in, crash recovery included) before a command still without an
+   * answer fails with reason `unanswered` instead of going back to the queue. Default 3 (DEFAULT_MAX_DELIVERIES).
+   */
+  readonly maxDeliveries?: number;
 }
 
 export const DEFAULT_PENDING_NOTIFICATION_MS = 24 * 3600_000;
@@ -97,6 +103,7 @@ export class SqlStore implements Store {
   readonly #clock: Clock;
   readonly #retention: RetentionPolicy;
   readonly #pendingNotificationMs: number;
+  readonly #maxDeliveries: number;
   /** The buffered message log (written in group commits, off the request path). */
   readonly messageLog: MessageLog;
 
@@ -105,6 +112,10 @@ export class SqlStore implements Store {
     this.#clock = options.clock ?? systemClock;
     this.#retention = options.retention ?? DEFAULT_RETENTION;
     this.#pendingNotificationMs = options.pendingNotificationMs ?? DEFAULT_PENDING_NOTIFICATION_MS;
+    this.#maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
+    if (!Number.isInteger(this.#maxDeliveries) || this.#maxDeliveries < 1) {
+      throw new StoreRequestError('maxDeliveries', 'must be an integer of at least 1');
+    }
     this.messageLog = new MessageLog(driver, {
       ...options.messageLog,
       maxPerDevice: this.#retention.maxPerDevice,
@@ -254,6 +265,7 @@ export class SqlStore implements Store {
         sessionId,
         this.#clock.now(),
         sessionId,
+        this.#maxDeliveries,
         sessionId,
         deviceId,
       ])
@@ -291,28 +303,38 @@ export class SqlStore implements Store {
       commit.device?.password === undefined;
     const run = <T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> =>
       singleStatement ? fn(this.driver) : this.driver.transaction(fn);
-    const result = await run((tx) => applyCommit(tx, commit, now));
+    const result = await run((tx) => applyCommit(tx, commit, now, this.#maxDeliveries));
     if (commit.messages !== undefined && commit.messages.length > 0) {
       this.messageLog.append(commit.deviceId, commit.messages, now);
     }
     return result;
   }
 
-  async requeueOrphaned(options: { idleMs: number }): Promise<number> {
-    const cutoff = this.#clock.now() - options.idleMs;
+  async requeueOrphaned(options: { idleMs: number }): Promise<OrphanSweep> {
+    const now = this.#clock.now();
+    const cutoff = now - options.idleMs;
     return this.driver.transaction(async (tx) => {
       // Sessions first, then commands (the lock order of every transaction). A session advanced meanwhile has a
       // fresh updated_at and is kept (PostgreSQL re-checks the condition on the row it waited for).
       await tx.run(`DELETE FROM sessions WHERE updated_at < ?`, [cutoff]);
       // `sent_at < cutoff`: a command marked sent by a commit that raced this sweep belongs to a session saved at
       // that moment, which this statement's snapshot may not show yet; such a command is never this old.
+      const orphaned = `state = 'sent' AND sent_at < ? AND NOT EXISTS (
+           SELECT 1 FROM sessions s WHERE s.device_id = commands.device_id AND s.session_id = commands.session_id)`;
+      // An abandoned session counts as a delivery: the last one allowed ends the command (reason unanswered).
+      const failed = await tx.all(
+        `UPDATE commands SET state = 'failed', reason = 'unanswered', done_at = ?
+         WHERE ${orphaned} AND deliveries >= ? RETURNING id, device_id`,
+        [now, cutoff, this.#maxDeliveries],
+      );
       const { changes } = await tx.run(
-        `UPDATE commands SET state = 'queued', session_id = NULL, sent_at = NULL
-         WHERE state = 'sent' AND sent_at < ? AND NOT EXISTS (
-           SELECT 1 FROM sessions s WHERE s.device_id = commands.device_id AND s.session_id = commands.session_id)`,
+        `UPDATE commands SET state = 'queued', session_id = NULL, sent_at = NULL WHERE ${orphaned}`,
         [cutoff],
       );
-      return changes;
+      const unanswered = failed
+        .map((row) => ({ deviceId: String(row['device_id']), id: Number(row['id']) }))
+        .sort((a, b) => a.id - b.id);
+      return { requeued: changes, unanswered };
     });
   }
 

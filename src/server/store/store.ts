@@ -14,9 +14,16 @@
  *
  *     queued ──markSent──▶ sent ──outcome──▶ done | failed
  *       │  ▲                 │
- *       │  └──requeue────────┘   (session ended/abandoned without an outcome: delivered again next session)
+ *       │  └──requeue────────┤   (session ended/abandoned without an outcome: delivered again next session)
+ *       │                    └──give up──▶ failed, reason `unanswered`, status null
  *       ├──expiry──▶ expired     (expiresAt passed while still queued)
  *       └──cancel──▶ cancelled   (operator DELETE while still queued)
+ *
+ * Delivery attempts are bounded: every markSent counts one delivery (`deliveries`). Where a command still `sent`
+ * would go back to the queue (its session ended, a new session of the device replaced it, or `requeueOrphaned`
+ * abandoned it), one delivered `maxDeliveries` times (a store option, default 3) fails instead, in the same
+ * statement's transaction, so a command the device never answers (libdmclient sends no Status for Atomic) reaches
+ * a final state exactly once instead of going out in every session forever.
  *
  * Sessions in flight carry an optimistic `version`: a write names the version it read, and only one writer per
  * version succeeds (`StaleSessionError` for the other), so two processes cannot both advance one session.
@@ -132,7 +139,18 @@ export interface CommandRecord {
   readonly doneAt: number | null;
   /** After this time a still-queued command is expired instead of sent; null = never. */
   readonly expiresAt: number | null;
+  /** How many sessions it was handed to (markSent), crash recovery included. */
+  readonly deliveries: number;
+  /**
+   * Why it failed without (or before) the device's status: `unanswered` (status null: no answer after the last
+   * delivery allowed), `too-large` (status 413: never sent, it cannot reach the device within its MaxMsgSize or
+   * MaxObjSize). Null otherwise.
+   */
+  readonly reason: CommandFailureReason | null;
 }
+
+export type CommandFailureReason = 'unanswered' | 'too-large';
+export const DEFAULT_MAX_DELIVERIES = 3;
 
 /** The device's answer to one sent command. */
 export interface CommandOutcome {
@@ -142,6 +160,8 @@ export interface CommandOutcome {
   readonly status: number;
   readonly childStatuses?: readonly number[];
   readonly results?: readonly ResultItem[];
+  /** Settled by the server itself (a local 413 for a command that could not be sent). */
+  readonly reason?: 'too-large';
 }
 
 export interface TreeValue {
@@ -268,6 +288,11 @@ export interface CommitResult {
   readonly sessionVersion: number;
   /** Ids of outcomes that moved a command to its final state (others were already final or not sent here). */
   readonly completed: readonly number[];
+  /**
+   * Commands this commit failed with reason `unanswered` (status null): still `sent` after their last delivery
+   * allowed when their session ended or a new session of the device replaced it.
+   */
+  readonly unanswered: readonly number[];
   /** Alert records created, in order. */
   readonly alertIds: readonly number[];
   /** After `authFailure`: the counters now stored. */
@@ -276,6 +301,13 @@ export interface CommitResult {
 }
 
 export type CancelResult = 'cancelled' | 'not-found' | 'not-queued';
+
+export interface OrphanSweep {
+  /** Commands put back to `queued`. */
+  readonly requeued: number;
+  /** Commands failed with reason `unanswered` (their last delivery allowed went unanswered). */
+  readonly unanswered: readonly { readonly deviceId: string; readonly id: number }[];
+}
 
 /** Package 0 UI modes (security.md §8.1), as stored. */
 export type NotificationUiMode = 'not-specified' | 'background' | 'informative' | 'user-interaction';
@@ -326,9 +358,10 @@ export interface Store {
   commitExchange(commit: ExchangeCommit): Promise<CommitResult>;
   /**
    * Crash recovery: sessions not saved for `idleMs` are abandoned: they are deleted and their commands still
-   * `sent` go back to `queued` (delivered again in the next session). Returns the number of commands requeued.
+   * `sent` go back to `queued` (delivered again in the next session), or, delivered `maxDeliveries` times already,
+   * fail with reason `unanswered`.
    */
-  requeueOrphaned(options: { idleMs: number }): Promise<number>;
+  requeueOrphaned(options: { idleMs: number }): Promise<OrphanSweep>;
 
   // ── Package 0 notifications ────────────────────────────────────────────────────────────────────────────────────
   /**
