@@ -121,7 +121,8 @@ function commandRow(command) {
     element('td', { textContent: command.command.command }),
     element('td', { textContent: command.command.target ?? (command.command.commands ?? []).map((c) => `${c.command} ${c.target ?? ''}`).join(', ') }),
     element('td', {}, element('span', { className: `pill state-${command.state}`, textContent: command.state })),
-    element('td', { textContent: command.status ?? '' }),
+    // Why a command failed without the device's status: `unanswered` (after its last delivery) or `too-large`.
+    element('td', { textContent: [command.status, command.reason].filter((v) => v !== null && v !== undefined).join(' · ') }),
     element('td', {}, element('pre', { textContent: results })),
     element('td', {}, cancel),
   );

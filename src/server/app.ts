@@ -27,7 +27,7 @@ import { createServerApp } from './http-app.js';
 import type { LockoutPolicy } from './store/store.js';
 import { openPostgresStore, openSqliteStore, type SqlStore } from './store/index.js';
 import { createDmHandler } from './dm/dm-handler.js';
-import { DmExchange } from './dm/exchange.js';
+import { DmExchange, unansweredEvents } from './dm/exchange.js';
 import type { NotificationChannel } from './notification/notification-channel.js';
 import { serverNotifications } from './notification/server-notifications.js';
 import { loadWebAssets } from './web-assets.js';
@@ -56,6 +56,11 @@ export interface ServerConfig {
   readonly housekeepingMs?: number;
   /** A session not heard from for this long is abandoned and its commands requeued. Default 10 minutes. */
   readonly sessionIdleMs?: number;
+  /**
+   * Sessions a command is sent in (crash recovery included) before, still unanswered, it fails with status null and
+   * reason `unanswered` instead of going out again. Default 3.
+   */
+  readonly maxDeliveries?: number;
   /** Longest wait for requests in flight on close before their connections are cut. Default 10 s. */
   readonly drainMs?: number;
   /** Delivers Package 0 (`POST …/notify`, notify-on-queue). Default: udp:, http:, https: (createNotificationChannel). */
@@ -107,6 +112,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     store = await openPostgresStore({
       connection: pgLocation.connection,
       clock,
+      ...(config.maxDeliveries === undefined ? {} : { maxDeliveries: config.maxDeliveries }),
       ...(pgLocation.schema === undefined ? {} : { schema: pgLocation.schema }),
     });
     try {
@@ -122,7 +128,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       throw error;
     }
   } else {
-    store = await openSqliteStore(location, { clock });
+    store = await openSqliteStore(location, {
+      clock,
+      ...(config.maxDeliveries === undefined ? {} : { maxDeliveries: config.maxDeliveries }),
+    });
     events = new InProcessEventBus();
   }
 
@@ -205,7 +214,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const housekeeping = async (): Promise<void> => {
     try {
       await store.expireDue();
-      await store.requeueOrphaned({ idleMs });
+      const sweep = await store.requeueOrphaned({ idleMs });
+      const at = clock.now();
+      for (const { deviceId, id } of sweep.unanswered) {
+        for (const event of unansweredEvents(deviceId, [id], at)) await events.publish(event);
+      }
       await store.pruneMessages();
     } catch (error) {
       log(`housekeeping failed: ${formatError(error)}`);

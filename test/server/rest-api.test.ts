@@ -255,6 +255,8 @@ describe('REST API: commands', () => {
       sentAt: '2026-01-01T00:00:01.000Z',
       doneAt: '2026-01-01T00:00:02.000Z',
       expiresAt: null,
+      deliveries: 1,
+      reason: null,
     });
   });
 

@@ -412,7 +412,9 @@ export function openApiDocument(): Record<string, unknown> {
             command: ref('CommandSpec'),
             state: { enum: ['queued', 'sent', 'done', 'failed', 'expired', 'cancelled'] },
             status: nullable('integer', {
-              description: "The device's status code (the container's for Atomic/Sequence)",
+              description:
+                "The device's status code (the container's for Atomic/Sequence); 413 when the server refused to " +
+                'send it (`reason: too-large`); null while unanswered, or when it failed `unanswered`',
             }),
             childStatuses: { type: ['array', 'null'], items: { type: 'integer' } },
             results: { type: 'array', items: ref('ResultItem') },
@@ -421,6 +423,20 @@ export function openApiDocument(): Record<string, unknown> {
             sentAt: time,
             doneAt: time,
             expiresAt: time,
+            deliveries: {
+              type: 'integer',
+              minimum: 0,
+              description: 'Sessions the command was sent in (a session abandoned after a crash counts too)',
+            },
+            reason: {
+              type: ['string', 'null'],
+              enum: ['unanswered', 'too-large', null],
+              description:
+                'Why it failed without the device\'s status: `unanswered` — still no answer after its last delivery ' +
+                'allowed (the server config\'s `maxDeliveries`, default 3), status null; `too-large` — never sent, it ' +
+                "cannot reach the device within its MaxMsgSize or MaxObjSize (a command that neither fits one message " +
+                'nor can be chunked as a large object), status 413. Null otherwise',
+            },
           },
         },
         TreeValue: {
@@ -503,6 +519,15 @@ export function openApiDocument(): Record<string, unknown> {
             latencyMs: {
               type: 'integer',
               description: 'session.started: ms from the Package 0 to Package 1',
+            },
+            commandId: { type: 'integer', description: 'command.done' },
+            state: { enum: ['done', 'failed', 'expired', 'cancelled'], description: 'command.done' },
+            status: { type: ['integer', 'null'], description: "command.done: the device's status code" },
+            reason: {
+              type: 'string',
+              description:
+                'session.ended: why it ended; auth.failure: what failed; command.done: `unanswered` or `too-large` ' +
+                '(as in Command.reason)',
             },
           },
           additionalProperties: true,

@@ -51,6 +51,8 @@ export function commandView(c: CommandRecord) {
     sentAt: iso(c.sentAt),
     doneAt: iso(c.doneAt),
     expiresAt: iso(c.expiresAt),
+    deliveries: c.deliveries,
+    reason: c.reason,
   };
 }
 

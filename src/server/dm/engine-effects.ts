@@ -53,7 +53,9 @@ export function effectsOf(
         const children = event.children.some((c) => c !== undefined)
           ? event.children.map((c) => c ?? 0)
           : undefined;
-        outcomes.push(outcomeOf(Number(event.id), event.code, children, results));
+        const outcome = outcomeOf(Number(event.id), event.code, children, results);
+        // A local 413 (the command could not reach the device): the operator sees why it was never sent.
+        outcomes.push(event.reason === undefined ? outcome : { ...outcome, reason: event.reason });
         for (const r of results)
           if (r.target !== '')
             treeValues.push({ uri: r.target, data: r.data, format: r.format, type: r.type });

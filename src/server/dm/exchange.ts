@@ -84,6 +84,14 @@ interface SessionSnapshot {
 /** Room left in every message for the Chal this layer adds to the SyncHdr Status after packing. */
 const CHAL_RESERVE = 192;
 
+/**
+ * command.done for commands the store failed because their last delivery allowed went unanswered (a client that
+ * never answers, such as libdmclient for Atomic): status null, reason `unanswered`.
+ */
+export function unansweredEvents(deviceId: string, ids: readonly number[], at: number): ServerEvent[] {
+  return ids.map((commandId) => ({ type: 'command.done', deviceId, commandId, state: 'failed', status: null, reason: 'unanswered', at }));
+}
+
 /** Wrong credentials count toward the lockout; missing ones too once this session was challenged. */
 function countsAsFailure(reason: string, request: DmRequest): boolean {
   return (
@@ -309,9 +317,11 @@ export class DmExchange implements DmExchangePort {
         commandId: id,
         state: outcome?.state ?? 'done',
         status: outcome?.status ?? null,
+        ...(outcome?.reason === undefined ? {} : { reason: outcome.reason }),
         at,
       });
     }
+    events.push(...unansweredEvents(deviceId, result.unanswered, at));
     result.alertIds.forEach((alertId, i) => {
       const alert = alerts[i];
       if (alert === undefined) return;
@@ -419,7 +429,7 @@ export class DmExchange implements DmExchangePort {
       ],
     });
     const at = this.#o.clock.now();
-    const events: ServerEvent[] = [];
+    const events: ServerEvent[] = [...unansweredEvents(deviceId, result.unanswered, at)];
     // A challenge is how sessions begin; only credentials that were wrong are reported.
     if (counts)
       events.push({ type: 'auth.failure', deviceId, reason, lockedUntil: result.lockedUntil ?? null, at });

@@ -38,6 +38,11 @@ export interface CommandDoneEvent extends EventBase<'command.done'> {
   readonly commandId: number;
   readonly state: 'done' | 'failed' | 'expired' | 'cancelled';
   readonly status: number | null;
+  /**
+   * Why a command failed without the device's status: `unanswered` (status null: no answer after its last delivery
+   * allowed, `maxDeliveries`), `too-large` (status 413: never sent, it cannot reach the device within its limits).
+   */
+  readonly reason?: 'unanswered' | 'too-large';
 }
 export interface GenericAlertEvent extends EventBase<'generic-alert'> {
   readonly alertId: number;

@@ -132,6 +132,8 @@ export interface SessionOptions {
   readonly stopAfter?: number;
   /** Called before message `index` (0-based) is sent: lets a test crash and restart the server mid-session. */
   readonly beforeSend?: (index: number) => Promise<void>;
+  /** Rewrites message `index` (0-based) before it is encoded: a device that misbehaves (e.g. never answers Atomic). */
+  readonly tamper?: (message: SyncMLMessage, index: number) => SyncMLMessage;
 }
 
 export interface SessionRun {
@@ -204,7 +206,8 @@ export async function runSession(device: TestDevice, options: SessionOptions): P
   while (step.outgoing !== undefined) {
     if (options.stopAfter !== undefined && sent >= options.stopAfter) break;
     await options.beforeSend?.(sent);
-    const body = encodeMessage(step.outgoing.message, contentType);
+    const outgoing = options.tamper === undefined ? step.outgoing.message : options.tamper(step.outgoing.message, sent);
+    const body = encodeMessage(outgoing, contentType);
     const hmac = step.outgoing.hmacHeader(body);
     const url =
       typeof options.url === 'string'
