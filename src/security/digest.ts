@@ -2,7 +2,7 @@
  * DM-level credential formulas (security.md §3–§5). Pure functions over bytes; no I/O, no randomness.
  * Strings are UTF-8; B64 is standard Base64 with padding.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, timingSafeEqual } from 'node:crypto';
 
 const utf8 = new TextEncoder();
 
@@ -13,12 +13,19 @@ export function toBytes(value: string | Uint8Array): Uint8Array {
 /** H(): raw 16-byte MD5. */
 export function md5(...parts: readonly (string | Uint8Array)[]): Uint8Array {
   const hash = createHash('md5');
-  for (const part of parts) hash.update(toBytes(part));
-  return new Uint8Array(hash.digest());
+  // Strings go to the hash as UTF-8 directly (no TextEncoder copy); the digest is viewed, not copied.
+  for (const part of parts) hash.update(part);
+  const digest = hash.digest();
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
+}
+
+/** A Buffer over the same bytes (no copy) for Node APIs. */
+function bufferOf(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 export function b64(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('base64');
+  return bufferOf(bytes).toString('base64');
 }
 
 /** Lenient Base64 decoding (ignores whitespace; accepts missing padding). */
@@ -31,8 +38,8 @@ export function fromB64(text: string): Uint8Array {
  * buffer against itself first so the time does not reveal where the inputs differ.
  */
 export function constantTimeEqual(a: string | Uint8Array, b: string | Uint8Array): boolean {
-  const x = Buffer.from(toBytes(a));
-  const y = Buffer.from(toBytes(b));
+  const x = typeof a === 'string' ? Buffer.from(a, 'utf8') : bufferOf(a);
+  const y = typeof b === 'string' ? Buffer.from(b, 'utf8') : bufferOf(b);
   if (x.length !== y.length) {
     timingSafeEqual(x, x);
     return false;
@@ -47,7 +54,7 @@ export function basicCredential(username: string, password: string): string {
 
 /** Splits a basic credential at the first ':'; undefined when it is not `user:pass` in Base64. */
 export function parseBasicCredential(data: string): { username: string; password: string } | undefined {
-  const text = new TextDecoder().decode(fromB64(data));
+  const text = bufferOf(fromB64(data)).toString('utf8');
   const colon = text.indexOf(':');
   if (colon < 0) return undefined;
   return { username: text.slice(0, colon), password: text.slice(colon + 1) };
@@ -58,7 +65,8 @@ export function parseBasicCredential(data: string): { username: string; password
  * the 24-character Base64 text.
  */
 export function md5Key(username: string, password: string): string {
-  return b64(md5(`${username}:${password}`));
+  // One-shot crypto.hash: no Hash object per basic check-in.
+  return hash('md5', `${username}:${password}`, 'base64');
 }
 
 /**

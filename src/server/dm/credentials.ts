@@ -14,6 +14,7 @@ import {
   constantTimeEqual,
   fromB64,
   md5,
+  md5Key,
   parseBasicCredential,
   toBytes,
 } from '../../security/digest.js';
@@ -57,7 +58,7 @@ export function verifyClient(presented: Presented, secret: StoredClientSecret): 
       const parsed = parseBasicCredential(presented.cred?.data ?? '');
       if (parsed === undefined) return wrong;
       const userOk = constantTimeEqual(parsed.username, secret.username);
-      const keyOk = constantTimeEqual(b64(md5(`${parsed.username}:${parsed.password}`)), key);
+      const keyOk = constantTimeEqual(md5Key(parsed.username, parsed.password), key);
       return userOk && keyOk ? { ok: true } : wrong;
     }
     case 'md5': {

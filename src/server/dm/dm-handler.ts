@@ -69,7 +69,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
       chunks.push(chunk);
     });
     req.on('end', () => {
-      if (!failed) resolve(new Uint8Array(Buffer.concat(chunks, size)));
+      if (failed) return;
+      // node:http hands each request its own chunks: one chunk (the usual check-in) is used as it is, no copy.
+      const only = chunks.length === 1 ? chunks[0] : undefined;
+      const body = only ?? Buffer.concat(chunks, size);
+      resolve(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
     });
     req.on('error', (error) => {
       if (!failed) reject(error);
