@@ -426,7 +426,9 @@ export function openApiDocument(): Record<string, unknown> {
             deliveries: {
               type: 'integer',
               minimum: 0,
-              description: 'Sessions the command was sent in (a session abandoned after a crash counts too)',
+              description:
+                'Sessions the command was handed to: sent in (a session abandoned after a crash counts too), or ' +
+                'settled in without being sent (`too-large`)',
             },
             reason: {
               type: ['string', 'null'],

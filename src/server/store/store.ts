@@ -139,7 +139,7 @@ export interface CommandRecord {
   readonly doneAt: number | null;
   /** After this time a still-queued command is expired instead of sent; null = never. */
   readonly expiresAt: number | null;
-  /** How many sessions it was handed to (markSent), crash recovery included. */
+  /** How many sessions it was handed to (markSent: sent, or settled there unsent as too-large), crashes included. */
   readonly deliveries: number;
   /**
    * Why it failed without (or before) the device's status: `unanswered` (status null: no answer after the last
