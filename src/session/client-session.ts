@@ -362,8 +362,10 @@ export class ClientSession {
     if (status.chal === undefined) return fail(`server refused the credentials (${status.code}) without a challenge`);
     if (requested === undefined) return fail(`server challenged with unsupported type ${String(status.chal.meta.type)}`);
     if (credentials === undefined) return fail(`server asked for ${requested} credentials and none are configured`);
-    if (requested !== credentials.auth) {
-      return fail(`server asked for ${requested} credentials; this account is configured for ${credentials.auth}`);
+    // protocol.md §4.2 (1): resend "with the credentials requested". A password serves every scheme, but never
+    // downgrade a digest account to basic, which would put the password on the wire.
+    if (requested === 'basic' && credentials.auth !== 'basic') {
+      return fail(`server asked for basic credentials; this account only sends ${credentials.auth} digests`);
     }
     if (this.#authenticated) return fail(`server challenged again (${status.code}) after accepting the credentials`);
     this.#authAttempts++;
