@@ -16,7 +16,9 @@ import { decodeWbxml, encodeWbxml, readWbxml, writeWbxml } from '../src/syncml/w
 import { decodeXml, encodeXml, parseXml } from '../src/syncml/xml/index.js';
 import { messageToElement } from '../src/syncml/mapping/index.js';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '15' }, ms: { type: 'string', default: '150' } } });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '15' }, ms: { type: 'string', default: '150' } },
+});
 const ROUNDS = Number(values.rounds);
 const ROUND_MS = Number(values.ms);
 
@@ -34,19 +36,38 @@ const header = {
 } as const;
 
 function status(cmdId: number, cmdRef: number, cmd: string, code: number, targetRef?: string): Command {
-  return { kind: 'Status', cmdId, msgRef: 1, cmdRef, cmd, targetRefs: targetRef === undefined ? [] : [targetRef], sourceRefs: [], code, items: [] };
+  return {
+    kind: 'Status',
+    cmdId,
+    msgRef: 1,
+    cmdRef,
+    cmd,
+    targetRefs: targetRef === undefined ? [] : [targetRef],
+    sourceRefs: [],
+    code,
+    items: [],
+  };
 }
 
 function leaf(uri: string, value: string): Item {
-  return { source: { locUri: uri }, meta: { format: 'chr', type: 'text/plain' }, data: { kind: 'text', text: value } };
+  return {
+    source: { locUri: uri },
+    meta: { format: 'chr', type: 'text/plain' },
+    data: { kind: 'text', text: value },
+  };
 }
 
 /** Package 3: Status for the header and commands, Results for a Get of DevDetail leaves, a Generic Alert. */
 function package3(resultItems: number): SyncMLMessage {
   const items: Item[] = [];
-  for (let i = 0; i < resultItems; i++) items.push(leaf(`./DevDetail/Ext/Acme/Param${i}`, `value-${i}-${(i * 7919) % 10007}`));
+  for (let i = 0; i < resultItems; i++)
+    items.push(leaf(`./DevDetail/Ext/Acme/Param${i}`, `value-${i}-${(i * 7919) % 10007}`));
   const body: Command[] = [
-    { ...status(1, 0, 'SyncHdr', 212), targetRefs: ['IMEI:490154203237518'], sourceRefs: ['http://127.0.0.1:8080/dm'] } as Command,
+    {
+      ...status(1, 0, 'SyncHdr', 212),
+      targetRefs: ['IMEI:490154203237518'],
+      sourceRefs: ['http://127.0.0.1:8080/dm'],
+    } as Command,
     status(2, 3, 'Replace', 200, './Vendor/Acme/Settings/Proxy'),
     status(3, 4, 'Get', 200, './DevDetail/Ext/Acme'),
     { kind: 'Results', cmdId: 4, msgRef: 1, cmdRef: 4, items },
@@ -55,7 +76,17 @@ function package3(resultItems: number): SyncMLMessage {
       cmdId: 5,
       code: 1226,
       correlator: 'fumo-0001',
-      items: [{ source: { locUri: './FUMO/Pkg1' }, meta: { type: 'org.openmobilealliance.dm.firmwareupdate.downloadandupdate', format: 'int', mark: 'critical' }, data: { kind: 'text', text: '200' } }],
+      items: [
+        {
+          source: { locUri: './FUMO/Pkg1' },
+          meta: {
+            type: 'org.openmobilealliance.dm.firmwareupdate.downloadandupdate',
+            format: 'int',
+            mark: 'critical',
+          },
+          data: { kind: 'text', text: '200' },
+        },
+      ],
     },
   ];
   return { header, body, final: true };
@@ -65,9 +96,23 @@ function package3(resultItems: number): SyncMLMessage {
 function bigValue(): SyncMLMessage {
   const lines: string[] = [];
   for (let i = 0; lines.join('\n').length < 200_000 && i < 10_000; i++) {
-    lines.push(`2026-12-03T10:00:${String(i % 60).padStart(2, '0')}Z INFO dm.session event ${i} state=${(i * 31) % 1000} <ok & done>`);
+    lines.push(
+      `2026-12-03T10:00:${String(i % 60).padStart(2, '0')}Z INFO dm.session event ${i} state=${(i * 31) % 1000} <ok & done>`,
+    );
   }
-  return { header, body: [{ kind: 'Results', cmdId: 1, msgRef: 1, cmdRef: 2, items: [leaf('./Vendor/Acme/Log', lines.join('\n'))] }], final: true };
+  return {
+    header,
+    body: [
+      {
+        kind: 'Results',
+        cmdId: 1,
+        msgRef: 1,
+        cmdRef: 2,
+        items: [leaf('./Vendor/Acme/Log', lines.join('\n'))],
+      },
+    ],
+    final: true,
+  };
 }
 
 /** Grows `resultItems` until the XML encoding reaches `targetBytes`. */
@@ -112,7 +157,13 @@ interface Row {
 
 const rows: Row[] = [];
 
-function measure(name: string, bytes: number, fn: () => unknown, baselineBytes: number, baseline: () => unknown): void {
+function measure(
+  name: string,
+  bytes: number,
+  fn: () => unknown,
+  baselineBytes: number,
+  baseline: () => unknown,
+): void {
   const ops = opsPerSecond(fn);
   const baselineOps = opsPerSecond(baseline);
   rows.push({ name, bytes, ops, baselineBytes, baselineOps });
@@ -139,7 +190,9 @@ const workloads: [string, SyncMLMessage][] = [
   ['~200 KB, one large value', bigValue()],
 ];
 
-console.log(`node ${process.version}, ${ROUNDS} rounds × ~${ROUND_MS} ms, medians; ratio = our MB/s ÷ JSON MB/s (same run)\n`);
+console.log(
+  `node ${process.version}, ${ROUNDS} rounds × ~${ROUND_MS} ms, medians; ratio = our MB/s ÷ JSON MB/s (same run)\n`,
+);
 for (const [label, message] of workloads) {
   const xml = encodeXml(message);
   const wbxml = encodeWbxml(message);
@@ -148,17 +201,73 @@ for (const [label, message] of workloads) {
   const element = messageToElement(message);
   const withTable = encodeWbxml(message, { stringTable: true }).length;
   const pct = (n: number): string => `${((n / xml.length) * 100).toFixed(0)} %`;
-  console.log(`${label}: XML ${xml.length} B, WBXML ${wbxml.length} B (${pct(wbxml.length)}; ${withTable} B = ${pct(withTable)} with string table), JSON ${jsonBytes} B`);
-  measure('  XML   decode (bytes → model)', xml.length, () => decodeXml(xml), jsonBytes, () => JSON.parse(json));
-  measure('  WBXML decode (bytes → model)', wbxml.length, () => decodeWbxml(wbxml), jsonBytes, () => JSON.parse(json));
-  measure('  XML   encode (model → bytes)', xml.length, () => encodeXml(message), jsonBytes, () => JSON.stringify(message));
-  measure('  WBXML encode (model → bytes)', wbxml.length, () => encodeWbxml(message), jsonBytes, () => JSON.stringify(message));
+  console.log(
+    `${label}: XML ${xml.length} B, WBXML ${wbxml.length} B (${pct(wbxml.length)}; ${withTable} B = ${pct(withTable)} with string table), JSON ${jsonBytes} B`,
+  );
+  measure(
+    '  XML   decode (bytes → model)',
+    xml.length,
+    () => decodeXml(xml),
+    jsonBytes,
+    () => JSON.parse(json),
+  );
+  measure(
+    '  WBXML decode (bytes → model)',
+    wbxml.length,
+    () => decodeWbxml(wbxml),
+    jsonBytes,
+    () => JSON.parse(json),
+  );
+  measure(
+    '  XML   encode (model → bytes)',
+    xml.length,
+    () => encodeXml(message),
+    jsonBytes,
+    () => JSON.stringify(message),
+  );
+  measure(
+    '  WBXML encode (model → bytes)',
+    wbxml.length,
+    () => encodeWbxml(message),
+    jsonBytes,
+    () => JSON.stringify(message),
+  );
   const shared = encodeWbxml(message, { stringTable: true });
-  measure('  WBXML encode, string table', shared.length, () => encodeWbxml(message, { stringTable: true }), jsonBytes, () => JSON.stringify(message));
-  measure('  WBXML decode, string table', shared.length, () => decodeWbxml(shared), jsonBytes, () => JSON.parse(json));
-  measure('  XML   parse  (bytes → Element)', xml.length, () => parseXml(xml), jsonBytes, () => JSON.parse(json));
-  measure('  WBXML read   (bytes → Element)', wbxml.length, () => readWbxml(wbxml), jsonBytes, () => JSON.parse(json));
-  measure('  WBXML write  (Element → bytes)', wbxml.length, () => writeWbxml(element), jsonBytes, () => JSON.stringify(message));
+  measure(
+    '  WBXML encode, string table',
+    shared.length,
+    () => encodeWbxml(message, { stringTable: true }),
+    jsonBytes,
+    () => JSON.stringify(message),
+  );
+  measure(
+    '  WBXML decode, string table',
+    shared.length,
+    () => decodeWbxml(shared),
+    jsonBytes,
+    () => JSON.parse(json),
+  );
+  measure(
+    '  XML   parse  (bytes → Element)',
+    xml.length,
+    () => parseXml(xml),
+    jsonBytes,
+    () => JSON.parse(json),
+  );
+  measure(
+    '  WBXML read   (bytes → Element)',
+    wbxml.length,
+    () => readWbxml(wbxml),
+    jsonBytes,
+    () => JSON.parse(json),
+  );
+  measure(
+    '  WBXML write  (Element → bytes)',
+    wbxml.length,
+    () => writeWbxml(element),
+    jsonBytes,
+    () => JSON.stringify(message),
+  );
   console.log('');
 }
 

@@ -13,7 +13,11 @@ export class OmadmError extends Error {
   /** HTTP status to answer with, when the error surfaces over HTTP. */
   readonly httpStatus: number;
 
-  constructor(code: string, message: string, options: { status?: number; httpStatus?: number; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    options: { status?: number; httpStatus?: number; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -31,7 +35,11 @@ export class LocalProtocolError extends OmadmError {
 
 /** The peer broke the protocol. */
 export class RemoteProtocolError extends OmadmError {
-  constructor(code: string, message: string, options: { status?: number; httpStatus?: number; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    options: { status?: number; httpStatus?: number; cause?: unknown } = {},
+  ) {
     super(code, message, { httpStatus: 400, ...options });
   }
 }

@@ -15,7 +15,10 @@ function showError(message) {
 async function call(method, path, body) {
   const response = await fetch(api + path, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
@@ -53,7 +56,10 @@ async function refreshDevices() {
   const list = $('#device-list');
   list.replaceChildren(
     ...devices.map((device) => {
-      const item = element('li', { textContent: device.deviceId, title: `${device.authType} · ${device.username}` });
+      const item = element('li', {
+        textContent: device.deviceId,
+        title: `${device.authType} · ${device.username}`,
+      });
       if (device.deviceId === selectedDevice) item.classList.add('selected');
       item.addEventListener('click', () => selectDevice(device.deviceId).catch((e) => showError(e.message)));
       return item;
@@ -87,24 +93,54 @@ async function refreshDevice() {
     ['last seen', device.lastSeen ?? 'never'],
     ['locked until', device.lockedUntil ?? '—'],
   ];
-  $('#device-facts').replaceChildren(...facts.flatMap(([k, v]) => [element('dt', { textContent: k }), element('dd', { textContent: String(v) })]));
+  $('#device-facts').replaceChildren(
+    ...facts.flatMap(([k, v]) => [
+      element('dt', { textContent: k }),
+      element('dd', { textContent: String(v) }),
+    ]),
+  );
   $('#command-table tbody').replaceChildren(...itemsOf(commands).map(commandRow));
   $('#tree-table tbody').replaceChildren(
     ...itemsOf(tree).map((node) =>
-      element('tr', {}, element('td', { textContent: node.uri }), element('td', { textContent: node.data ?? '' }),
-        element('td', { textContent: node.format ?? '' }), element('td', { textContent: node.updatedAt ?? '' })),
+      element(
+        'tr',
+        {},
+        element('td', { textContent: node.uri }),
+        element('td', { textContent: node.data ?? '' }),
+        element('td', { textContent: node.format ?? '' }),
+        element('td', { textContent: node.updatedAt ?? '' }),
+      ),
     ),
   );
   $('#alert-list').replaceChildren(
     ...itemsOf(alerts).map((alert) => {
-      const items = (alert.items ?? []).map((item) => `${item.source ?? ''} ${item.type ?? ''} ${item.data ?? ''}`.trim()).join('; ');
-      return element('li', { textContent: `${alert.receivedAt} · ${alert.code}${alert.correlator ? ` (correlator ${alert.correlator})` : ''} · ${items}` });
+      const items = (alert.items ?? [])
+        .map((item) => `${item.source ?? ''} ${item.type ?? ''} ${item.data ?? ''}`.trim())
+        .join('; ');
+      return element('li', {
+        textContent: `${alert.receivedAt} · ${alert.code}${alert.correlator ? ` (correlator ${alert.correlator})` : ''} · ${items}`,
+      });
     }),
   );
   $('#message-list').replaceChildren(
     ...itemsOf(messages).map((message) =>
-      element('li', {}, element('details', {}, element('summary', { textContent: `${message.createdAt} ${message.direction} ${message.contentType} · ${message.size} bytes` }),
-        element('pre', { textContent: message.bodyEncoding === 'utf8' ? message.body : JSON.stringify(message.decoded ?? message.decodeError, null, 1) }))),
+      element(
+        'li',
+        {},
+        element(
+          'details',
+          {},
+          element('summary', {
+            textContent: `${message.createdAt} ${message.direction} ${message.contentType} · ${message.size} bytes`,
+          }),
+          element('pre', {
+            textContent:
+              message.bodyEncoding === 'utf8'
+                ? message.body
+                : JSON.stringify(message.decoded ?? message.decodeError, null, 1),
+          }),
+        ),
+      ),
     ),
   );
 }
@@ -114,15 +150,29 @@ function commandRow(command) {
   const cancel = element('button', { type: 'button', textContent: 'cancel', className: 'danger' });
   cancel.hidden = command.state !== 'queued';
   cancel.addEventListener('click', () =>
-    call('DELETE', `${devicePath(selectedDevice)}/commands/${command.id}`).then(refreshDevice).catch((e) => showError(e.message)),
+    call('DELETE', `${devicePath(selectedDevice)}/commands/${command.id}`)
+      .then(refreshDevice)
+      .catch((e) => showError(e.message)),
   );
-  return element('tr', {},
+  return element(
+    'tr',
+    {},
     element('td', { textContent: String(command.id) }),
     element('td', { textContent: command.command.command }),
-    element('td', { textContent: command.command.target ?? (command.command.commands ?? []).map((c) => `${c.command} ${c.target ?? ''}`).join(', ') }),
-    element('td', {}, element('span', { className: `pill state-${command.state}`, textContent: command.state })),
+    element('td', {
+      textContent:
+        command.command.target ??
+        (command.command.commands ?? []).map((c) => `${c.command} ${c.target ?? ''}`).join(', '),
+    }),
+    element(
+      'td',
+      {},
+      element('span', { className: `pill state-${command.state}`, textContent: command.state }),
+    ),
     // Why a command failed without the device's status: `unanswered` (after its last delivery) or `too-large`.
-    element('td', { textContent: [command.status, command.reason].filter((v) => v !== null && v !== undefined).join(' · ') }),
+    element('td', {
+      textContent: [command.status, command.reason].filter((v) => v !== null && v !== undefined).join(' · '),
+    }),
     element('td', {}, element('pre', { textContent: results })),
     element('td', {}, cancel),
   );
@@ -134,7 +184,10 @@ async function followEvents() {
   eventsAbort = new AbortController();
   const state = $('#events-state');
   try {
-    const response = await fetch(`${api}/events`, { headers: { authorization: `Bearer ${token}` }, signal: eventsAbort.signal });
+    const response = await fetch(`${api}/events`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: eventsAbort.signal,
+    });
     if (!response.ok || response.body === null) throw new Error(`events: HTTP ${response.status}`);
     state.textContent = 'live';
     state.className = 'pill ok';
@@ -148,7 +201,11 @@ async function followEvents() {
       while ((end = buffer.indexOf('\n\n')) >= 0) {
         const frame = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
-        const data = frame.split('\n').filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trim()).join('\n');
+        const data = frame
+          .split('\n')
+          .filter((line) => line.startsWith('data:'))
+          .map((line) => line.slice(5).trim())
+          .join('\n');
         if (data !== '') onEvent(JSON.parse(data));
       }
     }
@@ -191,22 +248,33 @@ $('#device-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const body = formValues(event.target);
   call('POST', '/devices', body)
-    .then(() => { event.target.reset(); return selectDevice(body.deviceId); })
+    .then(() => {
+      event.target.reset();
+      return selectDevice(body.deviceId);
+    })
     .catch((e) => showError(e.message));
 });
 $('#command-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const { notify, ...body } = formValues(event.target);
   const query = notify === 'on' ? '?notify=true' : '';
-  call('POST', `${devicePath(selectedDevice)}/commands${query}`, body).then(refreshDevice).catch((e) => showError(e.message));
+  call('POST', `${devicePath(selectedDevice)}/commands${query}`, body)
+    .then(refreshDevice)
+    .catch((e) => showError(e.message));
 });
 $('#notify-button').addEventListener('click', () =>
-  call('POST', `${devicePath(selectedDevice)}/notify`, {}).then(() => showError('Package 0 sent')).catch((e) => showError(e.message)),
+  call('POST', `${devicePath(selectedDevice)}/notify`, {})
+    .then(() => showError('Package 0 sent'))
+    .catch((e) => showError(e.message)),
 );
 $('#delete-device-button').addEventListener('click', () => {
   if (!confirm(`Delete ${selectedDevice} and its history?`)) return;
   call('DELETE', devicePath(selectedDevice))
-    .then(() => { selectedDevice = undefined; $('#device-panel').hidden = true; return refreshDevices(); })
+    .then(() => {
+      selectedDevice = undefined;
+      $('#device-panel').hidden = true;
+      return refreshDevices();
+    })
     .catch((e) => showError(e.message));
 });
 

@@ -68,7 +68,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
 function packageVersion(): string {
   for (const up of ['../../package.json', '../../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === 'omadm' && pkg.version !== undefined) return pkg.version;
     } catch {
       // not at this level

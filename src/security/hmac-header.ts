@@ -33,6 +33,7 @@ export function parseHmacHeader(value: string | undefined): HmacHeader | undefin
   const algorithm = attributes.get('algorithm') ?? 'MD5';
   const username = attributes.get('username');
   const mac = attributes.get('mac');
-  if (algorithm.toUpperCase() !== 'MD5' || username === undefined || mac === undefined || mac === '') return undefined;
+  if (algorithm.toUpperCase() !== 'MD5' || username === undefined || mac === undefined || mac === '')
+    return undefined;
   return { algorithm: 'MD5', username, mac };
 }

@@ -1,7 +1,14 @@
 /** Checking the credentials a peer presented (Cred in SyncHdr or the x-syncml-hmac header) against a secret. */
 import type { Cred } from '../syncml/model.js';
 import { authNameOf, type AuthName } from '../syncml/constants.js';
-import { constantTimeEqual, fromB64, hmacMac, md5Credential, parseBasicCredential, toBytes } from './digest.js';
+import {
+  constantTimeEqual,
+  fromB64,
+  hmacMac,
+  md5Credential,
+  parseBasicCredential,
+  toBytes,
+} from './digest.js';
 import { parseHmacHeader } from './hmac-header.js';
 
 /** What we know about the peer we verify: the scheme it must use, its name and password. */

@@ -8,7 +8,14 @@ import type { CommandExecutor, CommandOutcome } from '../syncml/command-outcome.
 import { AlertCode, StatusCode } from '../syncml/constants.js';
 import { alert, commandStatus, statusesForAll } from './commands.js';
 import type { PendingCommand } from './packer.js';
-import { appendChunk, assemble, dataSize, objectKey, startObject, type IncomingObject } from './large-object.js';
+import {
+  appendChunk,
+  assemble,
+  dataSize,
+  objectKey,
+  startObject,
+  type IncomingObject,
+} from './large-object.js';
 import { parseUiAlert, uiAnswerStatus, type UiHandler } from './ui-alert.js';
 
 export type CommandRunnerEvent = { readonly type: 'large-object-rejected'; readonly code: number };
@@ -25,7 +32,14 @@ export interface CommandRunnerContext {
   emit(event: CommandRunnerEvent): void;
 }
 
-const BREAKS_LARGE_OBJECT: ReadonlySet<string> = new Set(['Add', 'Replace', 'Delete', 'Copy', 'Atomic', 'Sequence']);
+const BREAKS_LARGE_OBJECT: ReadonlySet<string> = new Set([
+  'Add',
+  'Replace',
+  'Delete',
+  'Copy',
+  'Atomic',
+  'Sequence',
+]);
 
 export class ClientCommandRunner {
   readonly #c: CommandRunnerContext;
@@ -42,14 +56,20 @@ export class ClientCommandRunner {
   }
 
   /** Executes one command; returns the replies (Status, Results, Alert 1225) and whether the user cancelled. */
-  async process(command: Command, msgRef: number): Promise<{ replies: PendingCommand[]; cancelled: boolean }> {
+  async process(
+    command: Command,
+    msgRef: number,
+  ): Promise<{ replies: PendingCommand[]; cancelled: boolean }> {
     const replies: PendingCommand[] = [];
     const reply = (c: Command): void => {
       replies.push({ command: c });
     };
     // protocol.md §8: a new command while a large object is incomplete → Alert 1225, nothing committed.
     if (this.#incoming !== undefined) {
-      const continues = 'items' in command && command.items.length === 1 && objectKey(command.kind, command.items[0]!) === this.#incoming.object.key;
+      const continues =
+        'items' in command &&
+        command.items.length === 1 &&
+        objectKey(command.kind, command.items[0]!) === this.#incoming.object.key;
       // protocol.md §8: a new data object or command (Add, Replace, Delete, Copy, Atomic, Sequence) breaks it.
       if (!continues && BREAKS_LARGE_OBJECT.has(command.kind)) {
         const broken = this.#incoming.object.first;
@@ -67,17 +87,22 @@ export class ClientCommandRunner {
       const r = await this.#sequence(command, msgRef);
       return { replies: [...replies, ...r.replies], cancelled: r.cancelled };
     }
-    if (command.kind === 'Atomic') return { replies: [...replies, ...(await this.#atomic(command, msgRef))], cancelled: false };
+    if (command.kind === 'Atomic')
+      return { replies: [...replies, ...(await this.#atomic(command, msgRef))], cancelled: false };
     if (command.kind === 'Status' || command.kind === 'Results') return { replies, cancelled: false };
     const items = command.items;
     // Large objects arriving in chunks.
-    const continuing = this.#incoming !== undefined && items.length === 1 && objectKey(command.kind, items[0]!) === this.#incoming.object.key;
+    const continuing =
+      this.#incoming !== undefined &&
+      items.length === 1 &&
+      objectKey(command.kind, items[0]!) === this.#incoming.object.key;
     if (items.length === 1 && (items[0]!.moreData === true || continuing)) {
       const item = items[0]!;
       const key = objectKey(command.kind, item);
       if (this.#rejectedObjectKey === key) {
         if (item.moreData !== true) this.#rejectedObjectKey = undefined;
-        if (!(command.noResp ?? false)) reply(commandStatus(command, msgRef, StatusCode.REQUEST_ENTITY_TOO_LARGE));
+        if (!(command.noResp ?? false))
+          reply(commandStatus(command, msgRef, StatusCode.REQUEST_ENTITY_TOO_LARGE));
         return { replies, cancelled: false };
       }
       if (this.#incoming === undefined) {
@@ -115,7 +140,9 @@ export class ClientCommandRunner {
 
   async #executeOne(command: Command, msgRef: number): Promise<PendingCommand[]> {
     const tooBig =
-      this.#c.maxObjSize !== undefined && 'items' in command && command.items.some((item) => dataSize(item.data) > this.#c.maxObjSize!);
+      this.#c.maxObjSize !== undefined &&
+      'items' in command &&
+      command.items.some((item) => dataSize(item.data) > this.#c.maxObjSize!);
     const outcome: CommandOutcome = tooBig
       ? { code: StatusCode.REQUEST_ENTITY_TOO_LARGE }
       : await this.#c.executor.execute(command, { serverId: this.#c.serverId });
@@ -132,7 +159,15 @@ export class ClientCommandRunner {
         ? { code: StatusCode.REQUEST_ENTITY_TOO_LARGE }
         : given;
     const noResp = 'noResp' in command && command.noResp === true;
-    if (!noResp) out.push({ command: commandStatus(command, msgRef, outcome.code, outcome.statusItems === undefined ? {} : { items: outcome.statusItems }) });
+    if (!noResp)
+      out.push({
+        command: commandStatus(
+          command,
+          msgRef,
+          outcome.code,
+          outcome.statusItems === undefined ? {} : { items: outcome.statusItems },
+        ),
+      });
     if (command.kind === 'Get' && outcome.results !== undefined && outcome.results.length > 0) {
       out.push({
         command: { kind: 'Results', cmdId: 0, msgRef, cmdRef: command.cmdId, items: outcome.results },
@@ -149,16 +184,24 @@ export class ClientCommandRunner {
 
   async #alert(command: Alert, msgRef: number): Promise<{ status: Status; cancelled: boolean }> {
     const code = command.code ?? 0;
-    if (code === AlertCode.NEXT_MESSAGE) return { status: commandStatus(command, msgRef, StatusCode.OK), cancelled: false };
+    if (code === AlertCode.NEXT_MESSAGE)
+      return { status: commandStatus(command, msgRef, StatusCode.OK), cancelled: false };
     if (code < AlertCode.DISPLAY || code > AlertCode.MULTIPLE_CHOICE) {
-      return { status: commandStatus(command, msgRef, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED), cancelled: false };
+      return {
+        status: commandStatus(command, msgRef, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED),
+        cancelled: false,
+      };
     }
     if (this.#c.ui === undefined) {
       // protocol.md §12: a client without UI answers 406.
-      return { status: commandStatus(command, msgRef, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED), cancelled: false };
+      return {
+        status: commandStatus(command, msgRef, StatusCode.OPTIONAL_FEATURE_NOT_SUPPORTED),
+        cancelled: false,
+      };
     }
     const request = parseUiAlert(command);
-    if (request === undefined) return { status: commandStatus(command, msgRef, StatusCode.INCOMPLETE_COMMAND), cancelled: false };
+    if (request === undefined)
+      return { status: commandStatus(command, msgRef, StatusCode.INCOMPLETE_COMMAND), cancelled: false };
     const answer = await this.#c.ui(request);
     const { code: statusCode, items } = uiAnswerStatus(request, answer);
     return {
@@ -168,13 +211,18 @@ export class ClientCommandRunner {
   }
 
   /** Sequence: children in order; a "no" (304) or cancel (214) skips the rest with 215 (protocol.md §12, DG-UI-03). */
-  async #sequence(command: Sequence, msgRef: number): Promise<{ replies: PendingCommand[]; cancelled: boolean }> {
+  async #sequence(
+    command: Sequence,
+    msgRef: number,
+  ): Promise<{ replies: PendingCommand[]; cancelled: boolean }> {
     const children: PendingCommand[] = [];
     let skip = false;
     let cancelled = false;
     for (const child of command.commands) {
       if (skip) {
-        children.push(...statusesForAll([child], msgRef, StatusCode.NOT_EXECUTED).map((c) => ({ command: c })));
+        children.push(
+          ...statusesForAll([child], msgRef, StatusCode.NOT_EXECUTED).map((c) => ({ command: c })),
+        );
         continue;
       }
       if (child.kind === 'Alert') {
@@ -207,13 +255,20 @@ export class ClientCommandRunner {
       for (const child of command.commands) {
         const ui = uiStatuses.get(child.cmdId);
         if (ui !== undefined) out.push({ command: ui });
-        else out.push(...statusesForAll([child], msgRef, StatusCode.ATOMIC_ROLLBACK_OK).map((c) => ({ command: c })));
+        else
+          out.push(
+            ...statusesForAll([child], msgRef, StatusCode.ATOMIC_ROLLBACK_OK).map((c) => ({ command: c })),
+          );
       }
       return out;
     }
     const rest = command.commands.filter((child) => child.kind !== 'Alert');
-    const outcome = await this.#c.executor.execute({ ...command, commands: rest }, { serverId: this.#c.serverId });
-    const out: PendingCommand[] = command.noResp === true ? [] : [{ command: commandStatus(command, msgRef, outcome.code) }];
+    const outcome = await this.#c.executor.execute(
+      { ...command, commands: rest },
+      { serverId: this.#c.serverId },
+    );
+    const out: PendingCommand[] =
+      command.noResp === true ? [] : [{ command: commandStatus(command, msgRef, outcome.code) }];
     let index = 0;
     for (const child of command.commands) {
       const ui = uiStatuses.get(child.cmdId);

@@ -15,7 +15,15 @@ import { buildHmacHeader } from '../security/hmac-header.js';
 import { generateNonce, type NonceStore } from '../security/nonce.js';
 import { verifyCredentials } from '../security/verify.js';
 import { StateMachine, type TransitionTable } from './state-machine.js';
-import { alert, buildHeader, challenge, checkHeader, headerStatus, needsAnswer, statusesForAll } from './commands.js';
+import {
+  alert,
+  buildHeader,
+  challenge,
+  checkHeader,
+  headerStatus,
+  needsAnswer,
+  statusesForAll,
+} from './commands.js';
 import { pack, type Measure, type PendingCommand } from './packer.js';
 import type { UiHandler } from './ui-alert.js';
 import { ClientCommandRunner } from './client-commands.js';
@@ -30,8 +38,21 @@ export type ClientTrigger = 'start' | 'receive' | 'challenged' | 'respond' | 'en
  */
 export const CLIENT_TRANSITIONS: TransitionTable<ClientState, ClientTrigger> = {
   idle: { start: 'setup', abort: 'ended' },
-  setup: { receive: 'setup', challenged: 'setup', respond: 'management', end: 'ended', abort: 'ended', timeout: 'ended' },
-  management: { receive: 'management', respond: 'management', end: 'ended', abort: 'ended', timeout: 'ended' },
+  setup: {
+    receive: 'setup',
+    challenged: 'setup',
+    respond: 'management',
+    end: 'ended',
+    abort: 'ended',
+    timeout: 'ended',
+  },
+  management: {
+    receive: 'management',
+    respond: 'management',
+    end: 'ended',
+    abort: 'ended',
+    timeout: 'ended',
+  },
   ended: {},
 };
 
@@ -107,7 +128,10 @@ interface SentRecord {
   readonly command: Command;
 }
 
-const AUTH_FAILURES: ReadonlySet<number> = new Set([StatusCode.INVALID_CREDENTIALS, StatusCode.MISSING_CREDENTIALS]);
+const AUTH_FAILURES: ReadonlySet<number> = new Set([
+  StatusCode.INVALID_CREDENTIALS,
+  StatusCode.MISSING_CREDENTIALS,
+]);
 
 export class ClientSession {
   readonly #o: ClientSessionOptions;
@@ -171,7 +195,10 @@ export class ClientSession {
   /** Queues a Generic Alert / Client Event for the next message (Package 1 when called before `start`). */
   addAlert(input: ClientAlert): void {
     if (this.#machine.state === 'ended') {
-      throw new LocalProtocolError('session-ended', `client session in state ended cannot handle event add-alert`);
+      throw new LocalProtocolError(
+        'session-ended',
+        `client session in state ended cannot handle event add-alert`,
+      );
     }
     const command: Alert = {
       kind: 'Alert',
@@ -207,7 +234,10 @@ export class ClientSession {
   /** The caller tells the engine time passed: ends the session after `timeoutMs` of silence from the server. */
   tick(): ClientStep {
     const state = this.#machine.state;
-    if ((state === 'setup' || state === 'management') && this.#o.clock.now() - this.#lastActivity >= (this.#o.timeoutMs ?? 300_000)) {
+    if (
+      (state === 'setup' || state === 'management') &&
+      this.#o.clock.now() - this.#lastActivity >= (this.#o.timeoutMs ?? 300_000)
+    ) {
       this.#machine.fire('timeout');
       this.#events.push({ type: 'ended', reason: 'timeout' });
     }
@@ -257,7 +287,10 @@ export class ClientSession {
     if (serverHdr.failed) {
       // protocol.md §4.2 (2): with no commands, the client MUST NOT answer with only a challenge: the session ends.
       if (!needsAnswer(body) || this.#serverAuthFailures > (this.#o.maxAuthAttempts ?? 3)) {
-        return this.#end('peer-auth-failed', new AuthenticationError('server-auth-failed', 'server did not authenticate itself'));
+        return this.#end(
+          'peer-auth-failed',
+          new AuthenticationError('server-auth-failed', 'server did not authenticate itself'),
+        );
       }
       // DG-AUT-06: challenge the server; every command gets the same failure code; nothing is executed.
       const statuses = statusesForAll(body, header.msgId, serverHdr.code);
@@ -280,7 +313,9 @@ export class ClientSession {
       }
       if (cancelled) {
         // protocol.md §12: after a cancelled UI alert, unprocessed commands get 215.
-        replies.push(...statusesForAll([command], header.msgId, StatusCode.NOT_EXECUTED).map((c) => ({ command: c })));
+        replies.push(
+          ...statusesForAll([command], header.msgId, StatusCode.NOT_EXECUTED).map((c) => ({ command: c })),
+        );
         continue;
       }
       const result = await this.#runner.process(command, header.msgId);
@@ -297,7 +332,10 @@ export class ClientSession {
     const head: PendingCommand[] = [{ command: serverHdr.status }];
     // protocol.md §6: a server answering our unfinished package with Alert 1222 is pulling the rest of it
     // (its "Next Message response"); then our package may close even though that message has no Final.
-    const pulled = !message.final && ourPackageOpen && body.some((c) => c.kind === 'Alert' && c.code === AlertCode.NEXT_MESSAGE);
+    const pulled =
+      !message.final &&
+      ourPackageOpen &&
+      body.some((c) => c.kind === 'Alert' && c.code === AlertCode.NEXT_MESSAGE);
     // protocol.md §6: otherwise the receiver of a non-final message asks for the next one with Alert 1222.
     if (!message.final && !pulled) head.push({ command: alert(AlertCode.NEXT_MESSAGE), tag: 'next' });
     const pending = [...head, ...replies, ...this.#outbox, ...this.#alerts];
@@ -310,7 +348,10 @@ export class ClientSession {
 
   // ---- authentication -------------------------------------------------------------------------------------
 
-  async #checkServer(message: SyncMLMessage, received: Received): Promise<{ code: number; status: Status; failed: boolean }> {
+  async #checkServer(
+    message: SyncMLMessage,
+    received: Received,
+  ): Promise<{ code: number; status: Status; failed: boolean }> {
     const { header } = message;
     const secret = this.#o.serverCredentials;
     if (secret === undefined || (this.#serverAuthenticated && secret.auth !== 'hmac')) {
@@ -345,34 +386,50 @@ export class ClientSession {
     if (status.code === StatusCode.AUTHENTICATION_ACCEPTED || status.code === StatusCode.OK) {
       if (nextNonce !== undefined) await this.#takeNonce(nextNonce);
       if (this.#sendCred || this.#scheme === 'hmac') {
-        if (!this.#authenticated) this.#events.push({ type: 'authenticated', auth: this.#scheme, code: status.code });
+        if (!this.#authenticated)
+          this.#events.push({ type: 'authenticated', auth: this.#scheme, code: status.code });
         this.#authenticated = true;
       }
       // protocol.md §4.1: 212 = authenticated for the session; 200 = this message only, send Cred again.
-      if (status.code === StatusCode.AUTHENTICATION_ACCEPTED && this.#scheme !== 'hmac') this.#sendCred = false;
+      if (status.code === StatusCode.AUTHENTICATION_ACCEPTED && this.#scheme !== 'hmac')
+        this.#sendCred = false;
       return undefined;
     }
     if (!AUTH_FAILURES.has(status.code)) {
-      return this.#end('auth-failed', new RemoteProtocolError('header-refused', `server refused the SyncHdr with status ${status.code}`, { status: status.code }));
+      return this.#end(
+        'auth-failed',
+        new RemoteProtocolError('header-refused', `server refused the SyncHdr with status ${status.code}`, {
+          status: status.code,
+        }),
+      );
     }
-    const requested = status.chal === undefined ? undefined : authNameOf(status.chal.meta.type ?? AUTH_TYPE_BY_NAME.basic);
+    const requested =
+      status.chal === undefined ? undefined : authNameOf(status.chal.meta.type ?? AUTH_TYPE_BY_NAME.basic);
     const credentials = this.#o.credentials;
     const fail = (message: string): ClientStep =>
-      this.#end('auth-failed', new AuthenticationError('client-auth-failed', message, { status: status.code }));
-    if (status.chal === undefined) return fail(`server refused the credentials (${status.code}) without a challenge`);
-    if (requested === undefined) return fail(`server challenged with unsupported type ${String(status.chal.meta.type)}`);
-    if (credentials === undefined) return fail(`server asked for ${requested} credentials and none are configured`);
+      this.#end(
+        'auth-failed',
+        new AuthenticationError('client-auth-failed', message, { status: status.code }),
+      );
+    if (status.chal === undefined)
+      return fail(`server refused the credentials (${status.code}) without a challenge`);
+    if (requested === undefined)
+      return fail(`server challenged with unsupported type ${String(status.chal.meta.type)}`);
+    if (credentials === undefined)
+      return fail(`server asked for ${requested} credentials and none are configured`);
     // protocol.md §4.2 (1): resend "with the credentials requested". A password serves every scheme, but never
     // downgrade a digest account to basic, which would put the password on the wire.
     if (requested === 'basic' && credentials.auth !== 'basic') {
       return fail(`server asked for basic credentials; this account only sends ${credentials.auth} digests`);
     }
-    if (this.#authenticated) return fail(`server challenged again (${status.code}) after accepting the credentials`);
+    if (this.#authenticated)
+      return fail(`server challenged again (${status.code}) after accepting the credentials`);
     this.#authAttempts++;
     if (this.#authAttempts > (this.#o.maxAuthAttempts ?? 3)) {
       return fail(`server refused the credentials ${this.#authAttempts} times (last status ${status.code})`);
     }
-    if (this.#machine.state !== 'setup') return fail(`server challenged (${status.code}) outside the setup phase`);
+    if (this.#machine.state !== 'setup')
+      return fail(`server challenged (${status.code}) outside the setup phase`);
     this.#scheme = requested;
     this.#sendCred = true;
     if (nextNonce !== undefined) await this.#takeNonce(nextNonce);
@@ -407,9 +464,14 @@ export class ClientSession {
   // ---- composing ---------------------------------------------------------------------------------------------
 
   #package1(): PendingCommand[] {
-    const code = this.#o.initiator === 'server' ? AlertCode.SERVER_INITIATED_MGMT : AlertCode.CLIENT_INITIATED_MGMT;
+    const code =
+      this.#o.initiator === 'server' ? AlertCode.SERVER_INITIATED_MGMT : AlertCode.CLIENT_INITIATED_MGMT;
     const devInfo: Command = { kind: 'Replace', cmdId: 0, items: this.#o.devInfo };
-    return [{ command: alert(code), tag: 'session' }, { command: devInfo, tag: 'devinfo' }, ...this.#package1Alerts];
+    return [
+      { command: alert(code), tag: 'session' },
+      { command: devInfo, tag: 'devinfo' },
+      ...this.#package1Alerts,
+    ];
   }
 
   #cred(): { cred?: Cred; locName?: string } {
@@ -418,9 +480,13 @@ export class ClientSession {
     if (this.#scheme === 'hmac') return { locName: credentials.username };
     if (!this.#sendCred) return {};
     const meta = { type: AUTH_TYPE_BY_NAME[this.#scheme], format: 'b64' };
-    if (this.#scheme === 'basic') return { cred: { meta, data: basicCredential(credentials.username, credentials.password) } };
+    if (this.#scheme === 'basic')
+      return { cred: { meta, data: basicCredential(credentials.username, credentials.password) } };
     const nonce = fromB64(this.#clientNonce ?? '');
-    return { cred: { meta, data: md5Credential(credentials.username, credentials.password, nonce) }, locName: credentials.username };
+    return {
+      cred: { meta, data: md5Credential(credentials.username, credentials.password, nonce) },
+      locName: credentials.username,
+    };
   }
 
   #send(commands: readonly PendingCommand[], final: boolean, overhead = 0): Outgoing {
@@ -437,7 +503,15 @@ export class ClientSession {
         ...(this.#o.maxObjSize === undefined ? {} : { maxObjSize: this.#o.maxObjSize }),
       },
     });
-    const result = pack({ header, commands, final, maxMsgSize: this.#serverMaxMsgSize, measure: this.#o.measure, role: 'client', overhead });
+    const result = pack({
+      header,
+      commands,
+      final,
+      maxMsgSize: this.#serverMaxMsgSize,
+      measure: this.#o.measure,
+      role: 'client',
+      overhead,
+    });
     for (const packed of result.packed) {
       this.#sent.set(`${msgId}:${packed.cmdId}`, { tag: packed.tag, command: packed.command });
     }
@@ -451,7 +525,10 @@ export class ClientSession {
       url: this.#url,
       hmacHeader: (body: Uint8Array) =>
         useHmac
-          ? buildHmacHeader(credentials.username, hmacMac(credentials.username, credentials.password, fromB64(hmacNonce ?? ''), body))
+          ? buildHmacHeader(
+              credentials.username,
+              hmacMac(credentials.username, credentials.password, fromB64(hmacNonce ?? ''), body),
+            )
           : undefined,
     };
   }
@@ -468,4 +545,3 @@ export class ClientSession {
     return { outgoing, events };
   }
 }
-

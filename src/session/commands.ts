@@ -34,9 +34,13 @@ export function buildHeader(input: HeaderInput): SyncHdr {
 /** representation.md / protocol.md §1 and §5.2: version checks on every received header. */
 export function checkHeader(header: SyncHdr, sender: 'client' | 'server'): void {
   if (header.verDtd !== VER_DTD) {
-    throw new RemoteProtocolError('unsupported-dtd', `${sender} sent VerDTD ${header.verDtd}; only ${VER_DTD} is supported`, {
-      status: 505,
-    });
+    throw new RemoteProtocolError(
+      'unsupported-dtd',
+      `${sender} sent VerDTD ${header.verDtd}; only ${VER_DTD} is supported`,
+      {
+        status: 505,
+      },
+    );
   }
   if (header.verProto !== VER_PROTO) {
     throw new RemoteProtocolError(
@@ -78,7 +82,12 @@ function itemsOf(command: Command): readonly Item[] {
 }
 
 /** Status for a received command (protocol.md §5.5): TargetRef/SourceRef copied from its items. */
-export function commandStatus(command: Command, msgRef: number, code: number, extra: { items?: readonly Item[]; chal?: Chal } = {}): Status {
+export function commandStatus(
+  command: Command,
+  msgRef: number,
+  code: number,
+  extra: { items?: readonly Item[]; chal?: Chal } = {},
+): Status {
   const items = command.kind === 'Status' ? [] : itemsOf(command);
   const targetRefs = items.flatMap((item) => (item.target === undefined ? [] : [item.target.locUri]));
   const sourceRefs = items.flatMap((item) => (item.source === undefined ? [] : [item.source.locUri]));
@@ -107,18 +116,24 @@ export function statusesForAll(commands: readonly Command[], msgRef: number, cod
     if (command.kind === 'Status' || (command.kind === 'Results' && !error)) continue;
     if (command.kind !== 'Results' && command.noResp === true) continue;
     out.push(commandStatus(command, msgRef, code));
-    if (command.kind === 'Atomic' || command.kind === 'Sequence') out.push(...statusesForAll(command.commands, msgRef, code));
+    if (command.kind === 'Atomic' || command.kind === 'Sequence')
+      out.push(...statusesForAll(command.commands, msgRef, code));
   }
   return out;
 }
 
 /** Assigns CmdIDs 1, 2, … in document order (containers before their children); never 0 (protocol.md §5.3). */
-export function numberCommands(commands: readonly Command[], first = 1): { commands: Command[]; next: number } {
+export function numberCommands(
+  commands: readonly Command[],
+  first = 1,
+): { commands: Command[]; next: number } {
   let next = first;
   const assign = (command: Command): Command => {
     const cmdId = next++;
-    if (command.kind === 'Atomic') return { ...command, cmdId, commands: command.commands.map((c) => assign(c) as typeof c) };
-    if (command.kind === 'Sequence') return { ...command, cmdId, commands: command.commands.map((c) => assign(c) as typeof c) };
+    if (command.kind === 'Atomic')
+      return { ...command, cmdId, commands: command.commands.map((c) => assign(c) as typeof c) };
+    if (command.kind === 'Sequence')
+      return { ...command, cmdId, commands: command.commands.map((c) => assign(c) as typeof c) };
     return { ...command, cmdId };
   };
   return { commands: commands.map(assign), next };
@@ -130,5 +145,7 @@ export function alert(code: number, items: readonly Item[] = []): Command {
 
 /** Whether a received body holds anything that needs an answer (a command other than Status). */
 export function needsAnswer(body: readonly Command[]): boolean {
-  return body.some((command) => command.kind !== 'Status' && !('noResp' in command && command.noResp === true));
+  return body.some(
+    (command) => command.kind !== 'Status' && !('noResp' in command && command.noResp === true),
+  );
 }

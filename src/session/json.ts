@@ -21,7 +21,8 @@ export function fromJson<T>(value: Json): T {
     if (Array.isArray(v)) return v.map(revive);
     if (v !== null && typeof v === 'object') {
       const keys = Object.keys(v);
-      if (keys.length === 1 && keys[0] === '$bytes' && typeof v['$bytes'] === 'string') return fromB64(v['$bytes']);
+      if (keys.length === 1 && keys[0] === '$bytes' && typeof v['$bytes'] === 'string')
+        return fromB64(v['$bytes']);
       const out: Record<string, unknown> = {};
       for (const [key, inner] of Object.entries(v)) if (inner !== null) out[key] = revive(inner);
       return out;

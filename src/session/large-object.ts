@@ -27,7 +27,11 @@ export function chunkUnits(data: Extract<Data, { kind: 'text' | 'binary' }>): nu
 }
 
 /** Cuts `[start, start + length)`; never splits a surrogate pair. */
-export function sliceData(data: Extract<Data, { kind: 'text' | 'binary' }>, start: number, length: number): Data {
+export function sliceData(
+  data: Extract<Data, { kind: 'text' | 'binary' }>,
+  start: number,
+  length: number,
+): Data {
   if (data.kind === 'binary') return { kind: 'binary', bytes: data.bytes.slice(start, start + length) };
   let end = Math.min(data.text.length, start + length);
   const last = data.text.charCodeAt(end - 1);
@@ -59,14 +63,18 @@ export function objectKey(kind: string, item: Item): string {
 export function startObject(kind: string, item: Item, commandMeta: MetInf | undefined): IncomingObject {
   const { data, moreData: _moreData, ...first } = item;
   const size = announcedSize(item, commandMeta);
-  return appendChunk({ key: objectKey(kind, item), size, binary: data?.kind === 'binary', parts: [], first }, item);
+  return appendChunk(
+    { key: objectKey(kind, item), size, binary: data?.kind === 'binary', parts: [], first },
+    item,
+  );
 }
 
 export function appendChunk(object: IncomingObject, item: Item): IncomingObject {
   const data = item.data;
   let part = '';
   if (data?.kind === 'text') part = object.binary ? b64(utf8.encode(data.text)) : data.text;
-  else if (data?.kind === 'binary') part = object.binary ? b64(data.bytes) : new TextDecoder().decode(data.bytes);
+  else if (data?.kind === 'binary')
+    part = object.binary ? b64(data.bytes) : new TextDecoder().decode(data.bytes);
   return { ...object, parts: [...object.parts, part] };
 }
 

@@ -63,7 +63,8 @@ function withItems(results: Results, items: readonly Item[]): Results {
 
 /** A Status without its TargetRef/SourceRef, or undefined when it has none (or is no Status). */
 function withoutRefs(command: Command): Status | undefined {
-  if (command.kind !== 'Status' || (command.targetRefs.length === 0 && command.sourceRefs.length === 0)) return undefined;
+  if (command.kind !== 'Status' || (command.targetRefs.length === 0 && command.sourceRefs.length === 0))
+    return undefined;
   return { ...command, targetRefs: [], sourceRefs: [] };
 }
 
@@ -86,10 +87,17 @@ export function smallestChunk(command: Command): Command | undefined {
   return withChunk(command, item, 0, 1, chunkUnits(data)).command;
 }
 
-function withChunk(command: Command, item: Item, start: number, length: number, total: number): { command: Command; last: boolean } {
+function withChunk(
+  command: Command,
+  item: Item,
+  start: number,
+  length: number,
+  total: number,
+): { command: Command; last: boolean } {
   const data = item.data as Extract<NonNullable<Item['data']>, { kind: 'text' | 'binary' }>;
   const slice = sliceData(data, start, length);
-  const sliceUnits = slice.kind === 'text' ? slice.text.length : slice.kind === 'binary' ? slice.bytes.length : 0;
+  const sliceUnits =
+    slice.kind === 'text' ? slice.text.length : slice.kind === 'binary' ? slice.bytes.length : 0;
   const last = start + sliceUnits >= total;
   const { size: _size, ...metaWithoutSize } = item.meta ?? {};
   // protocol.md §8: Size (total object size) only in the first chunk; MoreData on every chunk but the last.
@@ -127,7 +135,9 @@ export function pack(options: {
   const body: Command[] = [];
   const packed: PackedCommand[] = [];
   const fits = (extra: Command): boolean =>
-    measure === undefined || maxMsgSize === undefined || measure({ header, body: [...body, extra], final: true }) <= maxMsgSize;
+    measure === undefined ||
+    maxMsgSize === undefined ||
+    measure({ header, body: [...body, extra], final: true }) <= maxMsgSize;
   /** Whether `extra` would fit into a message holding only the leading commands every message carries. */
   const fitsAlone = (extra: Command): boolean =>
     measure === undefined ||
@@ -147,7 +157,8 @@ export function pack(options: {
     const item = options.chunking === false ? undefined : chunkableItem(pending.command);
     if (pending.sentUnits === undefined && splitsItems(pending.command)) {
       const results = pending.command;
-      const part = (count: number): Command => numberCommands([withItems(results, results.items.slice(0, count))], next).commands[0]!;
+      const part = (count: number): Command =>
+        numberCommands([withItems(results, results.items.slice(0, count))], next).commands[0]!;
       // Most leading items that fit. Galloping, then bisection: the cost follows what one message holds, not the
       // whole answer (a listing of thousands of nodes is measured a few times per message, not in full each time).
       const lo = largestFitting(results.items.length, (count) => fits(part(count)));
@@ -157,7 +168,11 @@ export function pack(options: {
       }
       const cut = Math.max(lo, 1);
       const head: PendingCommand = { ...pending, command: withItems(results, results.items.slice(0, cut)) };
-      const tail: PendingCommand = { ...pending, command: withItems(results, results.items.slice(cut)), deferrals: 0 };
+      const tail: PendingCommand = {
+        ...pending,
+        command: withItems(results, results.items.slice(cut)),
+        deferrals: 0,
+      };
       if (lo > 0) {
         take(head, head.command, false);
         // The other items follow in the next message(s), before anything queued after them: order is kept, so
@@ -181,7 +196,8 @@ export function pack(options: {
       const data = item.data as Extract<NonNullable<Item['data']>, { kind: 'text' | 'binary' }>;
       const total = chunkUnits(data);
       const start = pending.sentUnits ?? 0;
-      const candidate = (n: number): Command => numberCommands([withChunk(pending.command, item, start, n, total).command], next).commands[0]!;
+      const candidate = (n: number): Command =>
+        numberCommands([withChunk(pending.command, item, start, n, total).command], next).commands[0]!;
       if (fits(candidate(total - start))) {
         take(pending, withChunk(pending.command, item, start, total - start, total).command, false);
         continue;
@@ -201,12 +217,20 @@ export function pack(options: {
             `${options.role} cannot fit even one byte of a large object into MaxMsgSize ${String(maxMsgSize)}`,
           );
         }
-        return { message: { header, body, final: false }, packed, rest: defer(queue.slice(i), options.role, maxMsgSize) };
+        return {
+          message: { header, body, final: false },
+          packed,
+          rest: defer(queue.slice(i), options.role, maxMsgSize),
+        };
       }
       const sentNow = unitsOf(pending.command, item, start, lo, total);
       take(pending, withChunk(pending.command, item, start, lo, total).command, true);
       // protocol.md §8: nothing may be inserted between the chunks of an object; the message ends here.
-      return { message: { header, body, final: false }, packed, rest: [{ ...pending, sentUnits: start + sentNow, deferrals: 0 }, ...queue.slice(i + 1)] };
+      return {
+        message: { header, body, final: false },
+        packed,
+        rest: [{ ...pending, sentUnits: start + sentNow, deferrals: 0 }, ...queue.slice(i + 1)],
+      };
     }
     const bare = withoutRefs(pending.command);
     if (bare !== undefined && !fitsAlone(numberCommands([pending.command], next).commands[0]!)) {
@@ -223,7 +247,11 @@ export function pack(options: {
         `${options.role} cannot fit a ${pending.command.kind} command into MaxMsgSize ${String(maxMsgSize)} and it cannot be chunked`,
       );
     }
-    return { message: { header, body, final: false }, packed, rest: defer(queue.slice(i), options.role, maxMsgSize) };
+    return {
+      message: { header, body, final: false },
+      packed,
+      rest: defer(queue.slice(i), options.role, maxMsgSize),
+    };
   }
   return { message: { header, body, final: options.final }, packed, rest: [] };
 }
@@ -249,7 +277,11 @@ function largestFitting(n: number, fits: (count: number) => boolean): number {
   return lo;
 }
 
-function defer(rest: readonly PendingCommand[], role: string, maxMsgSize: number | undefined): PendingCommand[] {
+function defer(
+  rest: readonly PendingCommand[],
+  role: string,
+  maxMsgSize: number | undefined,
+): PendingCommand[] {
   const first = rest[0];
   if (first === undefined) return [];
   const deferrals = (first.deferrals ?? 0) + 1;

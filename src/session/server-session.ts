@@ -14,9 +14,25 @@ import { basicCredential, fromB64, hmacMac, md5Credential } from '../security/di
 import { buildHmacHeader } from '../security/hmac-header.js';
 import type { NonceStore } from '../security/nonce.js';
 import { StateMachine, type TransitionTable } from './state-machine.js';
-import { alert, buildHeader, checkHeader, commandStatus, headerStatus, needsAnswer, numberCommands, statusesForAll } from './commands.js';
+import {
+  alert,
+  buildHeader,
+  checkHeader,
+  commandStatus,
+  headerStatus,
+  needsAnswer,
+  numberCommands,
+  statusesForAll,
+} from './commands.js';
 import { pack, smallestChunk, type Measure, type PendingCommand } from './packer.js';
-import { appendChunk, assemble, dataSize, objectKey, startObject, type IncomingObject } from './large-object.js';
+import {
+  appendChunk,
+  assemble,
+  dataSize,
+  objectKey,
+  startObject,
+  type IncomingObject,
+} from './large-object.js';
 import { fromJson, toJson, type Json } from './json.js';
 import type { EndReason, Outgoing, Received, Secret } from './types.js';
 import { authenticateClient, type ClientAuthState } from './server-auth.js';
@@ -42,7 +58,10 @@ export interface DeviceAccount {
 
 /** The credentials port: finds a device's account by its device id (SyncHdr Source) and user name (LocName). */
 export interface CredentialsLookup {
-  lookup(deviceId: string, username: string | undefined): DeviceAccount | undefined | Promise<DeviceAccount | undefined>;
+  lookup(
+    deviceId: string,
+    username: string | undefined,
+  ): DeviceAccount | undefined | Promise<DeviceAccount | undefined>;
 }
 
 export interface ServerSessionOptions {
@@ -92,10 +111,20 @@ export interface CommandResult {
 }
 
 export type ServerEvent =
-  | { readonly type: 'session-started'; readonly deviceId: string; readonly sessionId: string; readonly initiator: 'client' | 'server' }
+  | {
+      readonly type: 'session-started';
+      readonly deviceId: string;
+      readonly sessionId: string;
+      readonly initiator: 'client' | 'server';
+    }
   | { readonly type: 'devinfo'; readonly items: readonly Item[] }
   | { readonly type: 'client-authenticated'; readonly auth: AuthName }
-  | { readonly type: 'client-auth-failed'; readonly reason: string; readonly attempt: number; readonly final: boolean }
+  | {
+      readonly type: 'client-auth-failed';
+      readonly reason: string;
+      readonly attempt: number;
+      readonly final: boolean;
+    }
   | { readonly type: 'challenged-by-client'; readonly auth: AuthName | undefined; readonly code: number }
   | { readonly type: 'server-authenticated'; readonly code: number }
   | { readonly type: 'client-alert'; readonly code: number; readonly alert: Alert; readonly status: number }
@@ -172,7 +201,10 @@ export class ServerSession {
   static restore(snapshot: Json, options: ServerSessionOptions): ServerSession {
     const value = fromJson<{ version: number; data: Data }>(snapshot);
     if (value.version !== SNAPSHOT_VERSION) {
-      throw new LocalProtocolError('snapshot-version', `server session snapshot version ${String(value.version)} is not ${SNAPSHOT_VERSION}`);
+      throw new LocalProtocolError(
+        'snapshot-version',
+        `server session snapshot version ${String(value.version)} is not ${SNAPSHOT_VERSION}`,
+      );
     }
     const session = new ServerSession(options);
     session.#d = value.data;
@@ -205,10 +237,16 @@ export class ServerSession {
    */
   enqueue(id: string, command: Command): void {
     if (this.#machine.state === 'ended') {
-      throw new LocalProtocolError('session-ended', `server session in state ended cannot handle event enqueue (${id})`);
+      throw new LocalProtocolError(
+        'session-ended',
+        `server session in state ended cannot handle event enqueue (${id})`,
+      );
     }
     if (command.kind === 'Status' || command.kind === 'Results') {
-      throw new LocalProtocolError('not-a-management-command', `server cannot enqueue a ${command.kind}: the engine writes those`);
+      throw new LocalProtocolError(
+        'not-a-management-command',
+        `server cannot enqueue a ${command.kind}: the engine writes those`,
+      );
     }
     this.#d.queue.push({ id, command });
   }
@@ -232,7 +270,9 @@ export class ServerSession {
     if (this.#d.sessionId === undefined) {
       this.#d.sessionId = header.sessionId;
       this.#d.deviceId = header.source.locUri;
-      const initiated = body.find((c): c is Alert => c.kind === 'Alert' && c.code === AlertCode.SERVER_INITIATED_MGMT);
+      const initiated = body.find(
+        (c): c is Alert => c.kind === 'Alert' && c.code === AlertCode.SERVER_INITIATED_MGMT,
+      );
       this.#events.push({
         type: 'session-started',
         deviceId: header.source.locUri,
@@ -257,14 +297,23 @@ export class ServerSession {
     });
     if (!auth.ok) {
       // protocol.md §4.1: the failure response holds only Status, one per command received, all 401/407.
-      const statuses: Command[] = [headerStatus(header, auth.code, auth.chal), ...statusesForAll(body, header.msgId, auth.code)];
+      const statuses: Command[] = [
+        headerStatus(header, auth.code, auth.chal),
+        ...statusesForAll(body, header.msgId, auth.code),
+      ];
       if (auth.terminate) {
         this.#machine.fire('end');
         this.#events.push({ type: 'ended', reason: 'auth-failed', error: auth.error });
       } else {
         this.#machine.fire('challenge');
       }
-      return this.#step(await this.#send(statuses.map((command) => ({ command })), true, account));
+      return this.#step(
+        await this.#send(
+          statuses.map((command) => ({ command })),
+          true,
+          account,
+        ),
+      );
     }
 
     const replies: PendingCommand[] = [];
@@ -273,7 +322,8 @@ export class ServerSession {
     for (const command of body) {
       switch (command.kind) {
         case 'Status':
-          if (command.cmdRef === 0) challengedByClient = (await this.#onHeaderStatus(command, account)) || challengedByClient;
+          if (command.cmdRef === 0)
+            challengedByClient = (await this.#onHeaderStatus(command, account)) || challengedByClient;
           else this.#onStatus(command, challengedByClient);
           break;
         case 'Results':
@@ -281,17 +331,25 @@ export class ServerSession {
           break;
         case 'Alert': {
           if (command.code === AlertCode.SESSION_ABORT) aborted = true;
-          if (command.noResp !== true) replies.push({ command: commandStatus(command, header.msgId, this.#alertCode(command)) });
+          if (command.noResp !== true)
+            replies.push({ command: commandStatus(command, header.msgId, this.#alertCode(command)) });
           break;
         }
         case 'Replace':
-          if (command.items.length > 0 && command.items.every((item) => (item.source?.locUri ?? item.target?.locUri ?? '').startsWith('./DevInfo'))) {
+          if (
+            command.items.length > 0 &&
+            command.items.every((item) =>
+              (item.source?.locUri ?? item.target?.locUri ?? '').startsWith('./DevInfo'),
+            )
+          ) {
             this.#events.push({ type: 'devinfo', items: command.items });
-            if (command.noResp !== true) replies.push({ command: commandStatus(command, header.msgId, StatusCode.OK) });
+            if (command.noResp !== true)
+              replies.push({ command: commandStatus(command, header.msgId, StatusCode.OK) });
             break;
           }
           // A client may only Replace its DevInfo (protocol.md §3.2).
-          if (command.noResp !== true) replies.push({ command: commandStatus(command, header.msgId, StatusCode.COMMAND_NOT_ALLOWED) });
+          if (command.noResp !== true)
+            replies.push({ command: commandStatus(command, header.msgId, StatusCode.COMMAND_NOT_ALLOWED) });
           break;
         default:
           if (!('noResp' in command && command.noResp === true)) {
@@ -310,7 +368,10 @@ export class ServerSession {
       this.#events.push({ type: 'ended', reason: 'aborted-by-peer' });
       return this.#step(outgoing);
     }
-    if (this.#d.serverAuth.failures > (this.#o.maxAuthAttempts ?? 3) || (challengedByClient && account?.server === undefined)) {
+    if (
+      this.#d.serverAuth.failures > (this.#o.maxAuthAttempts ?? 3) ||
+      (challengedByClient && account?.server === undefined)
+    ) {
       const outgoing = await this.#send([hdr, ...replies], true, account);
       this.#machine.fire('end');
       this.#events.push({
@@ -323,7 +384,9 @@ export class ServerSession {
     if (!message.final && this.#d.outbox.length === 0) {
       // protocol.md §6 / DG-MSG-02: Next Message response: Status + Alert 1222, no new command, no Final.
       this.#machine.fire('respond');
-      return this.#step(await this.#send([hdr, ...replies, { command: alert(AlertCode.NEXT_MESSAGE) }], false, account));
+      return this.#step(
+        await this.#send([hdr, ...replies, { command: alert(AlertCode.NEXT_MESSAGE) }], false, account),
+      );
     }
     if (message.final) this.#flushOutcomes();
     if (message.final && this.#d.outbox.length === 0) this.#takeQueue(account);
@@ -355,23 +418,32 @@ export class ServerSession {
       await this.#o.nonces.set(this.#d.deviceId, 'server-to-client', nextNonce);
     }
     if (status.code === StatusCode.AUTHENTICATION_ACCEPTED || status.code === StatusCode.OK) {
-      if (!s.accepted && account?.server !== undefined) this.#events.push({ type: 'server-authenticated', code: status.code });
+      if (!s.accepted && account?.server !== undefined)
+        this.#events.push({ type: 'server-authenticated', code: status.code });
       s.accepted = account?.server !== undefined;
-      if (status.code === StatusCode.AUTHENTICATION_ACCEPTED && this.#serverScheme(account) !== 'hmac') s.sendCred = false;
+      if (status.code === StatusCode.AUTHENTICATION_ACCEPTED && this.#serverScheme(account) !== 'hmac')
+        s.sendCred = false;
       return false;
     }
-    if (status.code !== StatusCode.INVALID_CREDENTIALS && status.code !== StatusCode.MISSING_CREDENTIALS) return false;
-    const requested = status.chal === undefined ? undefined : authNameOf(status.chal.meta.type ?? AUTH_TYPE_BY_NAME.basic);
+    if (status.code !== StatusCode.INVALID_CREDENTIALS && status.code !== StatusCode.MISSING_CREDENTIALS)
+      return false;
+    const requested =
+      status.chal === undefined ? undefined : authNameOf(status.chal.meta.type ?? AUTH_TYPE_BY_NAME.basic);
     this.#events.push({ type: 'challenged-by-client', auth: requested, code: status.code });
     s.failures++;
     s.accepted = false;
     s.sendCred = true;
-    if (requested !== undefined && account?.server !== undefined && requested !== this.#serverScheme(account)) {
+    if (
+      requested !== undefined &&
+      account?.server !== undefined &&
+      requested !== this.#serverScheme(account)
+    ) {
       // security.md §6: 401/407 + Chal means "resend with the requested scheme" (the device's SRVCRED AAuthType
       // may differ from ours: libdmclient's shipped account has the client on basic and the server on md5). We
       // switch once per session, and never down to basic, which would put our secret on the wire in clear;
       // anything else terminates (protocol.md §4.1: a side challenged for a scheme it will not use ends the session).
-      const switchable = s.scheme === undefined && SCHEME_STRENGTH[requested] >= SCHEME_STRENGTH[account.server.auth];
+      const switchable =
+        s.scheme === undefined && SCHEME_STRENGTH[requested] >= SCHEME_STRENGTH[account.server.auth];
       if (switchable) s.scheme = requested;
       else s.failures = Number.MAX_SAFE_INTEGER;
     }
@@ -403,7 +475,10 @@ export class ServerSession {
     }
     pending.code = status.code;
     pending.statusItems = [...status.items];
-    if (challengedByClient && (status.code === StatusCode.INVALID_CREDENTIALS || status.code === StatusCode.MISSING_CREDENTIALS)) {
+    if (
+      challengedByClient &&
+      (status.code === StatusCode.INVALID_CREDENTIALS || status.code === StatusCode.MISSING_CREDENTIALS)
+    ) {
       delete pending.code;
     }
   }
@@ -424,14 +499,21 @@ export class ServerSession {
     const ref = this.#d.sent[`${results.msgRef ?? this.#d.msgId}:${results.cmdRef}`];
     const pending = ref === undefined ? undefined : this.#d.pending[ref.id];
     const item = results.items[0];
-    if (results.items.length === 1 && item !== undefined && (item.moreData === true || this.#d.incoming !== undefined)) {
+    if (
+      results.items.length === 1 &&
+      item !== undefined &&
+      (item.moreData === true || this.#d.incoming !== undefined)
+    ) {
       let incoming = this.#d.incoming;
       if (incoming === undefined) {
         const size = item.meta?.size ?? results.meta?.size;
         if (size !== undefined && this.#o.maxObjSize !== undefined && size > this.#o.maxObjSize) {
           return [{ command: commandStatus(results, msgRef, StatusCode.REQUEST_ENTITY_TOO_LARGE) }];
         }
-        incoming = { object: startObject('Results', item, results.meta), ...(ref === undefined ? {} : { id: ref.id }) };
+        incoming = {
+          object: startObject('Results', item, results.meta),
+          ...(ref === undefined ? {} : { id: ref.id }),
+        };
       } else if (incoming.object.key === objectKey('Results', item)) {
         incoming = { ...incoming, object: appendChunk(incoming.object, item) };
       } else {
@@ -439,7 +521,9 @@ export class ServerSession {
         const uri = incoming.object.first.source?.locUri;
         delete this.#d.incoming;
         return [
-          { command: alert(AlertCode.NO_END_OF_DATA, uri === undefined ? [] : [{ source: { locUri: uri } }]) },
+          {
+            command: alert(AlertCode.NO_END_OF_DATA, uri === undefined ? [] : [{ source: { locUri: uri } }]),
+          },
           ...this.#onResults(results, msgRef),
         ];
       }
@@ -487,7 +571,8 @@ export class ServerSession {
     // Forget correlations of commands that were answered, so snapshots stay small in long sessions.
     for (const [key, ref] of Object.entries(this.#d.sent)) {
       const pending = this.#d.pending[ref.id];
-      if (pending === undefined || (pending.code !== undefined && !pending.awaitingResults)) delete this.#d.sent[key];
+      if (pending === undefined || (pending.code !== undefined && !pending.awaitingResults))
+        delete this.#d.sent[key];
     }
     for (const [id, pending] of Object.entries(this.#d.pending)) {
       if (pending.code === undefined || pending.awaitingResults) continue;
@@ -507,10 +592,19 @@ export class ServerSession {
     for (const { id, command } of this.#d.queue) {
       const max = this.#d.clientMaxObjSize;
       // protocol.md §7 / DG-LO-04: never send an object larger than the client's MaxObjSize.
-      const tooBigObject = max !== undefined && 'items' in command && command.items.some((item) => dataSize(item.data) > max);
+      const tooBigObject =
+        max !== undefined && 'items' in command && command.items.some((item) => dataSize(item.data) > max);
       if (tooBigObject || !this.#canReachClient(command, account)) {
         // One command that can never be sent must not end the session: it is settled here, the rest goes out.
-        this.#events.push({ type: 'outcome', id, code: StatusCode.REQUEST_ENTITY_TOO_LARGE, reason: 'too-large', results: [], children: [], statusItems: [] });
+        this.#events.push({
+          type: 'outcome',
+          id,
+          code: StatusCode.REQUEST_ENTITY_TOO_LARGE,
+          reason: 'too-large',
+          results: [],
+          children: [],
+          statusItems: [],
+        });
         continue;
       }
       this.#d.outbox.push({ command, tag: id });
@@ -537,7 +631,9 @@ export class ServerSession {
       // Generous MsgRef and CmdRef: the Status of a later message must not be larger than the one measured here.
       { ...commandStatus(alert(AlertCode.NEXT_MESSAGE), 9999, StatusCode.OK), cmdRef: 99, cmdId: 2 },
     ];
-    const fits = (candidate: Command): boolean => measure({ header, body: [...companions, ...numberCommands([candidate], 3).commands], final: true }) <= max;
+    const fits = (candidate: Command): boolean =>
+      measure({ header, body: [...companions, ...numberCommands([candidate], 3).commands], final: true }) <=
+      max;
     if (fits(command)) return true;
     const chunk = this.#o.largeObjects === false ? undefined : smallestChunk(command);
     return chunk !== undefined && fits(chunk);
@@ -553,7 +649,8 @@ export class ServerSession {
     if (scheme === 'hmac') return { locName: secret.username };
     if (!s.sendCred) return {};
     const meta = { type: AUTH_TYPE_BY_NAME[scheme], format: 'b64' };
-    if (scheme === 'basic') return { cred: { meta, data: basicCredential(secret.username, secret.password) } };
+    if (scheme === 'basic')
+      return { cred: { meta, data: basicCredential(secret.username, secret.password) } };
     return {
       cred: { meta, data: md5Credential(secret.username, secret.password, fromB64(s.nonce ?? '')) },
       locName: secret.username,
@@ -577,7 +674,12 @@ export class ServerSession {
     });
   }
 
-  async #send(commands: readonly PendingCommand[], final: boolean, account: DeviceAccount | undefined, overhead = 1): Promise<Outgoing> {
+  async #send(
+    commands: readonly PendingCommand[],
+    final: boolean,
+    account: DeviceAccount | undefined,
+    overhead = 1,
+  ): Promise<Outgoing> {
     const msgId = ++this.#d.msgId;
     const deviceId = this.#d.deviceId ?? '';
     if (this.#d.serverAuth.nonce === undefined && account?.server !== undefined) {
@@ -585,14 +687,32 @@ export class ServerSession {
       if (stored !== undefined) this.#d.serverAuth.nonce = stored;
     }
     const header = this.#header(msgId, account);
-    const result = pack({ header, commands, final, maxMsgSize: this.#d.clientMaxMsgSize, measure: this.#o.measure, role: 'server', overhead, chunking: this.#o.largeObjects !== false });
+    const result = pack({
+      header,
+      commands,
+      final,
+      maxMsgSize: this.#d.clientMaxMsgSize,
+      measure: this.#o.measure,
+      role: 'server',
+      overhead,
+      chunking: this.#o.largeObjects !== false,
+    });
     for (const packed of result.packed) {
       if (packed.tag === undefined) continue;
-      this.#d.sent[`${msgId}:${packed.cmdId}`] = packed.chunk ? { id: packed.tag, chunk: true } : { id: packed.tag };
+      this.#d.sent[`${msgId}:${packed.cmdId}`] = packed.chunk
+        ? { id: packed.tag, chunk: true }
+        : { id: packed.tag };
       const original = commands.find((c) => c.tag === packed.tag);
       const noResp = 'noResp' in packed.command && packed.command.noResp === true;
       if (this.#d.pending[packed.tag] === undefined && original !== undefined && !noResp) {
-        this.#d.pending[packed.tag] = { id: packed.tag, command: original.command, results: [], children: [], statusItems: [], awaitingResults: false };
+        this.#d.pending[packed.tag] = {
+          id: packed.tag,
+          command: original.command,
+          results: [],
+          children: [],
+          statusItems: [],
+          awaitingResults: false,
+        };
       }
       const sent = packed.command;
       if (sent.kind === 'Atomic' || sent.kind === 'Sequence') {
@@ -610,7 +730,12 @@ export class ServerSession {
       message: result.message,
       url: undefined,
       hmacHeader: (body: Uint8Array) =>
-        secret !== undefined && scheme === 'hmac' && sendHmac ? buildHmacHeader(secret.username, hmacMac(secret.username, secret.password, fromB64(nonce ?? ''), body)) : undefined,
+        secret !== undefined && scheme === 'hmac' && sendHmac
+          ? buildHmacHeader(
+              secret.username,
+              hmacMac(secret.username, secret.password, fromB64(nonce ?? ''), body),
+            )
+          : undefined,
     };
   }
 

@@ -5,7 +5,9 @@
  */
 import { LocalProtocolError } from '../errors.js';
 
-export type TransitionTable<S extends string, E extends string> = Readonly<Record<S, Partial<Readonly<Record<E, S>>>>>;
+export type TransitionTable<S extends string, E extends string> = Readonly<
+  Record<S, Partial<Readonly<Record<E, S>>>>
+>;
 
 export class StateMachine<S extends string, E extends string> {
   #state: S;

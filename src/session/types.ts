@@ -29,9 +29,4 @@ export interface Secret {
 }
 
 export type EndReason =
-  | 'completed'
-  | 'aborted-by-peer'
-  | 'aborted'
-  | 'auth-failed'
-  | 'peer-auth-failed'
-  | 'timeout';
+  'completed' | 'aborted-by-peer' | 'aborted' | 'auth-failed' | 'peer-auth-failed' | 'timeout';

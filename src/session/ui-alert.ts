@@ -112,7 +112,10 @@ export function parseUiAlert(command: Alert): UiRequest | undefined {
     code: command.code!,
     options: parseUiOptions(dataText(first.data) ?? ''),
     text: dataText(second.data) ?? '',
-    choices: kind === 'single-choice' || kind === 'multiple-choice' ? rest.map((item) => dataText(item.data) ?? '') : [],
+    choices:
+      kind === 'single-choice' || kind === 'multiple-choice'
+        ? rest.map((item) => dataText(item.data) ?? '')
+        : [],
     ...(command.correlator === undefined ? {} : { correlator: command.correlator }),
   };
 }
@@ -132,7 +135,9 @@ export function uiAnswerStatus(request: UiRequest, answer: UiAnswer): { code: nu
       }
       return { code: StatusCode.OK, items: [{ data: textData(answer.text) }] };
     case 'choice': {
-      const valid = answer.selected.every((n) => Number.isInteger(n) && n >= 1 && n <= request.choices.length);
+      const valid = answer.selected.every(
+        (n) => Number.isInteger(n) && n >= 1 && n <= request.choices.length,
+      );
       if (!valid || (request.kind === 'single-choice' && answer.selected.length !== 1)) {
         return { code: StatusCode.INCOMPLETE_COMMAND, items: [] };
       }

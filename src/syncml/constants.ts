@@ -94,7 +94,19 @@ export function authNameOf(type: string): AuthName | undefined {
 }
 
 /** Meta/Format values (tree.md §4). */
-export const Formats = ['b64', 'bin', 'bool', 'chr', 'int', 'node', 'null', 'xml', 'date', 'time', 'float'] as const;
+export const Formats = [
+  'b64',
+  'bin',
+  'bool',
+  'chr',
+  'int',
+  'node',
+  'null',
+  'xml',
+  'date',
+  'time',
+  'float',
+] as const;
 export type Format = (typeof Formats)[number];
 
 /** Meta/Type for TNDS payloads (tree.md §9). */

@@ -164,7 +164,8 @@ export interface Results {
   readonly items: readonly Item[];
 }
 
-export type Command = Add | Alert | Atomic | Copy | Delete | Exec | Get | Replace | Results | Sequence | Status;
+export type Command =
+  Add | Alert | Atomic | Copy | Delete | Exec | Get | Replace | Results | Sequence | Status;
 export type CommandKind = Command['kind'];
 
 export const COMMAND_KINDS: readonly CommandKind[] = [

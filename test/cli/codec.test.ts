@@ -76,7 +76,9 @@ describe('omadm codec', () => {
     const output = join(dir, 'evil.wbxml');
     const result = await run(['xml2wbxml', input, output]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`omadm codec: ${input}: a DOCTYPE with an internal subset is not allowed (at 1:22)\n`);
+    expect(result.stderr).toBe(
+      `omadm codec: ${input}: a DOCTYPE with an internal subset is not allowed (at 1:22)\n`,
+    );
     await expect(readFile(output)).rejects.toThrow();
   });
 

@@ -19,7 +19,9 @@ afterEach(async () => {
   t = undefined;
 });
 
-async function serverWithDevice(config: Parameters<typeof startTestServer>[0] = {}): Promise<{ t: TestServer; device: TestDevice; events: ServerEvent[] }> {
+async function serverWithDevice(
+  config: Parameters<typeof startTestServer>[0] = {},
+): Promise<{ t: TestServer; device: TestDevice; events: ServerEvent[] }> {
   t = await startTestServer(config);
   const device = await createTestDevice();
   await t.api.register(device);
@@ -41,7 +43,10 @@ async function commandOf(server: TestServer, deviceId: string, id: number): Prom
 
 /** libdmclient's way with Atomic: it executes it and sends no Status for it (nor for its children). */
 function withoutAtomicStatus(message: SyncMLMessage): SyncMLMessage {
-  return { ...message, body: message.body.filter((c) => c.kind !== 'Status' || (c.cmd !== 'Atomic' && c.cmd !== 'Add')) };
+  return {
+    ...message,
+    body: message.body.filter((c) => c.kind !== 'Status' || (c.cmd !== 'Atomic' && c.cmd !== 'Add')),
+  };
 }
 
 function sentKinds(run: Awaited<ReturnType<typeof runSession>>): string[] {
@@ -65,11 +70,28 @@ describe('DM server: commands it cannot deliver', () => {
     const run = await runSession(device, { url: t.dm, maxMsgSize: 1500 });
     expect(run.ended?.reason).toBe('completed');
     expect(sentKinds(run)).not.toContain('Sequence');
-    expect(await commandOf(t, device.deviceId, huge)).toMatchObject({ state: 'failed', status: 413, reason: 'too-large' });
-    expect(await commandOf(t, device.deviceId, small)).toMatchObject({ state: 'done', status: 200, reason: null, deliveries: 1 });
+    expect(await commandOf(t, device.deviceId, huge)).toMatchObject({
+      state: 'failed',
+      status: 413,
+      reason: 'too-large',
+    });
+    expect(await commandOf(t, device.deviceId, small)).toMatchObject({
+      state: 'done',
+      status: 200,
+      reason: null,
+      deliveries: 1,
+    });
     expect((await t.api.command(device.deviceId, small)).results[0]?.data).toBe('R100');
     await until(async () => events.filter((e) => e.type === 'command.done').length === 2);
-    expect(events).toContainEqual(expect.objectContaining({ type: 'command.done', commandId: huge, state: 'failed', status: 413, reason: 'too-large' }));
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: 'command.done',
+        commandId: huge,
+        state: 'failed',
+        status: 413,
+        reason: 'too-large',
+      }),
+    );
     // The next session does not send it again: it is final.
     const again = await runSession(device, { url: t.dm, maxMsgSize: 1500 });
     expect(sentKinds(again)).not.toContain('Sequence');
@@ -86,19 +108,33 @@ describe('DM server: commands it cannot deliver', () => {
       expect(run.ended?.reason).toBe('completed');
       expect(sentKinds(run)).toContain('Atomic');
       const view = await commandOf(t, device.deviceId, atomic);
-      expect(view).toMatchObject(n < 3 ? { state: 'queued', deliveries: n, reason: null } : { state: 'failed', status: null, reason: 'unanswered', deliveries: 3 });
+      expect(view).toMatchObject(
+        n < 3
+          ? { state: 'queued', deliveries: n, reason: null }
+          : { state: 'failed', status: null, reason: 'unanswered', deliveries: 3 },
+      );
     }
     const fourth = await runSession(device, { url: t.dm, tamper: withoutAtomicStatus });
     expect(sentKinds(fourth)).not.toContain('Atomic');
     await until(async () => events.some((e) => e.type === 'command.done'));
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(events.filter((e) => e.type === 'command.done')).toEqual([
-      expect.objectContaining({ deviceId: device.deviceId, commandId: atomic, state: 'failed', status: null, reason: 'unanswered' }),
+      expect.objectContaining({
+        deviceId: device.deviceId,
+        commandId: atomic,
+        state: 'failed',
+        status: null,
+        reason: 'unanswered',
+      }),
     ]);
   });
 
   it('crash recovery counts as a delivery: with maxDeliveries 2, one unanswered session and one abandoned session end the command (housekeeping publishes command.done)', async () => {
-    const { t, device, events } = await serverWithDevice({ maxDeliveries: 2, housekeepingMs: 100, sessionIdleMs: 400 });
+    const { t, device, events } = await serverWithDevice({
+      maxDeliveries: 2,
+      housekeepingMs: 100,
+      sessionIdleMs: 400,
+    });
     const atomic = await t.api.enqueue(device.deviceId, {
       command: 'Atomic',
       commands: [{ command: 'Add', target: './Vendor/Flag', data: 'on' }],
@@ -110,7 +146,12 @@ describe('DM server: commands it cannot deliver', () => {
     expect(sentKinds(lost)).toContain('Atomic');
     expect(await commandOf(t, device.deviceId, atomic)).toMatchObject({ state: 'sent', deliveries: 2 });
     await until(async () => (await commandOf(t, device.deviceId, atomic)).state !== 'sent');
-    expect(await commandOf(t, device.deviceId, atomic)).toMatchObject({ state: 'failed', status: null, reason: 'unanswered', deliveries: 2 });
+    expect(await commandOf(t, device.deviceId, atomic)).toMatchObject({
+      state: 'failed',
+      status: null,
+      reason: 'unanswered',
+      deliveries: 2,
+    });
     await until(async () => events.some((e) => e.type === 'command.done'));
     expect(events.filter((e) => e.type === 'command.done')).toEqual([
       expect.objectContaining({ commandId: atomic, state: 'failed', status: null, reason: 'unanswered' }),

@@ -734,7 +734,7 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
           expect(await store.requeueOrphaned({ idleMs: 30_000 })).toEqual({ requeued: 0, unanswered: [] });
         });
 
-        it('maxDeliveries is the store\'s option: 1 fails a command at the end of its first unanswered session', async () => {
+        it("maxDeliveries is the store's option: 1 fails a command at the end of its first unanswered session", async () => {
           const once = await harness.openSecond({ clock, maxDeliveries: 1 });
           await once.createDevice(device('once'));
           const a = await once.enqueueCommand('once', GET_MOD);
@@ -748,7 +748,10 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
             session: { sessionId: 'S', expectedVersion: 1, end: true },
           });
           expect(ended.unanswered).toEqual([a!.id]);
-          expect(await once.getCommand('once', a!.id)).toMatchObject({ state: 'failed', reason: 'unanswered' });
+          expect(await once.getCommand('once', a!.id)).toMatchObject({
+            state: 'failed',
+            reason: 'unanswered',
+          });
         });
 
         it('an outcome settled by the server keeps its reason (a local 413: too-large)', async () => {

@@ -24,7 +24,8 @@ function seedNonces(pair: Pair, clientSide: string, serverSide: string): void {
 }
 function hasClientCredentials(pair: Pair, index: number, auth: AuthName): boolean {
   const exchange = pair.transcript.filter((e) => e.from === 'client')[index]!;
-  if (auth === 'hmac') return exchange.hmac !== undefined && parseHmacHeader(exchange.hmac)?.username === 'dev-user';
+  if (auth === 'hmac')
+    return exchange.hmac !== undefined && parseHmacHeader(exchange.hmac)?.username === 'dev-user';
   return exchange.message.header.cred?.meta?.type === AUTH_TYPE_BY_NAME[auth];
 }
 function ended(pair: Pair) {
@@ -47,14 +48,20 @@ for (const encoding of ENCODINGS) {
         expect(hasClientCredentials(pair, 0, auth)).toBe(true);
         const [p2] = pair.messages('server');
         expect(statusesOf(p2!)[0]).toMatchObject({ cmd: 'SyncHdr', code: okCode });
-        expect(pair.serverEvents).toContainEqual(expect.objectContaining({ type: 'outcome', id: 'get', code: 200 }));
+        expect(pair.serverEvents).toContainEqual(
+          expect.objectContaining({ type: 'outcome', id: 'get', code: 200 }),
+        );
         expect(ended(pair)).toEqual({ type: 'ended', reason: 'completed' });
         expect(pair.messages('client')).toHaveLength(2);
         if (auth !== 'basic') {
           // security.md §6: a NextNonce comes back and both sides now agree on it.
-          const next = statusesOf(p2!)[0] && (p2!.body[0] as { chal?: { meta: { nextNonce?: string } } }).chal?.meta.nextNonce;
+          const next =
+            statusesOf(p2!)[0] &&
+            (p2!.body[0] as { chal?: { meta: { nextNonce?: string } } }).chal?.meta.nextNonce;
           expect(next).toBeDefined();
-          expect(pair.clientNonces.get(SERVER_ID, 'client-to-server')).toBe(pair.serverNonces.get(DEVICE_ID, 'client-to-server'));
+          expect(pair.clientNonces.get(SERVER_ID, 'client-to-server')).toBe(
+            pair.serverNonces.get(DEVICE_ID, 'client-to-server'),
+          );
         }
         if (auth === 'hmac') expect(hasClientCredentials(pair, 1, auth)).toBe(true);
       });
@@ -70,7 +77,9 @@ for (const encoding of ENCODINGS) {
         const [p2] = pair.messages('server');
         expect(statusesOf(p2!).map((s) => s.code)).toEqual([407, 407, 407]);
         expect(p2!.body.every((c) => c.kind === 'Status')).toBe(true);
-        const chal = (p2!.body[0] as { chal?: { meta: { type?: string; format?: string; nextNonce?: string } } }).chal;
+        const chal = (
+          p2!.body[0] as { chal?: { meta: { type?: string; format?: string; nextNonce?: string } } }
+        ).chal;
         expect(chal?.meta.type).toBe(AUTH_TYPE_BY_NAME[auth]);
         if (auth !== 'basic') expect(chal?.meta.nextNonce).toBeDefined();
         const resend = pair.messages('client')[1]!;
@@ -78,12 +87,18 @@ for (const encoding of ENCODINGS) {
         expect(kinds(resend)).toEqual(['Status', 'Alert 1201', 'Replace']);
         expect(hasClientCredentials(pair, 1, auth)).toBe(true);
         expect(statusesOf(pair.messages('server')[1]!)[0]!.code).toBe(okCode);
-        expect(pair.serverEvents).toContainEqual(expect.objectContaining({ type: 'outcome', id: 'get', code: 200 }));
+        expect(pair.serverEvents).toContainEqual(
+          expect.objectContaining({ type: 'outcome', id: 'get', code: 200 }),
+        );
         expect(ended(pair)).toEqual({ type: 'ended', reason: 'completed' });
       });
 
       it(`${auth}: a wrong password ends the session after bounded retries on both sides`, async () => {
-        const pair = new Pair({ encoding, account: { client: clientSecret(auth) }, client: { credentials: clientSecret(auth, 'wrong') } });
+        const pair = new Pair({
+          encoding,
+          account: { client: clientSecret(auth) },
+          client: { credentials: clientSecret(auth, 'wrong') },
+        });
         seedNonces(pair, 'c2FtZQ==', 'c2FtZQ==');
         await pair.run();
         const serverMessages = pair.messages('server');
@@ -102,7 +117,8 @@ for (const encoding of ENCODINGS) {
         const pair = new Pair({
           encoding,
           account: { client: clientSecret(auth) },
-          beforeServer: (server, turn) => server.state !== 'ended' && turn === 2 && server.enqueue('get', getMod),
+          beforeServer: (server, turn) =>
+            server.state !== 'ended' && turn === 2 && server.enqueue('get', getMod),
         });
         seedNonces(pair, 'c3RhbGU=', 'ZnJlc2g=');
         await pair.run();
@@ -137,7 +153,9 @@ for (const encoding of ENCODINGS) {
         if (auth === 'hmac') expect(parseHmacHeader(p4.hmac)?.username).toBe(SERVER_ID);
         else expect(p4.message.header.cred?.meta?.type).toBe(AUTH_TYPE_BY_NAME[auth]);
         expect(pair.clientEvents).toContainEqual({ type: 'server-authenticated', auth });
-        expect(pair.serverEvents).toContainEqual(expect.objectContaining({ type: 'outcome', id: 'get', code: 200 }));
+        expect(pair.serverEvents).toContainEqual(
+          expect.objectContaining({ type: 'outcome', id: 'get', code: 200 }),
+        );
         expect(ended(pair)).toEqual({ type: 'ended', reason: 'completed' });
       });
     }

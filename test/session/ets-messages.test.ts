@@ -40,16 +40,24 @@ for (const encoding of ENCODINGS) {
     });
 
     it('DG-MSG-03: a server message carrying Alert 1222 gets Status 200 and the client continues its package', async () => {
-      const tree = new MapTree(Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`./N${i}`, big(200)])));
+      const tree = new MapTree(
+        Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`./N${i}`, big(200)])),
+      );
       const peer = new ScriptedPeer(encoding, {}, tree);
       await peer.start();
-      const first = (await peer.reply([peer.hdrStatus(200), ...Array.from({ length: 10 }, (_, i) => get(`./N${i}`))], { maxMsgSize: 1500 }))!;
+      const first = (await peer.reply(
+        [peer.hdrStatus(200), ...Array.from({ length: 10 }, (_, i) => get(`./N${i}`))],
+        { maxMsgSize: 1500 },
+      ))!;
       expect(first.final).toBe(false);
-      const sentResults = (m: typeof first) => m.body.filter((c) => c.kind === 'Results' && c.items[0]?.moreData !== true).length;
+      const sentResults = (m: typeof first) =>
+        m.body.filter((c) => c.kind === 'Results' && c.items[0]?.moreData !== true).length;
       let total = sentResults(first);
       let last = first;
       for (let guard = 0; !last.final && guard < 20; guard++) {
-        last = (await peer.reply([peer.hdrStatus(200), { kind: 'Alert', cmdId: 0, code: 1222, items: [] }], { final: false }))!;
+        last = (await peer.reply([peer.hdrStatus(200), { kind: 'Alert', cmdId: 0, code: 1222, items: [] }], {
+          final: false,
+        }))!;
         expect(statusesOf(last).find((s) => s.cmd === 'Alert')?.code).toBe(200);
         expect(kinds(last)).not.toContain('Alert 1222');
         total += sentResults(last);
@@ -64,26 +72,44 @@ for (const encoding of ENCODINGS) {
         encoding,
         account: {},
         client: { maxMsgSize: 1000 },
-        beforeServer: (s, turn) => turn === 1 && s.enqueue('lo', { kind: 'Replace', cmdId: 0, items: [{ target: { locUri: './Vendor/Blob' }, meta: { format: 'chr', type: 'text/plain' }, data: { kind: 'text', text: value } }] }),
+        beforeServer: (s, turn) =>
+          turn === 1 &&
+          s.enqueue('lo', {
+            kind: 'Replace',
+            cmdId: 0,
+            items: [
+              {
+                target: { locUri: './Vendor/Blob' },
+                meta: { format: 'chr', type: 'text/plain' },
+                data: { kind: 'text', text: value },
+              },
+            ],
+          }),
       });
       await pair.run();
       expect(pair.tree.nodes.get('./Vendor/Blob')).toBe(value);
       const server = pair.transcript.filter((e) => e.from === 'server');
-      const chunks = server.flatMap((e) => e.message.body.filter((c): c is Extract<Command, { kind: 'Replace' }> => c.kind === 'Replace'));
+      const chunks = server.flatMap((e) =>
+        e.message.body.filter((c): c is Extract<Command, { kind: 'Replace' }> => c.kind === 'Replace'),
+      );
       expect(chunks.length).toBeGreaterThanOrEqual(3);
       for (const e of server) expect(e.bytes.length).toBeLessThanOrEqual(1000);
       const items = chunks.map((c) => c.items[0]!);
       expect(items.map((i) => i.moreData === true)).toEqual([...items.slice(1).map(() => true), false]);
       expect(items[0]!.meta?.size).toBe(3000);
       expect(items.slice(1).every((i) => i.meta?.size === undefined)).toBe(true);
-      const clientStatuses = pair.messages('client').flatMap((m) => statusesOf(m).filter((s) => s.cmd === 'Replace'));
+      const clientStatuses = pair
+        .messages('client')
+        .flatMap((m) => statusesOf(m).filter((s) => s.cmd === 'Replace'));
       expect(clientStatuses.map((s) => s.code)).toEqual([...items.slice(1).map(() => 213), 200]);
       const withChunk = pair.messages('client').filter((m) => statusesOf(m).some((s) => s.code === 213));
       for (const m of withChunk) {
         expect(kinds(m)).toContain('Alert 1222');
         expect(m.final).toBe(false);
       }
-      expect(pair.serverEvents).toContainEqual(expect.objectContaining({ type: 'outcome', id: 'lo', code: 200 }));
+      expect(pair.serverEvents).toContainEqual(
+        expect.objectContaining({ type: 'outcome', id: 'lo', code: 200 }),
+      );
     });
 
     it('DG-LO-02: reassembled size ≠ Size → 424 and the node is unchanged', async () => {
@@ -92,12 +118,23 @@ for (const encoding of ENCODINGS) {
       const chunk = (text: string, more: boolean, size?: number): Command => ({
         kind: 'Replace',
         cmdId: 0,
-        items: [{ target: { locUri: './Vendor/Setting' }, ...(size === undefined ? {} : { meta: { size } }), data: { kind: 'text', text }, ...(more ? { moreData: true } : {}) }],
+        items: [
+          {
+            target: { locUri: './Vendor/Setting' },
+            ...(size === undefined ? {} : { meta: { size } }),
+            data: { kind: 'text', text },
+            ...(more ? { moreData: true } : {}),
+          },
+        ],
       });
       const a = (await peer.reply([peer.hdrStatus(200), chunk('abcde', true, 12)], { final: false }))!;
       expect(statusesOf(a).map((s) => s.code)).toEqual([200, 213]);
       const b = (await peer.reply([peer.hdrStatus(200), chunk('fgh', false)]))!;
-      expect(statusesOf(b).filter((s) => s.cmd === 'Replace').map((s) => s.code)).toEqual([424]);
+      expect(
+        statusesOf(b)
+          .filter((s) => s.cmd === 'Replace')
+          .map((s) => s.code),
+      ).toEqual([424]);
       expect(peer.tree.nodes.get('./Vendor/Setting')).toBe('on');
       expect(peer.tree.log).toEqual([]);
     });
@@ -106,12 +143,31 @@ for (const encoding of ENCODINGS) {
       const peer = new ScriptedPeer(encoding);
       await peer.start();
       await peer.reply(
-        [peer.hdrStatus(200), { kind: 'Replace', cmdId: 0, items: [{ target: { locUri: './Vendor/Setting' }, meta: { size: 10 }, data: { kind: 'text', text: 'abcde' }, moreData: true }] }],
+        [
+          peer.hdrStatus(200),
+          {
+            kind: 'Replace',
+            cmdId: 0,
+            items: [
+              {
+                target: { locUri: './Vendor/Setting' },
+                meta: { size: 10 },
+                data: { kind: 'text', text: 'abcde' },
+                moreData: true,
+              },
+            ],
+          },
+        ],
         { final: false },
       );
-      const add: Command = { kind: 'Add', cmdId: 0, items: [{ target: { locUri: './Vendor/Other' }, data: { kind: 'text', text: 'new' } }] };
+      const add: Command = {
+        kind: 'Add',
+        cmdId: 0,
+        items: [{ target: { locUri: './Vendor/Other' }, data: { kind: 'text', text: 'new' } }],
+      };
       const answer = (await peer.reply([peer.hdrStatus(200), add]))!;
-      const alert1225 = answer.body.find((c) => c.kind === 'Alert' && c.code === 1225) as { items: readonly Item[] } | undefined;
+      const alert1225 = answer.body.find((c) => c.kind === 'Alert' && c.code === 1225) as
+        { items: readonly Item[] } | undefined;
       expect(alert1225?.items[0]?.target?.locUri).toBe('./Vendor/Setting');
       expect(peer.tree.nodes.get('./Vendor/Setting')).toBe('on');
       expect(statusesOf(answer).find((s) => s.cmd === 'Add')?.code).toBe(200);
@@ -125,13 +181,25 @@ for (const encoding of ENCODINGS) {
         client: { maxObjSize: 100 },
         beforeServer: (s, turn) => {
           if (turn !== 1) return;
-          s.enqueue('huge', { kind: 'Replace', cmdId: 0, items: [{ target: { locUri: './Vendor/Blob' }, data: { kind: 'text', text: big(500) } }] });
-          s.enqueue('small', { kind: 'Replace', cmdId: 0, items: [{ target: { locUri: './Vendor/Setting' }, data: { kind: 'text', text: 'x' } }] });
+          s.enqueue('huge', {
+            kind: 'Replace',
+            cmdId: 0,
+            items: [{ target: { locUri: './Vendor/Blob' }, data: { kind: 'text', text: big(500) } }],
+          });
+          s.enqueue('small', {
+            kind: 'Replace',
+            cmdId: 0,
+            items: [{ target: { locUri: './Vendor/Setting' }, data: { kind: 'text', text: 'x' } }],
+          });
         },
       });
       await pair.run();
-      expect(pair.serverEvents).toContainEqual(expect.objectContaining({ type: 'outcome', id: 'huge', code: 413 }));
-      expect(pair.serverEvents).toContainEqual(expect.objectContaining({ type: 'outcome', id: 'small', code: 200 }));
+      expect(pair.serverEvents).toContainEqual(
+        expect.objectContaining({ type: 'outcome', id: 'huge', code: 413 }),
+      );
+      expect(pair.serverEvents).toContainEqual(
+        expect.objectContaining({ type: 'outcome', id: 'small', code: 200 }),
+      );
       expect(pair.tree.nodes.has('./Vendor/Blob')).toBe(false);
     });
 
@@ -139,11 +207,34 @@ for (const encoding of ENCODINGS) {
       const peer = new ScriptedPeer(encoding, { maxObjSize: 8 });
       await peer.start();
       const answer = (await peer.reply(
-        [peer.hdrStatus(200), { kind: 'Replace', cmdId: 0, items: [{ target: { locUri: './Vendor/Setting' }, meta: { size: 20 }, data: { kind: 'text', text: 'abcdefghij' }, moreData: true }] }],
+        [
+          peer.hdrStatus(200),
+          {
+            kind: 'Replace',
+            cmdId: 0,
+            items: [
+              {
+                target: { locUri: './Vendor/Setting' },
+                meta: { size: 20 },
+                data: { kind: 'text', text: 'abcdefghij' },
+                moreData: true,
+              },
+            ],
+          },
+        ],
         { final: false },
       ))!;
       expect(statusesOf(answer).find((s) => s.cmd === 'Replace')?.code).toBe(413);
-      const whole = (await peer.reply([peer.hdrStatus(200), { kind: 'Replace', cmdId: 0, items: [{ target: { locUri: './Vendor/Other' }, data: { kind: 'text', text: 'way too long here' } }] }]))!;
+      const whole = (await peer.reply([
+        peer.hdrStatus(200),
+        {
+          kind: 'Replace',
+          cmdId: 0,
+          items: [
+            { target: { locUri: './Vendor/Other' }, data: { kind: 'text', text: 'way too long here' } },
+          ],
+        },
+      ]))!;
       expect(statusesOf(whole).find((s) => s.cmd === 'Replace')?.code).toBe(413);
       expect(peer.tree.log).toEqual([]);
     });
@@ -156,15 +247,30 @@ for (const encoding of ENCODINGS) {
         server: { largeObjects: false },
         beforeServer: (s, turn) => {
           if (turn !== 1) return;
-          s.enqueue('lo', { kind: 'Replace', cmdId: 0, items: [{ target: { locUri: './Vendor/Blob' }, data: { kind: 'text', text: big(3000) } }] });
-          s.enqueue('ok', { kind: 'Replace', cmdId: 0, items: [{ target: { locUri: './Vendor/Setting' }, data: { kind: 'text', text: 'x' } }] });
+          s.enqueue('lo', {
+            kind: 'Replace',
+            cmdId: 0,
+            items: [{ target: { locUri: './Vendor/Blob' }, data: { kind: 'text', text: big(3000) } }],
+          });
+          s.enqueue('ok', {
+            kind: 'Replace',
+            cmdId: 0,
+            items: [{ target: { locUri: './Vendor/Setting' }, data: { kind: 'text', text: 'x' } }],
+          });
         },
       });
       await pair.run();
-      const chunks = pair.messages('server').flatMap((m) => m.body).filter((c) => 'items' in c && c.items.some((i) => i.moreData === true));
+      const chunks = pair
+        .messages('server')
+        .flatMap((m) => m.body)
+        .filter((c) => 'items' in c && c.items.some((i) => i.moreData === true));
       expect(chunks).toEqual([]);
-      expect(pair.serverEvents).toContainEqual(expect.objectContaining({ type: 'outcome', id: 'lo', code: 413 }));
-      expect(pair.serverEvents).toContainEqual(expect.objectContaining({ type: 'outcome', id: 'ok', code: 200 }));
+      expect(pair.serverEvents).toContainEqual(
+        expect.objectContaining({ type: 'outcome', id: 'lo', code: 413 }),
+      );
+      expect(pair.serverEvents).toContainEqual(
+        expect.objectContaining({ type: 'outcome', id: 'ok', code: 200 }),
+      );
       expect(pair.tree.nodes.has('./Vendor/Blob')).toBe(false);
     });
 
@@ -180,8 +286,11 @@ for (const encoding of ENCODINGS) {
       await pair.run();
       const results = pair.messages('client').flatMap((m) => m.body.filter((c) => c.kind === 'Results'));
       expect(results.length).toBeGreaterThanOrEqual(3);
-      for (const e of pair.transcript.filter((x) => x.from === 'client')) expect(e.bytes.length).toBeLessThanOrEqual(1600);
-      const serverResultsStatuses = pair.messages('server').flatMap((m) => statusesOf(m).filter((s) => s.cmd === 'Results'));
+      for (const e of pair.transcript.filter((x) => x.from === 'client'))
+        expect(e.bytes.length).toBeLessThanOrEqual(1600);
+      const serverResultsStatuses = pair
+        .messages('server')
+        .flatMap((m) => statusesOf(m).filter((s) => s.cmd === 'Results'));
       expect(serverResultsStatuses.map((s) => s.code)).toEqual(results.slice(1).map(() => 213));
       const outcome = pair.serverEvents.find((e) => e.type === 'outcome' && e.id === 'log');
       expect(outcome?.type === 'outcome' && outcome.results[0]?.data).toEqual({ kind: 'text', text: value });

@@ -15,14 +15,19 @@ import { ENCODINGS, MapTree, Pair, kinds, statusesOf, type Exchange } from './ha
 /** A MapTree that also answers `<interior>?list=StructData` with one Item per leaf below it, in tree order. */
 class ListingTree extends MapTree {
   override execute(command: Command): CommandOutcome {
-    const uri = command.kind === 'Get' && command.items.length === 1 ? (command.items[0]!.target?.locUri ?? '') : '';
+    const uri =
+      command.kind === 'Get' && command.items.length === 1 ? (command.items[0]!.target?.locUri ?? '') : '';
     const listed = /^(.+)\?list=StructData$/.exec(uri);
     if (listed === null) return super.execute(command);
     this.log.push('Get');
     const prefix = `${listed[1]!}/`;
     const results: Item[] = [...this.nodes]
       .filter(([node]) => node.startsWith(prefix))
-      .map(([node, value]) => ({ source: { locUri: node }, meta: { format: 'chr', type: 'text/plain' }, data: textData(value) }));
+      .map(([node, value]) => ({
+        source: { locUri: node },
+        meta: { format: 'chr', type: 'text/plain' },
+        data: textData(value),
+      }));
     return { code: 200, results };
   }
 }
@@ -30,7 +35,8 @@ class ListingTree extends MapTree {
 const COUNT = 200;
 const node = (i: number): string => `./Vendor/Log/Entry${String(i).padStart(3, '0')}`;
 const valueOf = (i: number): string => `entry ${i} of the vendor log`;
-const filler = (n: number): string => Array.from({ length: n }, (_, i) => String.fromCharCode(97 + (i % 26))).join('');
+const filler = (n: number): string =>
+  Array.from({ length: n }, (_, i) => String.fromCharCode(97 + (i % 26))).join('');
 
 function entries(bigAt?: number, bigLength = 0): Record<string, string> {
   const nodes: Record<string, string> = {};
@@ -39,7 +45,9 @@ function entries(bigAt?: number, bigLength = 0): Record<string, string> {
 }
 
 function outcomeOf(pair: Pair, id: string): Extract<ServerEvent, { type: 'outcome' }> | undefined {
-  return pair.serverEvents.find((e): e is Extract<ServerEvent, { type: 'outcome' }> => e.type === 'outcome' && e.id === id);
+  return pair.serverEvents.find(
+    (e): e is Extract<ServerEvent, { type: 'outcome' }> => e.type === 'outcome' && e.id === id,
+  );
 }
 
 const textOf = (item: Item): string => (item.data?.kind === 'text' ? item.data.text : '');
@@ -49,7 +57,9 @@ function clientResults(pair: Pair): { exchange: Exchange; results: Results; inde
   return pair.transcript
     .filter((e) => e.from === 'client')
     .flatMap((exchange) =>
-      exchange.message.body.flatMap((c, index) => (c.kind === 'Results' ? [{ exchange, results: c, index }] : [])),
+      exchange.message.body.flatMap((c, index) =>
+        c.kind === 'Results' ? [{ exchange, results: c, index }] : [],
+      ),
     );
 }
 
@@ -57,14 +67,19 @@ function clientResults(pair: Pair): { exchange: Exchange; results: Results; inde
 function sentGet(pair: Pair, target: string): { msgId: number; cmdId: number } {
   for (const m of pair.messages('server')) {
     for (const c of m.body) {
-      if (c.kind === 'Get' && c.items[0]?.target?.locUri === target) return { msgId: m.header.msgId, cmdId: c.cmdId };
+      if (c.kind === 'Get' && c.items[0]?.target?.locUri === target)
+        return { msgId: m.header.msgId, cmdId: c.cmdId };
     }
   }
   throw new Error(`the server never sent a Get of ${target}`);
 }
 
 /** Checks the rules every split answer keeps, returns the Results in the order they were sent. */
-function expectWellFormedSplit(pair: Pair, get: { msgId: number; cmdId: number }, maxMsgSize: number): Results[] {
+function expectWellFormedSplit(
+  pair: Pair,
+  get: { msgId: number; cmdId: number },
+  maxMsgSize: number,
+): Results[] {
   const client = pair.transcript.filter((e) => e.from === 'client');
   for (const e of client) expect(e.bytes.length).toBeLessThanOrEqual(maxMsgSize);
   // DG-MSG-01: Package 3 spans several messages and only its last carries Final.
@@ -78,12 +93,16 @@ function expectWellFormedSplit(pair: Pair, get: { msgId: number; cmdId: number }
     expect(ids).not.toContain(0);
   }
   // The parts answering this Get: the same MsgRef/CmdRef on each, in messages of their own.
-  const parts = clientResults(pair).filter(({ results }) => results.msgRef === get.msgId && results.cmdRef === get.cmdId);
+  const parts = clientResults(pair).filter(
+    ({ results }) => results.msgRef === get.msgId && results.cmdRef === get.cmdId,
+  );
   expect(parts.length).toBeGreaterThan(2);
   expect(new Set(parts.map((p) => p.exchange)).size).toBeGreaterThan(2);
   // representation.md §6: the Results come after the Status of the Get (in the first part's message, before it).
   const first = parts[0]!;
-  const statusIndex = first.exchange.message.body.findIndex((c) => c.kind === 'Status' && c.cmd === 'Get' && c.cmdRef === get.cmdId && c.msgRef === get.msgId);
+  const statusIndex = first.exchange.message.body.findIndex(
+    (c) => c.kind === 'Status' && c.cmd === 'Get' && c.cmdRef === get.cmdId && c.msgRef === get.msgId,
+  );
   expect(statusIndex).toBeGreaterThanOrEqual(0);
   expect(statusIndex).toBeLessThan(first.index);
   // DG-MSG-02 / DG-MSG-04: every answer to a non-final client message pulls with 1222 and sends no command.
@@ -108,8 +127,18 @@ for (const encoding of ENCODINGS) {
         tree: new MapTree(entries()),
         server: { maxMsgSize },
         beforeServer: (s, turn) => {
-          if (turn === 1) s.enqueue('many', { kind: 'Get', cmdId: 0, items: targets.map((locUri) => ({ target: { locUri } })) });
-          if (turn === 2) s.enqueue('after', { kind: 'Get', cmdId: 0, items: [{ target: { locUri: './Vendor/Setting' } }] });
+          if (turn === 1)
+            s.enqueue('many', {
+              kind: 'Get',
+              cmdId: 0,
+              items: targets.map((locUri) => ({ target: { locUri } })),
+            });
+          if (turn === 2)
+            s.enqueue('after', {
+              kind: 'Get',
+              cmdId: 0,
+              items: [{ target: { locUri: './Vendor/Setting' } }],
+            });
         },
       });
       pair.tree.nodes.set('./Vendor/Setting', 'on');
@@ -120,7 +149,9 @@ for (const encoding of ENCODINGS) {
       const getStatus = pair
         .messages('client')
         .flatMap((m) => m.body)
-        .find((c) => c.kind === 'Status' && c.cmd === 'Get' && c.msgRef === get.msgId && c.cmdRef === get.cmdId);
+        .find(
+          (c) => c.kind === 'Status' && c.cmd === 'Get' && c.msgRef === get.msgId && c.cmdRef === get.cmdId,
+        );
       expect(getStatus).toMatchObject({ code: 200, targetRefs: [], sourceRefs: [] });
       // No item is cut: the pieces are whole items, the split is between them.
       expect(parts.flatMap((r) => r.items).every((item) => item.moreData !== true)).toBe(true);
@@ -144,16 +175,26 @@ for (const encoding of ENCODINGS) {
         // Both directions are limited: the server's own messages must fit the client's MaxMsgSize too.
         client: { maxMsgSize },
         server: { maxMsgSize },
-        beforeServer: (s, turn) => turn === 1 && s.enqueue('list', { kind: 'Get', cmdId: 0, items: [{ target: { locUri: './Vendor/Log?list=StructData' } }] }),
+        beforeServer: (s, turn) =>
+          turn === 1 &&
+          s.enqueue('list', {
+            kind: 'Get',
+            cmdId: 0,
+            items: [{ target: { locUri: './Vendor/Log?list=StructData' } }],
+          }),
       });
       await pair.run(200);
-      for (const e of pair.transcript.filter((x) => x.from === 'server')) expect(e.bytes.length).toBeLessThanOrEqual(maxMsgSize);
+      for (const e of pair.transcript.filter((x) => x.from === 'server'))
+        expect(e.bytes.length).toBeLessThanOrEqual(maxMsgSize);
       const parts = expectWellFormedSplit(pair, sentGet(pair, './Vendor/Log?list=StructData'), maxMsgSize);
       // The big leaf went alone, in chunks: Size on the first, MoreData on all but the last (protocol.md §8).
       const chunks = parts.filter((r) => r.items.length === 1 && r.items[0]!.source?.locUri === node(bigAt));
       expect(chunks.length).toBeGreaterThanOrEqual(4);
       const chunkItems = chunks.map((r) => r.items[0]!);
-      expect(chunkItems.map((i) => i.moreData === true)).toEqual([...chunkItems.slice(1).map(() => true), false]);
+      expect(chunkItems.map((i) => i.moreData === true)).toEqual([
+        ...chunkItems.slice(1).map(() => true),
+        false,
+      ]);
       expect(chunkItems[0]!.meta?.size).toBe(4000);
       expect(chunkItems.slice(1).every((i) => i.meta?.size === undefined)).toBe(true);
       // Items before it and after it travel in their own Results, not inside the chunked one.
@@ -163,12 +204,18 @@ for (const encoding of ENCODINGS) {
       expect(sources.slice(0, firstChunk).flat().at(-1)).toBe(node(bigAt - 1));
       expect(sources[lastChunk + 1]?.[0]).toBe(node(bigAt + 1));
       // The server answered each non-final chunk with 213 and nothing else about Results.
-      const resultsStatuses = pair.messages('server').flatMap((m) => statusesOf(m).filter((s) => s.cmd === 'Results'));
+      const resultsStatuses = pair
+        .messages('server')
+        .flatMap((m) => statusesOf(m).filter((s) => s.cmd === 'Results'));
       expect(resultsStatuses.map((s) => s.code)).toEqual(chunks.slice(1).map(() => 213));
       const outcome = outcomeOf(pair, 'list');
       expect(outcome?.code).toBe(200);
-      expect(outcome?.results.map((item) => item.source?.locUri)).toEqual(Array.from({ length: COUNT }, (_, i) => node(i)));
-      expect(outcome?.results.map(textOf)).toEqual(Array.from({ length: COUNT }, (_, i) => (i === bigAt ? filler(4000) : valueOf(i))));
+      expect(outcome?.results.map((item) => item.source?.locUri)).toEqual(
+        Array.from({ length: COUNT }, (_, i) => node(i)),
+      );
+      expect(outcome?.results.map(textOf)).toEqual(
+        Array.from({ length: COUNT }, (_, i) => (i === bigAt ? filler(4000) : valueOf(i))),
+      );
       expect(pair.clientEvents.at(-1)).toEqual({ type: 'ended', reason: 'completed' });
       expect(pair.serverState()).toBe('ended');
     });

@@ -5,10 +5,17 @@ import { sessionIdFromTrigger } from '../../src/session/index.js';
 import { DEVICE_ID, ENCODINGS, Pair, SERVER_URI, ScriptedPeer, kinds, statusesOf } from './harness.js';
 
 const get = (uri: string): Get => ({ kind: 'Get', cmdId: 0, items: [{ target: { locUri: uri } }] });
-const replace = (uri: string, text: string): Replace => ({ kind: 'Replace', cmdId: 0, items: [{ target: { locUri: uri }, data: { kind: 'text', text } }] });
+const replace = (uri: string, text: string): Replace => ({
+  kind: 'Replace',
+  cmdId: 0,
+  items: [{ target: { locUri: uri }, data: { kind: 'text', text } }],
+});
 
 function allCmdIds(commands: readonly Command[]): number[] {
-  return commands.flatMap((c) => [c.cmdId, ...(c.kind === 'Atomic' || c.kind === 'Sequence' ? allCmdIds(c.commands) : [])]);
+  return commands.flatMap((c) => [
+    c.cmdId,
+    ...(c.kind === 'Atomic' || c.kind === 'Sequence' ? allCmdIds(c.commands) : []),
+  ]);
 }
 
 for (const encoding of ENCODINGS) {
@@ -27,7 +34,13 @@ for (const encoding of ENCODINGS) {
       });
       expect(kinds(p1)).toEqual(['Alert 1201', 'Replace']);
       const replace = p1.body[1] as { items: readonly { source?: { locUri: string }; data?: unknown }[] };
-      expect(replace.items.map((i) => i.source?.locUri)).toEqual(['./DevInfo/DevId', './DevInfo/Man', './DevInfo/Mod', './DevInfo/DmV', './DevInfo/Lang']);
+      expect(replace.items.map((i) => i.source?.locUri)).toEqual([
+        './DevInfo/DevId',
+        './DevInfo/Man',
+        './DevInfo/Mod',
+        './DevInfo/DmV',
+        './DevInfo/Lang',
+      ]);
       expect(replace.items.every((i) => i.data !== undefined)).toBe(true);
       expect(p1.final).toBe(true);
     });
@@ -35,14 +48,21 @@ for (const encoding of ENCODINGS) {
     it('DG-SES-02: after a Package 0 the client sends Alert 1200 with the trigger session id in hex', async () => {
       expect(sessionIdFromTrigger(0x1234)).toBe('1234');
       expect(sessionIdFromTrigger(0x00ab)).toBe('AB');
-      const peer = new ScriptedPeer(encoding, { initiator: 'server', sessionId: sessionIdFromTrigger(0x00ab) });
+      const peer = new ScriptedPeer(encoding, {
+        initiator: 'server',
+        sessionId: sessionIdFromTrigger(0x00ab),
+      });
       const p1 = await peer.start();
       expect(p1.header.sessionId).toBe('AB');
       expect(kinds(p1)[0]).toBe('Alert 1200');
     });
 
     it('DG-SES-03: Package 2 starts with the SyncHdr Status, then Alert and Replace statuses, commands, Final', async () => {
-      const pair = new Pair({ encoding, account: {}, beforeServer: (s, turn) => turn === 1 && s.enqueue('g', get('./DevInfo/Mod')) });
+      const pair = new Pair({
+        encoding,
+        account: {},
+        beforeServer: (s, turn) => turn === 1 && s.enqueue('g', get('./DevInfo/Mod')),
+      });
       await pair.run();
       const p2 = pair.messages('server')[0]!;
       expect(statusesOf(p2)).toEqual([
@@ -58,14 +78,21 @@ for (const encoding of ENCODINGS) {
     it('DG-SES-04: Package 2 with only Status + Final → the client sends nothing; session over', async () => {
       const peer = new ScriptedPeer(encoding);
       await peer.start();
-      expect(await peer.reply([peer.hdrStatus(200), peer.status(1, 'Alert', 200), peer.status(2, 'Replace', 200)])).toBeUndefined();
+      expect(
+        await peer.reply([peer.hdrStatus(200), peer.status(1, 'Alert', 200), peer.status(2, 'Replace', 200)]),
+      ).toBeUndefined();
       expect(peer.ended()).toEqual({ type: 'ended', reason: 'completed' });
     });
 
     it('DG-SES-05: Package 3 answers Get + Replace: SyncHdr Status first, statuses in order, Results after the Get status', async () => {
       const peer = new ScriptedPeer(encoding);
       await peer.start();
-      const p3 = (await peer.reply([peer.hdrStatus(200), peer.status(1, 'Alert', 200), get('./DevInfo/Mod'), replace('./Vendor/Setting', 'off')]))!;
+      const p3 = (await peer.reply([
+        peer.hdrStatus(200),
+        peer.status(1, 'Alert', 200),
+        get('./DevInfo/Mod'),
+        replace('./Vendor/Setting', 'off'),
+      ]))!;
       expect(kinds(p3)).toEqual(['Status', 'Status', 'Results', 'Status']);
       expect(statusesOf(p3)).toEqual([
         { cmd: 'SyncHdr', cmdRef: 0, code: 200, msgRef: 1 },
@@ -82,7 +109,12 @@ for (const encoding of ENCODINGS) {
         encoding,
         account: {},
         beforeServer: (s, turn) => {
-          if (turn === 1) s.enqueue('a', { kind: 'Sequence', cmdId: 0, commands: [get('./DevInfo/Mod'), replace('./Vendor/Setting', 'x')] });
+          if (turn === 1)
+            s.enqueue('a', {
+              kind: 'Sequence',
+              cmdId: 0,
+              commands: [get('./DevInfo/Mod'), replace('./Vendor/Setting', 'x')],
+            });
           if (turn === 2) s.enqueue('b', get('./Vendor/Setting'));
         },
       });
@@ -97,20 +129,30 @@ for (const encoding of ENCODINGS) {
           expect(ids).not.toContain(0);
         }
       }
-      expect(pair.serverEvents).toContainEqual(expect.objectContaining({ type: 'outcome', id: 'a', code: 200, children: [200, 200] }));
+      expect(pair.serverEvents).toContainEqual(
+        expect.objectContaining({ type: 'outcome', id: 'a', code: 200, children: [200, 200] }),
+      );
     });
 
     it('DG-SES-07: Alert 1223 from the server → the client stops and sends nothing', async () => {
       const peer = new ScriptedPeer(encoding);
       await peer.start();
-      const answer = await peer.reply([peer.hdrStatus(200), replace('./Vendor/Setting', 'never'), { kind: 'Alert', cmdId: 0, code: 1223, items: [] }]);
+      const answer = await peer.reply([
+        peer.hdrStatus(200),
+        replace('./Vendor/Setting', 'never'),
+        { kind: 'Alert', cmdId: 0, code: 1223, items: [] },
+      ]);
       expect(answer).toBeUndefined();
       expect(peer.ended()).toEqual({ type: 'ended', reason: 'aborted-by-peer' });
       expect(peer.client.state).toBe('ended');
     });
 
     it('DG-SES-08: Alert 1223 from the client → Status for SyncHdr and the Alert only; the session ends', async () => {
-      const pair = new Pair({ encoding, account: {}, beforeServer: (s, turn) => turn === 1 && s.enqueue('g', get('./DevInfo/Mod')) });
+      const pair = new Pair({
+        encoding,
+        account: {},
+        beforeServer: (s, turn) => turn === 1 && s.enqueue('g', get('./DevInfo/Mod')),
+      });
       const start = await pair.client.start();
       const p1 = pair.record('client', start.outgoing!, 1);
       let server = pair.server();
@@ -133,14 +175,23 @@ for (const encoding of ENCODINGS) {
     });
 
     it('DG-SES-09 and DG-SES-10: no Status for Results; Package 4 without work is Status(SyncHdr) + Final', async () => {
-      const pair = new Pair({ encoding, account: {}, beforeServer: (s, turn) => turn === 1 && s.enqueue('g', get('./DevInfo/Mod')) });
+      const pair = new Pair({
+        encoding,
+        account: {},
+        beforeServer: (s, turn) => turn === 1 && s.enqueue('g', get('./DevInfo/Mod')),
+      });
       await pair.run();
       const p4 = pair.messages('server').at(-1)!;
       expect(kinds(p4)).toEqual(['Status']);
       expect(statusesOf(p4)[0]!.cmd).toBe('SyncHdr');
       expect(p4.final).toBe(true);
       expect(pair.serverEvents).toContainEqual(
-        expect.objectContaining({ type: 'outcome', id: 'g', code: 200, results: [expect.objectContaining({ source: { locUri: './DevInfo/Mod' } })] }),
+        expect.objectContaining({
+          type: 'outcome',
+          id: 'g',
+          code: 200,
+          results: [expect.objectContaining({ source: { locUri: './DevInfo/Mod' } })],
+        }),
       );
       expect(pair.serverEvents.at(-1)).toEqual({ type: 'ended', reason: 'completed' });
     });
@@ -152,18 +203,33 @@ for (const encoding of ENCODINGS) {
         beforeServer: (s, turn) => {
           if (turn !== 1) return;
           s.enqueue('1', get('./DevInfo/Mod'));
-          s.enqueue('2', { kind: 'Add', cmdId: 0, items: [{ target: { locUri: './Vendor/New' }, data: { kind: 'text', text: 'v' } }] });
+          s.enqueue('2', {
+            kind: 'Add',
+            cmdId: 0,
+            items: [{ target: { locUri: './Vendor/New' }, data: { kind: 'text', text: 'v' } }],
+          });
           s.enqueue('3', { kind: 'Delete', cmdId: 0, items: [{ target: { locUri: './Vendor/New' } }] });
           s.enqueue('4', { kind: 'Exec', cmdId: 0, items: [{ target: { locUri: './Vendor/Run' } }] });
-          s.enqueue('5', { kind: 'Atomic', cmdId: 0, commands: [replace('./Vendor/Setting', 'a'), get('./Nope')] });
+          s.enqueue('5', {
+            kind: 'Atomic',
+            cmdId: 0,
+            commands: [replace('./Vendor/Setting', 'a'), get('./Nope')],
+          });
         },
       });
-      pair.client.addAlert({ id: 'ga', items: [{ meta: { type: 'org.example.ready', format: 'chr' }, data: { kind: 'text', text: 'ok' } }] });
+      pair.client.addAlert({
+        id: 'ga',
+        items: [{ meta: { type: 'org.example.ready', format: 'chr' }, data: { kind: 'text', text: 'ok' } }],
+      });
       await pair.run();
       const allowed = new Set(['Alert', 'Replace', 'Results', 'Status']);
       for (const m of pair.messages('client')) for (const c of m.body) expect(allowed.has(c.kind)).toBe(true);
-      const replaces = pair.messages('client').flatMap((m: SyncMLMessage) => m.body.filter((c) => c.kind === 'Replace'));
-      for (const r of replaces) for (const item of (r as { items: readonly { source?: { locUri: string } }[] }).items) expect(item.source?.locUri.startsWith('./DevInfo/')).toBe(true);
+      const replaces = pair
+        .messages('client')
+        .flatMap((m: SyncMLMessage) => m.body.filter((c) => c.kind === 'Replace'));
+      for (const r of replaces)
+        for (const item of (r as { items: readonly { source?: { locUri: string } }[] }).items)
+          expect(item.source?.locUri.startsWith('./DevInfo/')).toBe(true);
     });
   });
 }

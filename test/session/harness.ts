@@ -49,7 +49,11 @@ export class MapTree implements CommandExecutor {
           const uri = item.target?.locUri ?? '';
           const value = this.nodes.get(uri);
           if (value === undefined) return { code: 404 };
-          results.push({ source: { locUri: uri }, meta: { format: 'chr', type: 'text/plain' }, data: textData(value) });
+          results.push({
+            source: { locUri: uri },
+            meta: { format: 'chr', type: 'text/plain' },
+            data: textData(value),
+          });
         }
         return { code: 200, results };
       }
@@ -59,12 +63,20 @@ export class MapTree implements CommandExecutor {
           const uri = item.target?.locUri ?? '';
           if (command.kind === 'Add' && this.nodes.has(uri)) return { code: 418 };
           const data = item.data;
-          this.nodes.set(uri, data?.kind === 'text' ? data.text : data?.kind === 'binary' ? Buffer.from(data.bytes).toString('latin1') : '');
+          this.nodes.set(
+            uri,
+            data?.kind === 'text'
+              ? data.text
+              : data?.kind === 'binary'
+                ? Buffer.from(data.bytes).toString('latin1')
+                : '',
+          );
         }
         return { code: 200 };
       }
       case 'Delete': {
-        for (const item of command.items) if (!this.nodes.delete(item.target?.locUri ?? '')) return { code: 404 };
+        for (const item of command.items)
+          if (!this.nodes.delete(item.target?.locUri ?? '')) return { code: 404 };
         return { code: 200 };
       }
       case 'Exec':
@@ -75,7 +87,10 @@ export class MapTree implements CommandExecutor {
         if (children.every((c) => c.code >= 200 && c.code < 300)) return { code: 200, children };
         this.nodes.clear();
         for (const [k, v] of before) this.nodes.set(k, v);
-        return { code: 507, children: children.map((c) => (c.code >= 200 && c.code < 300 ? { code: 216 } : c)) };
+        return {
+          code: 507,
+          children: children.map((c) => (c.code >= 200 && c.code < 300 ? { code: 216 } : c)),
+        };
       }
       case 'Sequence':
         return { code: 200, children: command.commands.map((child) => this.execute(child)) };
@@ -166,10 +181,16 @@ export class Pair {
 
   /** A fresh engine from the stored snapshot, as a stateless server process would build it. */
   server(): ServerSession {
-    return this.snapshot === undefined ? new ServerSession(this.#serverOptions) : ServerSession.restore(this.snapshot, this.#serverOptions);
+    return this.snapshot === undefined
+      ? new ServerSession(this.#serverOptions)
+      : ServerSession.restore(this.snapshot, this.#serverOptions);
   }
 
-  record(from: 'client' | 'server', outgoing: Outgoing, turn: number): { bytes: Uint8Array; hmac: string | undefined; message: SyncMLMessage } {
+  record(
+    from: 'client' | 'server',
+    outgoing: Outgoing,
+    turn: number,
+  ): { bytes: Uint8Array; hmac: string | undefined; message: SyncMLMessage } {
     const tamper = from === 'client' ? this.options.tamperClient : this.options.tamperServer;
     const message = tamper === undefined ? outgoing.message : tamper(outgoing.message, turn);
     const bytes = encode(message, this.options.encoding);
@@ -189,13 +210,19 @@ export class Pair {
       const server = this.server();
       this.options.beforeServer?.(server, turn);
       if (server.state === 'ended') break;
-      const reply = await server.receive(sent.message, { body: sent.bytes, ...(sent.hmac === undefined ? {} : { hmac: sent.hmac }) });
+      const reply = await server.receive(sent.message, {
+        body: sent.bytes,
+        ...(sent.hmac === undefined ? {} : { hmac: sent.hmac }),
+      });
       this.snapshot = JSON.parse(JSON.stringify(server.snapshot())) as Json;
       this.serverEvents.push(...reply.events);
       if (reply.outgoing === undefined) break;
       const back = this.record('server', reply.outgoing, turn);
       if (this.client.state === 'ended') break;
-      step = await this.client.receive(back.message, { body: back.bytes, ...(back.hmac === undefined ? {} : { hmac: back.hmac }) });
+      step = await this.client.receive(back.message, {
+        body: back.bytes,
+        ...(back.hmac === undefined ? {} : { hmac: back.hmac }),
+      });
       this.clientEvents.push(...step.events);
     }
     return this;
@@ -209,8 +236,12 @@ export class Pair {
   }
 }
 
-export function statusesOf(message: SyncMLMessage): { cmd: string; cmdRef: number; code: number; msgRef: number | undefined }[] {
-  return message.body.flatMap((c) => (c.kind === 'Status' ? [{ cmd: c.cmd, cmdRef: c.cmdRef, code: c.code, msgRef: c.msgRef }] : []));
+export function statusesOf(
+  message: SyncMLMessage,
+): { cmd: string; cmdRef: number; code: number; msgRef: number | undefined }[] {
+  return message.body.flatMap((c) =>
+    c.kind === 'Status' ? [{ cmd: c.cmd, cmdRef: c.cmdRef, code: c.code, msgRef: c.msgRef }] : [],
+  );
 }
 
 export function kinds(message: SyncMLMessage): string[] {
@@ -281,13 +312,30 @@ export class ScriptedPeer {
 
   /** Status for command `cmdRef` of the client's last message. */
   status(cmdRef: number, cmd: string, code: number): Status {
-    return { kind: 'Status', cmdId: 0, msgRef: this.sent.at(-1)!.header.msgId, cmdRef, cmd, targetRefs: [], sourceRefs: [], code, items: [] };
+    return {
+      kind: 'Status',
+      cmdId: 0,
+      msgRef: this.sent.at(-1)!.header.msgId,
+      cmdRef,
+      cmd,
+      targetRefs: [],
+      sourceRefs: [],
+      code,
+      items: [],
+    };
   }
 
   /** Sends a server message; CmdIDs are numbered here. Returns the client's answer, if any. */
   async reply(
     body: readonly Command[],
-    options: { final?: boolean; cred?: SyncMLMessage['header']['cred']; respUri?: string; hmac?: string; locName?: string; maxMsgSize?: number } = {},
+    options: {
+      final?: boolean;
+      cred?: SyncMLMessage['header']['cred'];
+      respUri?: string;
+      hmac?: string;
+      locName?: string;
+      maxMsgSize?: number;
+    } = {},
   ): Promise<SyncMLMessage | undefined> {
     let id = 1;
     const number = (c: Command): Command =>
@@ -301,7 +349,10 @@ export class ScriptedPeer {
         sessionId: '1A',
         msgId: ++this.#msgId,
         target: { locUri: DEVICE_ID },
-        source: { locUri: SERVER_URI, ...(options.locName === undefined ? {} : { locName: options.locName }) },
+        source: {
+          locUri: SERVER_URI,
+          ...(options.locName === undefined ? {} : { locName: options.locName }),
+        },
         ...(options.respUri === undefined ? {} : { respUri: options.respUri }),
         ...(options.cred === undefined ? {} : { cred: options.cred }),
         ...(options.maxMsgSize === undefined ? {} : { meta: { maxMsgSize: options.maxMsgSize } }),
@@ -310,7 +361,10 @@ export class ScriptedPeer {
       final: options.final ?? true,
     };
     const bytes = encode(message, this.encoding);
-    const step = await this.client.receive(decode(bytes, this.encoding), { body: bytes, ...(options.hmac === undefined ? {} : { hmac: options.hmac }) });
+    const step = await this.client.receive(decode(bytes, this.encoding), {
+      body: bytes,
+      ...(options.hmac === undefined ? {} : { hmac: options.hmac }),
+    });
     return this.#take(step);
   }
 

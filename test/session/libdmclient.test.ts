@@ -51,7 +51,12 @@ describe('libdmclient captures', () => {
       s.enqueue('mod', { kind: 'Get', cmdId: 0, items: [{ target: { locUri: './DevInfo/Mod' } }] });
       const r1 = await s.receive(p1.message, { body: p1.body });
       const p2 = r1.outgoing!.message;
-      expect(p2.header).toMatchObject({ sessionId: '1', msgId: 1, target: { locUri: 'DMCtest' }, source: { locUri: SERVER } });
+      expect(p2.header).toMatchObject({
+        sessionId: '1',
+        msgId: 1,
+        target: { locUri: 'DMCtest' },
+        source: { locUri: SERVER },
+      });
       // libdmclient expects the server to authenticate itself with md5.
       expect(p2.header.cred?.meta?.type).toBe('syncml:auth-md5');
       expect(statusesOf(p2)).toEqual([
@@ -60,7 +65,9 @@ describe('libdmclient captures', () => {
         { cmd: 'Replace', cmdRef: 2, code: 200, msgRef: 1 },
       ]);
       expect(p2.body[3]).toMatchObject({ kind: 'Get', cmdId: 4 });
-      const devinfo = r1.events.find((e): e is Extract<ServerEvent, { type: 'devinfo' }> => e.type === 'devinfo');
+      const devinfo = r1.events.find(
+        (e): e is Extract<ServerEvent, { type: 'devinfo' }> => e.type === 'devinfo',
+      );
       expect(devinfo?.items.map((i) => i.source?.locUri)).toContain('./DevInfo/DevId');
 
       const snapshot = JSON.parse(JSON.stringify(s.snapshot())) as ReturnType<ServerSession['snapshot']>;
@@ -73,7 +80,14 @@ describe('libdmclient captures', () => {
       });
       const p3 = capture(pkg3);
       const r2 = await again.receive(p3.message, { body: p3.body });
-      expect(r2.events).toContainEqual(expect.objectContaining({ type: 'outcome', id: 'mod', code: 200, results: [expect.objectContaining({ data: { kind: 'text', text: 'test model' } })] }));
+      expect(r2.events).toContainEqual(
+        expect.objectContaining({
+          type: 'outcome',
+          id: 'mod',
+          code: 200,
+          results: [expect.objectContaining({ data: { kind: 'text', text: 'test model' } })],
+        }),
+      );
       expect(r2.events).toContainEqual({ type: 'server-authenticated', code: 212 });
       const chal = (p3.message.body[0] as { chal?: { meta: { nextNonce?: string } } }).chal;
       expect(nonces.get('DMCtest', 'server-to-client')).toBe(chal?.meta.nextNonce);

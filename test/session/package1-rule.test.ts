@@ -10,7 +10,10 @@ const md5Chal = (nonce: string) => ({ meta: { type: 'syncml:auth-md5', format: '
 for (const encoding of ENCODINGS) {
   describe(`Package 1 rule over ${encoding}`, () => {
     it('sentence 1: challenged in Package 2, the client reverts to Package 1 with Alert, DevInfo, Status(SyncHdr) and the requested credentials', async () => {
-      const peer = new ScriptedPeer(encoding, { credentials: { auth: 'md5', username: 'dev-user', password: 'devpw' }, credentialsUpFront: false });
+      const peer = new ScriptedPeer(encoding, {
+        credentials: { auth: 'md5', username: 'dev-user', password: 'devpw' },
+        credentialsUpFront: false,
+      });
       const p1 = await peer.start();
       expect(p1.header.cred).toBeUndefined();
       const p1again = await peer.reply([
@@ -35,11 +38,18 @@ for (const encoding of ENCODINGS) {
     });
 
     it('sentence 1 with RespURI: the resent Package 1 goes to the RespURI of the challenge', async () => {
-      const peer = new ScriptedPeer(encoding, { credentials: { auth: 'basic', username: 'dev-user', password: 'devpw' }, credentialsUpFront: false });
+      const peer = new ScriptedPeer(encoding, {
+        credentials: { auth: 'basic', username: 'dev-user', password: 'devpw' },
+        credentialsUpFront: false,
+      });
       await peer.start();
       const respUri = 'http://127.0.0.1:18080/dm/session/1A?token=abc';
       const again = await peer.reply(
-        [peer.hdrStatus(407, { meta: { type: 'syncml:auth-basic', format: 'b64' } }), peer.status(1, 'Alert', 407), peer.status(2, 'Replace', 407)],
+        [
+          peer.hdrStatus(407, { meta: { type: 'syncml:auth-basic', format: 'b64' } }),
+          peer.status(1, 'Alert', 407),
+          peer.status(2, 'Replace', 407),
+        ],
         { respUri },
       );
       expect(peer.urls).toEqual([SERVER_URI, respUri]);
@@ -55,7 +65,9 @@ for (const encoding of ENCODINGS) {
         account: { client: { auth: 'md5', username: 'dev-user', password: 'devpw' } },
         client: { credentialsUpFront: false },
         server: { respUri },
-        beforeServer: (server, turn) => turn === 2 && server.enqueue('get', { kind: 'Get', cmdId: 0, items: [{ target: { locUri: './DevInfo/Mod' } }] }),
+        beforeServer: (server, turn) =>
+          turn === 2 &&
+          server.enqueue('get', { kind: 'Get', cmdId: 0, items: [{ target: { locUri: './DevInfo/Mod' } }] }),
       });
       await pair.run();
       const urls = pair.transcript.filter((e) => e.from === 'client').map((e) => e.url);
@@ -69,7 +81,11 @@ for (const encoding of ENCODINGS) {
         serverCredentials: { auth: 'md5', username: SERVER_ID, password: 'srvpw' },
       });
       await peer.start();
-      const answer = await peer.reply([peer.hdrStatus(212), peer.status(1, 'Alert', 200), peer.status(2, 'Replace', 200)]);
+      const answer = await peer.reply([
+        peer.hdrStatus(212),
+        peer.status(1, 'Alert', 200),
+        peer.status(2, 'Replace', 200),
+      ]);
       expect(answer).toBeUndefined();
       expect(peer.sent).toHaveLength(1);
       expect(peer.ended()).toMatchObject({ type: 'ended', reason: 'peer-auth-failed' });
@@ -82,9 +98,15 @@ for (const encoding of ENCODINGS) {
         serverCredentials: { auth: 'basic', username: SERVER_ID, password: 'srvpw' },
       });
       await peer.start();
-      const answer = await peer.reply([peer.hdrStatus(212), peer.status(1, 'Alert', 200), peer.status(2, 'Replace', 200)], {
-        cred: { meta: { type: 'syncml:auth-basic', format: 'b64' }, data: basicCredential(SERVER_ID, 'guess') },
-      });
+      const answer = await peer.reply(
+        [peer.hdrStatus(212), peer.status(1, 'Alert', 200), peer.status(2, 'Replace', 200)],
+        {
+          cred: {
+            meta: { type: 'syncml:auth-basic', format: 'b64' },
+            data: basicCredential(SERVER_ID, 'guess'),
+          },
+        },
+      );
       expect(answer).toBeUndefined();
       expect(peer.ended()).toMatchObject({ reason: 'peer-auth-failed' });
     });
@@ -92,7 +114,10 @@ for (const encoding of ENCODINGS) {
     it('sentence 2, paired: a server without credentials and without work ends the session silently', async () => {
       const pair = new Pair({
         encoding,
-        account: { client: { auth: 'basic', username: 'dev-user', password: 'devpw' }, server: { auth: 'md5', username: SERVER_ID, password: 'srvpw' } },
+        account: {
+          client: { auth: 'basic', username: 'dev-user', password: 'devpw' },
+          server: { auth: 'md5', username: SERVER_ID, password: 'srvpw' },
+        },
         server: { credentialsUpFront: false },
       });
       await pair.run();

@@ -11,14 +11,40 @@ import { pack, splitsItems, type PendingCommand } from '../../src/session/packer
 import { ENCODINGS, encode, type Encoding } from './harness.js';
 
 const header = (msgId: number) =>
-  buildHeader({ sessionId: '1A', msgId, target: { locUri: 'http://127.0.0.1/dm' }, source: { locUri: 'IMEI:1' } });
+  buildHeader({
+    sessionId: '1A',
+    msgId,
+    target: { locUri: 'http://127.0.0.1/dm' },
+    source: { locUri: 'IMEI:1' },
+  });
 /** The server's message these commands answer (MsgRef 4), with the Get as its CmdID 7. */
 const SERVER_MSG = 4;
 const GET_CMD = 7;
 
-const leaf = (i: number, text = `value ${i}`): Item => ({ source: { locUri: `./Vendor/Node${i}` }, meta: { format: 'chr' }, data: textData(text) });
-const results = (items: readonly Item[]): Results => ({ kind: 'Results', cmdId: 0, msgRef: SERVER_MSG, cmdRef: GET_CMD, meta: { type: 'text/plain' }, items });
-const getStatus: Status = { kind: 'Status', cmdId: 0, msgRef: SERVER_MSG, cmdRef: GET_CMD, cmd: 'Get', targetRefs: [], sourceRefs: [], code: 200, items: [] };
+const leaf = (i: number, text = `value ${i}`): Item => ({
+  source: { locUri: `./Vendor/Node${i}` },
+  meta: { format: 'chr' },
+  data: textData(text),
+});
+const results = (items: readonly Item[]): Results => ({
+  kind: 'Results',
+  cmdId: 0,
+  msgRef: SERVER_MSG,
+  cmdRef: GET_CMD,
+  meta: { type: 'text/plain' },
+  items,
+});
+const getStatus: Status = {
+  kind: 'Status',
+  cmdId: 0,
+  msgRef: SERVER_MSG,
+  cmdRef: GET_CMD,
+  cmd: 'Get',
+  targetRefs: [],
+  sourceRefs: [],
+  code: 200,
+  items: [],
+};
 
 /** Packs `commands` over as many messages as it takes; every message starts with a SyncHdr Status (overhead 1). */
 function packAll(commands: readonly Command[], maxMsgSize: number, encoding: Encoding): SyncMLMessage[] {
@@ -29,14 +55,23 @@ function packAll(commands: readonly Command[], maxMsgSize: number, encoding: Enc
     if (msgId > 500) throw new Error('the packer made no progress');
     const hdr = header(msgId);
     const peer = { ...header(msgId), msgId: SERVER_MSG + msgId };
-    const result = pack({ header: hdr, commands: [{ command: headerStatus(peer, 200) }, ...rest], final: true, maxMsgSize, measure, role: 'client', overhead: 1 });
+    const result = pack({
+      header: hdr,
+      commands: [{ command: headerStatus(peer, 200) }, ...rest],
+      final: true,
+      maxMsgSize,
+      measure,
+      role: 'client',
+      overhead: 1,
+    });
     messages.push(result.message);
     rest = result.rest;
   }
   return messages;
 }
 
-const resultsOf = (messages: readonly SyncMLMessage[]): Results[] => messages.flatMap((m) => m.body.filter((c): c is Results => c.kind === 'Results'));
+const resultsOf = (messages: readonly SyncMLMessage[]): Results[] =>
+  messages.flatMap((m) => m.body.filter((c): c is Results => c.kind === 'Results'));
 
 for (const encoding of ENCODINGS) {
   describe(`packer over ${encoding}`, () => {
@@ -51,7 +86,8 @@ for (const encoding of ENCODINGS) {
       const parts = resultsOf(messages);
       expect(parts.length).toBe(messages.length);
       // The same Results each time (MsgRef, CmdRef, Meta), with a CmdID fresh in its message and never 0.
-      for (const part of parts) expect(part).toMatchObject({ msgRef: SERVER_MSG, cmdRef: GET_CMD, meta: { type: 'text/plain' } });
+      for (const part of parts)
+        expect(part).toMatchObject({ msgRef: SERVER_MSG, cmdRef: GET_CMD, meta: { type: 'text/plain' } });
       for (const m of messages) {
         const ids = m.body.map((c) => c.cmdId);
         expect(new Set(ids).size).toBe(ids.length);
@@ -63,14 +99,22 @@ for (const encoding of ENCODINGS) {
       // Each message is full: the next part's first item would not have fitted beside it.
       messages.slice(0, -1).forEach((m, i) => {
         const next = parts[i + 1]!.items[0]!;
-        const grown = { ...m, body: m.body.map((c) => (c.kind === 'Results' ? { ...c, items: [...c.items, next] } : c)), final: true };
+        const grown = {
+          ...m,
+          body: m.body.map((c) => (c.kind === 'Results' ? { ...c, items: [...c.items, next] } : c)),
+          final: true,
+        };
         expect(encode(grown, encoding).length).toBeGreaterThan(maxMsgSize);
       });
     });
 
     it('DG-MSG-01 with DG-LO-01: an item too large for any message is chunked alone, between Results of the items around it', () => {
       const big = 'x'.repeat(2500);
-      const items = [...Array.from({ length: 30 }, (_, i) => leaf(i)), leaf(30, big), ...Array.from({ length: 30 }, (_, i) => leaf(31 + i))];
+      const items = [
+        ...Array.from({ length: 30 }, (_, i) => leaf(i)),
+        leaf(30, big),
+        ...Array.from({ length: 30 }, (_, i) => leaf(31 + i)),
+      ];
       const maxMsgSize = 900;
       const messages = packAll([getStatus, results(items)], maxMsgSize, encoding);
       for (const m of messages) expect(encode(m, encoding).length).toBeLessThanOrEqual(maxMsgSize);
@@ -80,7 +124,10 @@ for (const encoding of ENCODINGS) {
       // A chunk travels alone in its Results: nothing may be inserted between the chunks (protocol.md §8).
       for (const chunk of chunks) expect(chunk.items).toHaveLength(1);
       const chunkItems = chunks.map((c) => c.items[0]!);
-      expect(chunkItems.map((i) => i.moreData === true)).toEqual([...chunkItems.slice(1).map(() => true), false]);
+      expect(chunkItems.map((i) => i.moreData === true)).toEqual([
+        ...chunkItems.slice(1).map(() => true),
+        false,
+      ]);
       expect(chunkItems[0]!.meta).toEqual({ format: 'chr', size: 2500 });
       expect(chunkItems.slice(1).every((i) => i.meta?.size === undefined)).toBe(true);
       expect(chunkItems.map((i) => (i.data?.kind === 'text' ? i.data.text : '')).join('')).toBe(big);
@@ -89,7 +136,12 @@ for (const encoding of ENCODINGS) {
       expect(parts.slice(first, first + chunks.length)).toEqual(chunks);
       const others = parts.filter((p) => !chunks.includes(p)).flatMap((p) => p.items);
       expect(others).toEqual(items.filter((_, i) => i !== 30));
-      expect(parts.slice(0, first).flatMap((p) => p.items).at(-1)).toEqual(leaf(29));
+      expect(
+        parts
+          .slice(0, first)
+          .flatMap((p) => p.items)
+          .at(-1),
+      ).toEqual(leaf(29));
       expect(parts[first + chunks.length]!.items[0]).toEqual(leaf(31));
     });
 
@@ -107,7 +159,14 @@ for (const encoding of ENCODINGS) {
           largest = Math.max(largest, size);
           return size;
         };
-        const result = pack({ header: header(msgId), commands: rest, final: true, maxMsgSize: 1000, measure, role: 'client' });
+        const result = pack({
+          header: header(msgId),
+          commands: rest,
+          final: true,
+          maxMsgSize: 1000,
+          measure,
+          role: 'client',
+        });
         calls.push(count);
         // No measured message was much bigger than what a message may hold (the full answer is ~100 kB).
         expect(largest).toBeLessThan(4000);
@@ -124,12 +183,25 @@ for (const encoding of ENCODINGS) {
       expect(small).toHaveLength(1);
       expect(resultsOf(small).map((r) => r.items.length)).toEqual([2]);
       // Embedded XML cannot be chunked: a single such item larger than a message has no way out.
-      const huge: Item = { source: { locUri: './Vendor/Tnds' }, data: { kind: 'xml', element: { name: 'MgmtTree', namespace: 'syncml:dmddf1.2', children: [{ name: 'VerDTD', children: ['y'.repeat(3000)] }] } } };
+      const huge: Item = {
+        source: { locUri: './Vendor/Tnds' },
+        data: {
+          kind: 'xml',
+          element: {
+            name: 'MgmtTree',
+            namespace: 'syncml:dmddf1.2',
+            children: [{ name: 'VerDTD', children: ['y'.repeat(3000)] }],
+          },
+        },
+      };
       expect(() => packAll([results([leaf(1), huge])], 800, encoding)).toThrow(LocalProtocolError);
     });
 
     it('only Results are split: a Replace of many items and a UI Alert stay one command each', () => {
-      const many = Array.from({ length: 60 }, (_, i) => ({ target: { locUri: `./Vendor/Node${i}` }, data: textData(`value ${i}`) }));
+      const many = Array.from({ length: 60 }, (_, i) => ({
+        target: { locUri: `./Vendor/Node${i}` },
+        data: textData(`value ${i}`),
+      }));
       const replace: Command = { kind: 'Replace', cmdId: 0, items: many };
       const uiAlert: Command = { kind: 'Alert', cmdId: 0, code: 1103, items: many };
       expect(splitsItems(results(many))).toBe(true);
@@ -154,12 +226,22 @@ for (const encoding of ENCODINGS) {
       const targetRefs = Array.from({ length: 200 }, (_, i) => `./Vendor/Node${i}`);
       const status: Status = { ...getStatus, targetRefs };
       const messages = packAll([status, results([leaf(1)])], 1000, encoding);
-      const sent = messages.flatMap((m) => m.body.filter((c): c is Status => c.kind === 'Status' && c.cmd === 'Get'));
+      const sent = messages.flatMap((m) =>
+        m.body.filter((c): c is Status => c.kind === 'Status' && c.cmd === 'Get'),
+      );
       expect(sent).toHaveLength(1);
-      expect(sent[0]).toMatchObject({ msgRef: SERVER_MSG, cmdRef: GET_CMD, code: 200, targetRefs: [], sourceRefs: [] });
+      expect(sent[0]).toMatchObject({
+        msgRef: SERVER_MSG,
+        cmdRef: GET_CMD,
+        code: 200,
+        targetRefs: [],
+        sourceRefs: [],
+      });
       // One that fits keeps them.
       const few = packAll([{ ...getStatus, targetRefs: targetRefs.slice(0, 3) }], 1000, encoding);
-      expect(few[0]!.body.find((c): c is Status => c.kind === 'Status' && c.cmd === 'Get')?.targetRefs).toEqual(targetRefs.slice(0, 3));
+      expect(
+        few[0]!.body.find((c): c is Status => c.kind === 'Status' && c.cmd === 'Get')?.targetRefs,
+      ).toEqual(targetRefs.slice(0, 3));
     });
   });
 }

@@ -9,7 +9,9 @@ import { ENCODINGS, ScriptedPeer, kinds } from './harness.js';
 for (const encoding of ENCODINGS) {
   describe(`requested scheme over ${encoding}`, () => {
     it('DG-AUT-02: a basic account challenged for md5 resends Package 1 with md5 on the decoded nonce', async () => {
-      const peer = new ScriptedPeer(encoding, { credentials: { auth: 'basic', username: 'dev-user', password: 'devpw' } });
+      const peer = new ScriptedPeer(encoding, {
+        credentials: { auth: 'basic', username: 'dev-user', password: 'devpw' },
+      });
       const p1 = await peer.start();
       expect(p1.header.cred?.meta?.type).toBe('syncml:auth-basic');
       const again = await peer.reply([
@@ -25,7 +27,9 @@ for (const encoding of ENCODINGS) {
     });
 
     it('an md5 account challenged for basic does not downgrade: the session ends with auth-failed', async () => {
-      const peer = new ScriptedPeer(encoding, { credentials: { auth: 'md5', username: 'dev-user', password: 'devpw' } });
+      const peer = new ScriptedPeer(encoding, {
+        credentials: { auth: 'md5', username: 'dev-user', password: 'devpw' },
+      });
       await peer.start();
       const answer = await peer.reply([
         peer.hdrStatus(401, { meta: { type: 'syncml:auth-basic', format: 'b64' } }),

@@ -32,32 +32,68 @@ const sessions: Record<string, { title: string; options: PairOptions; setup?: (p
       beforeServer: (s, turn) => {
         if (turn !== 1) return;
         s.enqueue('get', { kind: 'Get', cmdId: 0, items: [{ target: { locUri: './DevInfo/Mod' } }] });
-        s.enqueue('set', { kind: 'Replace', cmdId: 0, items: [{ target: { locUri: './Vendor/Setting' }, meta: { format: 'chr' }, data: textData('off') }] });
+        s.enqueue('set', {
+          kind: 'Replace',
+          cmdId: 0,
+          items: [{ target: { locUri: './Vendor/Setting' }, meta: { format: 'chr' }, data: textData('off') }],
+        });
       },
     },
-    setup: (pair) => pair.client.addAlert({ id: 'boot', items: [{ meta: { type: 'org.example.boot', format: 'chr' }, data: textData('ok') }] }),
+    setup: (pair) =>
+      pair.client.addAlert({
+        id: 'boot',
+        items: [{ meta: { type: 'org.example.boot', format: 'chr' }, data: textData('ok') }],
+      }),
   },
   'md5-challenge-package1-rule.xml': {
-    title: 'md5 challenge in Package 2; the client resends Package 1 (protocol.md §4.2) to the RespURI; 212 with NextNonce',
+    title:
+      'md5 challenge in Package 2; the client resends Package 1 (protocol.md §4.2) to the RespURI; 212 with NextNonce',
     options: {
       encoding: 'xml',
-      account: { client: { auth: 'md5', username: 'dev-user', password: 'devpw' }, server: { auth: 'md5', username: SERVER_ID, password: 'srvpw' } },
+      account: {
+        client: { auth: 'md5', username: 'dev-user', password: 'devpw' },
+        server: { auth: 'md5', username: SERVER_ID, password: 'srvpw' },
+      },
       client: { credentialsUpFront: false },
       server: { respUri: 'http://127.0.0.1:18080/dm/s/1A' },
-      beforeServer: (s, turn) => turn === 2 && s.enqueue('get', { kind: 'Get', cmdId: 0, items: [{ target: { locUri: './DevInfo/Mod' } }] }),
+      beforeServer: (s, turn) =>
+        turn === 2 &&
+        s.enqueue('get', { kind: 'Get', cmdId: 0, items: [{ target: { locUri: './DevInfo/Mod' } }] }),
     },
   },
   'large-object-ui-hmac.xml': {
     title: 'HMAC both ways, a chunked Replace (MaxMsgSize 1500), a confirm alert',
     options: {
       encoding: 'xml',
-      account: { client: { auth: 'hmac', username: 'dev-user', password: 'devpw' }, server: { auth: 'hmac', username: SERVER_ID, password: 'srvpw' } },
+      account: {
+        client: { auth: 'hmac', username: 'dev-user', password: 'devpw' },
+        server: { auth: 'hmac', username: SERVER_ID, password: 'srvpw' },
+      },
       tree: new MapTree({ './Vendor/Setting': 'on' }),
-      client: { credentialsUpFront: false, maxMsgSize: 1500, ui: () => ({ type: 'confirm', accepted: true }) },
+      client: {
+        credentialsUpFront: false,
+        maxMsgSize: 1500,
+        ui: () => ({ type: 'confirm', accepted: true }),
+      },
       beforeServer: (s, turn) => {
         if (turn !== 2) return;
-        s.enqueue('ask', { kind: 'Alert', cmdId: 0, code: 1101, items: [{ data: textData('MAXDT=30') }, { data: textData('Install?') }] });
-        s.enqueue('blob', { kind: 'Replace', cmdId: 0, items: [{ target: { locUri: './Vendor/Blob' }, meta: { format: 'chr' }, data: textData('0123456789'.repeat(250)) }] });
+        s.enqueue('ask', {
+          kind: 'Alert',
+          cmdId: 0,
+          code: 1101,
+          items: [{ data: textData('MAXDT=30') }, { data: textData('Install?') }],
+        });
+        s.enqueue('blob', {
+          kind: 'Replace',
+          cmdId: 0,
+          items: [
+            {
+              target: { locUri: './Vendor/Blob' },
+              meta: { format: 'chr' },
+              data: textData('0123456789'.repeat(250)),
+            },
+          ],
+        });
       },
     },
   },
@@ -73,7 +109,8 @@ describe('golden transcripts', () => {
       const text = render(pair, session.title);
       const path = new URL(file, DIR);
       if (UPDATE || !existsSync(path)) {
-        if (!UPDATE) throw new Error(`missing golden transcript ${file}: run with UPDATE_TRANSCRIPTS=1 to record it`);
+        if (!UPDATE)
+          throw new Error(`missing golden transcript ${file}: run with UPDATE_TRANSCRIPTS=1 to record it`);
         writeFileSync(path, text);
       }
       expect(text).toBe(readFileSync(path, 'utf8'));

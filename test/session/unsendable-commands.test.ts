@@ -10,16 +10,31 @@ import type { ServerEvent } from '../../src/session/index.js';
 import { ENCODINGS, MapTree, Pair } from './harness.js';
 
 const LIMIT = 1500;
-const text = (n: number): string => Array.from({ length: n }, (_, i) => String.fromCharCode(97 + (i % 26))).join('');
-const get = (...uris: string[]): Get => ({ kind: 'Get', cmdId: 0, items: uris.map((uri): Item => ({ target: { locUri: uri } })) });
-const replace = (uri: string, data: string): Replace => ({ kind: 'Replace', cmdId: 0, items: [{ target: { locUri: uri }, data: { kind: 'text', text: data } }] });
+const text = (n: number): string =>
+  Array.from({ length: n }, (_, i) => String.fromCharCode(97 + (i % 26))).join('');
+const get = (...uris: string[]): Get => ({
+  kind: 'Get',
+  cmdId: 0,
+  items: uris.map((uri): Item => ({ target: { locUri: uri } })),
+});
+const replace = (uri: string, data: string): Replace => ({
+  kind: 'Replace',
+  cmdId: 0,
+  items: [{ target: { locUri: uri }, data: { kind: 'text', text: data } }],
+});
 
 function outcome(pair: Pair, id: string): Extract<ServerEvent, { type: 'outcome' }> | undefined {
-  return pair.serverEvents.find((e): e is Extract<ServerEvent, { type: 'outcome' }> => e.type === 'outcome' && e.id === id);
+  return pair.serverEvents.find(
+    (e): e is Extract<ServerEvent, { type: 'outcome' }> => e.type === 'outcome' && e.id === id,
+  );
 }
 
 /** A session with `queued` enqueued before Package 1 is answered, against a client limited to `LIMIT` bytes. */
-async function session(encoding: 'xml' | 'wbxml', queued: Record<string, Command>, extra: { largeObjects?: boolean } = {}): Promise<Pair> {
+async function session(
+  encoding: 'xml' | 'wbxml',
+  queued: Record<string, Command>,
+  extra: { largeObjects?: boolean } = {},
+): Promise<Pair> {
   const pair = new Pair({
     encoding,
     account: {},
@@ -35,7 +50,8 @@ async function session(encoding: 'xml' | 'wbxml', queued: Record<string, Command
 }
 
 function expectWithinLimit(pair: Pair): void {
-  for (const exchange of pair.transcript.filter((e) => e.from === 'server')) expect(exchange.bytes.length).toBeLessThanOrEqual(LIMIT);
+  for (const exchange of pair.transcript.filter((e) => e.from === 'server'))
+    expect(exchange.bytes.length).toBeLessThanOrEqual(LIMIT);
 }
 
 for (const encoding of ENCODINGS) {
@@ -44,7 +60,10 @@ for (const encoding of ENCODINGS) {
       const nodes = Array.from({ length: 200 }, (_, i) => `./Vendor/Node${i}`);
       const pair = await session(encoding, { huge: get(...nodes), small: get('./DevInfo/Mod') });
       expect(outcome(pair, 'huge')).toMatchObject({ code: 413, reason: 'too-large', results: [] });
-      expect(outcome(pair, 'small')).toMatchObject({ code: 200, results: [expect.objectContaining({ data: { kind: 'text', text: 'X1' } })] });
+      expect(outcome(pair, 'small')).toMatchObject({
+        code: 200,
+        results: [expect.objectContaining({ data: { kind: 'text', text: 'X1' } })],
+      });
       expect(outcome(pair, 'small')).not.toHaveProperty('reason');
       // The huge Get never went out; the client executed only the small one.
       expect(pair.tree.log).toEqual(['Get']);
@@ -53,7 +72,11 @@ for (const encoding of ENCODINGS) {
     });
 
     it('protocol.md §11/§6: an Atomic (one unit, never chunked) too big for one message ends 413; nothing of it is executed', async () => {
-      const atomic: Command = { kind: 'Atomic', cmdId: 0, commands: [replace('./Vendor/A', text(900)), replace('./Vendor/B', text(900))] };
+      const atomic: Command = {
+        kind: 'Atomic',
+        cmdId: 0,
+        commands: [replace('./Vendor/A', text(900)), replace('./Vendor/B', text(900))],
+      };
       const pair = await session(encoding, { atomic, after: replace('./Vendor/Setting', 'off') });
       expect(outcome(pair, 'atomic')).toMatchObject({ code: 413, reason: 'too-large', children: [] });
       expect(outcome(pair, 'after')).toMatchObject({ code: 200 });
@@ -64,7 +87,11 @@ for (const encoding of ENCODINGS) {
 
     it('protocol.md §8: an Add whose chunks could not fit either (its Target alone exceeds the limit) ends 413', async () => {
       const target = `./Vendor/${text(LIMIT)}`;
-      const add: Command = { kind: 'Add', cmdId: 0, items: [{ target: { locUri: target }, data: { kind: 'text', text: text(4000) } }] };
+      const add: Command = {
+        kind: 'Add',
+        cmdId: 0,
+        items: [{ target: { locUri: target }, data: { kind: 'text', text: text(4000) } }],
+      };
       const pair = await session(encoding, { add, small: get('./Vendor/Setting') });
       expect(outcome(pair, 'add')).toMatchObject({ code: 413, reason: 'too-large' });
       expect(outcome(pair, 'small')).toMatchObject({ code: 200 });
@@ -83,9 +110,17 @@ for (const encoding of ENCODINGS) {
     it('whatever its size, a Sequence either arrives or ends 413 — the session never dies (the band that fits only beside the SyncHdr Status included)', async () => {
       const codes = new Set<number>();
       for (let size = 700; size <= 1500; size += 8) {
-        const sequence: Command = { kind: 'Sequence', cmdId: 0, commands: [replace('./Vendor/Seq', text(size))] };
+        const sequence: Command = {
+          kind: 'Sequence',
+          cmdId: 0,
+          commands: [replace('./Vendor/Seq', text(size))],
+        };
         // Behind a Replace that is answered in the same package, so the Sequence may have to wait for a later message.
-        const pair = await session(encoding, { first: replace('./Vendor/Setting', 'off'), sequence, last: get('./Vendor/Setting') });
+        const pair = await session(encoding, {
+          first: replace('./Vendor/Setting', 'off'),
+          sequence,
+          last: get('./Vendor/Setting'),
+        });
         const seq = outcome(pair, 'sequence');
         expect(seq, `size ${size}`).toBeDefined();
         codes.add(seq!.code);
@@ -106,7 +141,11 @@ for (const encoding of ENCODINGS) {
     });
 
     it('DG-LO-06: toward a client without large objects, an object too big for one message ends 413 instead of being chunked', async () => {
-      const pair = await session(encoding, { blob: replace('./Vendor/Blob', text(4000)), small: get('./Vendor/Setting') }, { largeObjects: false });
+      const pair = await session(
+        encoding,
+        { blob: replace('./Vendor/Blob', text(4000)), small: get('./Vendor/Setting') },
+        { largeObjects: false },
+      );
       expect(outcome(pair, 'blob')).toMatchObject({ code: 413, reason: 'too-large' });
       expect(outcome(pair, 'small')).toMatchObject({ code: 200 });
       expectWithinLimit(pair);

@@ -28,7 +28,14 @@ describe.skipIf(!available)('web console in Chromium', () => {
     await t.api.register(device);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     page = await browser.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -72,7 +79,9 @@ describe.skipIf(!available)('web console in Chromium', () => {
     expect(await row.locator('td').nth(4).textContent()).toBe('200');
     expect(await row.locator('td').nth(5).textContent()).toBe('./DevDetail/SwV = 2.1.0');
     const events = await page.locator('#event-list li').allTextContents();
-    expect(events.some((text) => text.includes('session.started') && text.includes(device.deviceId))).toBe(true);
+    expect(events.some((text) => text.includes('session.started') && text.includes(device.deviceId))).toBe(
+      true,
+    );
     const treeText = await page.locator('#tree-table tbody').textContent();
     expect(treeText).toContain('./DevInfo/Man');
     expect(treeText).toContain('Acme');

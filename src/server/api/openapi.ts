@@ -434,9 +434,9 @@ export function openApiDocument(): Record<string, unknown> {
               type: ['string', 'null'],
               enum: ['unanswered', 'too-large', null],
               description:
-                'Why it failed without the device\'s status: `unanswered` — still no answer after its last delivery ' +
-                'allowed (the server config\'s `maxDeliveries`, default 3), status null; `too-large` — never sent, it ' +
-                "cannot reach the device within its MaxMsgSize or MaxObjSize (a command that neither fits one message " +
+                "Why it failed without the device's status: `unanswered` — still no answer after its last delivery " +
+                "allowed (the server config's `maxDeliveries`, default 3), status null; `too-large` — never sent, it " +
+                'cannot reach the device within its MaxMsgSize or MaxObjSize (a command that neither fits one message ' +
                 'nor can be chunked as a large object), status 413. Null otherwise',
             },
           },

@@ -89,7 +89,15 @@ const CHAL_RESERVE = 192;
  * never answers, such as libdmclient for Atomic): status null, reason `unanswered`.
  */
 export function unansweredEvents(deviceId: string, ids: readonly number[], at: number): ServerEvent[] {
-  return ids.map((commandId) => ({ type: 'command.done', deviceId, commandId, state: 'failed', status: null, reason: 'unanswered', at }));
+  return ids.map((commandId) => ({
+    type: 'command.done',
+    deviceId,
+    commandId,
+    state: 'failed',
+    status: null,
+    reason: 'unanswered',
+    at,
+  }));
 }
 
 /** Wrong credentials count toward the lockout; missing ones too once this session was challenged. */

@@ -103,7 +103,13 @@ export async function applyCommit(
         session.sessionId,
       ]);
       unanswered.push(
-        ...(await requeueOrGiveUp(tx, `device_id = ? AND session_id <> ?`, [deviceId, session.sessionId], now, maxDeliveries)),
+        ...(await requeueOrGiveUp(
+          tx,
+          `device_id = ? AND session_id <> ?`,
+          [deviceId, session.sessionId],
+          now,
+          maxDeliveries,
+        )),
       );
       sessionVersion = 1;
     } else {
@@ -191,7 +197,13 @@ export async function applyCommit(
   if (session !== undefined && 'end' in session) {
     // Session over: what was sent and never answered is delivered again in the next session, up to maxDeliveries.
     unanswered.push(
-      ...(await requeueOrGiveUp(tx, `device_id = ? AND session_id = ?`, [deviceId, session.sessionId], now, maxDeliveries)),
+      ...(await requeueOrGiveUp(
+        tx,
+        `device_id = ? AND session_id = ?`,
+        [deviceId, session.sessionId],
+        now,
+        maxDeliveries,
+      )),
     );
   }
 

@@ -109,5 +109,8 @@ export class ByteSink {
 
 function nulInText(text: string): EncodeError {
   const shown = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
-  return new EncodeError('wbxml-nul-in-text', `text ${shown} contains U+0000, which WBXML strings cannot carry`);
+  return new EncodeError(
+    'wbxml-nul-in-text',
+    `text ${shown} contains U+0000, which WBXML strings cannot carry`,
+  );
 }

@@ -18,7 +18,9 @@ export interface CodePage {
 }
 
 function page(pageNo: number, ns: string, names: readonly (string | undefined)[]): CodePage {
-  const byIdentity: (string | undefined)[] = new Array<string | undefined>(FIRST_TAG_IDENTITY).fill(undefined);
+  const byIdentity: (string | undefined)[] = new Array<string | undefined>(FIRST_TAG_IDENTITY).fill(
+    undefined,
+  );
   byIdentity.push(...names);
   const tokens = new Map<string, number>();
   byIdentity.forEach((name, identity) => {

@@ -122,7 +122,10 @@ class Expander {
     }
     this.usedParentType = expandedParent;
     if (expandedOwn || childUsedMine) {
-      return { ...el, children: retype(kids ?? children, TNDS_WBXML_TYPE, TNDS_XML_TYPE) ?? kids ?? children };
+      return {
+        ...el,
+        children: retype(kids ?? children, TNDS_WBXML_TYPE, TNDS_XML_TYPE) ?? kids ?? children,
+      };
     }
     return kids === undefined ? el : { ...el, children: kids };
   }
@@ -190,12 +193,18 @@ function embeddedElement(data: Element): Element | undefined {
   for (const node of data.children) {
     if (isElement(node)) {
       if (found !== undefined) {
-        throw new EncodeError('wbxml-embedded-document', '<Data> holds more than one element; WBXML embeds one document');
+        throw new EncodeError(
+          'wbxml-embedded-document',
+          '<Data> holds more than one element; WBXML embeds one document',
+        );
       }
       found = node;
     } else if (typeof node !== 'string' || node.trim().length > 0) {
       if (found !== undefined || hasElementChild(data)) {
-        throw new EncodeError('wbxml-embedded-document', '<Data> mixes an embedded document with other content');
+        throw new EncodeError(
+          'wbxml-embedded-document',
+          '<Data> mixes an embedded document with other content',
+        );
       }
     }
   }
@@ -207,7 +216,8 @@ function metaType(el: Element): string | undefined {
   for (const node of el.children) {
     if (!isElement(node) || !isSyncml(node, 'Meta')) continue;
     for (const m of node.children) {
-      if (isElement(m) && isMetinf(m, 'Type')) return m.children.length === 1 ? textOf(m.children[0]!)?.trim() : undefined;
+      if (isElement(m) && isMetinf(m, 'Type'))
+        return m.children.length === 1 ? textOf(m.children[0]!)?.trim() : undefined;
     }
   }
   return undefined;

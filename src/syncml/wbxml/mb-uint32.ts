@@ -23,21 +23,33 @@ export function readMbUint32(bytes: Uint8Array, pos: number, out: MbRead, base =
   for (let i = 0; i < MAX_BYTES; i++) {
     const at = pos + i;
     if (at >= bytes.length) {
-      throw new DecodeError('wbxml-truncated', 'WBXML input ends inside a multi-byte integer', `byte ${base + at}`);
+      throw new DecodeError(
+        'wbxml-truncated',
+        'WBXML input ends inside a multi-byte integer',
+        `byte ${base + at}`,
+      );
     }
     const b = bytes[at]!;
     // Multiplication rather than shifts: 32-bit values do not fit a signed int.
     value = value * 128 + (b & 0x7f);
     if ((b & 0x80) === 0) {
       if (value > MB_UINT32_MAX) {
-        throw new DecodeError('wbxml-bad-integer', 'WBXML multi-byte integer exceeds 32 bits', `byte ${base + pos}`);
+        throw new DecodeError(
+          'wbxml-bad-integer',
+          'WBXML multi-byte integer exceeds 32 bits',
+          `byte ${base + pos}`,
+        );
       }
       out.value = value;
       out.next = at + 1;
       return out;
     }
   }
-  throw new DecodeError('wbxml-bad-integer', 'WBXML multi-byte integer is longer than 5 bytes', `byte ${base + pos}`);
+  throw new DecodeError(
+    'wbxml-bad-integer',
+    'WBXML multi-byte integer is longer than 5 bytes',
+    `byte ${base + pos}`,
+  );
 }
 
 /** Appends `value` (an integer in 0 … 2^32 - 1) as an mb_u_int32. */

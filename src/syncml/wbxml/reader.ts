@@ -17,7 +17,8 @@ import * as tokens from './tokens.js';
 // Module-local copies: imported bindings cost a getter call per use under some loaders (tsx), on the hottest path.
 const { Charset, Token, WbxmlVersion } = tokens;
 const { FIRST_TAG_IDENTITY, HAS_ATTRIBUTES, HAS_CONTENT, TAG_IDENTITY } = tokens;
-const { SWITCH_PAGE, END, ENTITY, STR_I, STR_T, LITERAL, OPAQUE, PI, LITERAL_C, LITERAL_A, LITERAL_AC } = Token;
+const { SWITCH_PAGE, END, ENTITY, STR_I, STR_T, LITERAL, OPAQUE, PI, LITERAL_C, LITERAL_A, LITERAL_AC } =
+  Token;
 const { EXT_I_0, EXT_I_1, EXT_I_2, EXT_T_0, EXT_T_1, EXT_T_2, EXT_0, EXT_1, EXT_2 } = Token;
 const { CODE_PAGES } = codePages;
 const { readMbUint32 } = mbUint32;
@@ -42,7 +43,12 @@ interface Building {
   children: Node[];
 }
 
-const CHARSET_NAMES: Readonly<Record<number, string>> = { 4: 'ISO-8859-1', 1000: 'UCS-2', 1015: 'UTF-16', 17: 'Shift_JIS' };
+const CHARSET_NAMES: Readonly<Record<number, string>> = {
+  4: 'ISO-8859-1',
+  1000: 'UCS-2',
+  1015: 'UTF-16',
+  17: 'Shift_JIS',
+};
 
 /** Where a document sits: inside an outer message (embedded documents) or alone. */
 export interface ParseContext {
@@ -152,7 +158,8 @@ class Parser {
 
     while (root === undefined) {
       if (this.pos >= len) {
-        const what = stack.length === 0 ? 'before the root element' : `inside <${stack[stack.length - 1]!.name}>`;
+        const what =
+          stack.length === 0 ? 'before the root element' : `inside <${stack[stack.length - 1]!.name}>`;
         this.fail('wbxml-truncated', `WBXML input ends ${what}`, this.pos);
       }
       const at = this.pos;
@@ -182,10 +189,15 @@ class Parser {
           continue;
         }
         case OPAQUE: {
-          if (top === undefined) this.fail('wbxml-unexpected-content', 'OPAQUE data outside the root element', at);
+          if (top === undefined)
+            this.fail('wbxml-unexpected-content', 'OPAQUE data outside the root element', at);
           const n = this.mbInt();
           if (n > len - this.pos) {
-            this.fail('wbxml-truncated', `OPAQUE of ${n} bytes is longer than the ${len - this.pos} bytes left`, at);
+            this.fail(
+              'wbxml-truncated',
+              `OPAQUE of ${n} bytes is longer than the ${len - this.pos} bytes left`,
+              at,
+            );
           }
           // A copy, so the tree never aliases (or pins) the caller's buffer.
           const opaque: Opaque = { opaque: bytes.slice(this.pos, this.pos + n) };
@@ -206,7 +218,11 @@ class Parser {
         case EXT_0:
         case EXT_1:
         case EXT_2:
-          this.fail('wbxml-unsupported-extension', `WBXML extension token 0x${hex(b)} has no meaning in SyncML`, at);
+          this.fail(
+            'wbxml-unsupported-extension',
+            `WBXML extension token 0x${hex(b)} has no meaning in SyncML`,
+            at,
+          );
       }
 
       // A tag: coded (identity ≥ 0x05 on the current page) or literal (name in the string table).
@@ -277,7 +293,8 @@ class Parser {
       }
     };
     while (true) {
-      if (this.pos >= bytes.length) this.fail('wbxml-truncated', 'WBXML input ends inside an attribute list', at);
+      if (this.pos >= bytes.length)
+        this.fail('wbxml-truncated', 'WBXML input ends inside an attribute list', at);
       const tokenAt = this.pos;
       const b = bytes[this.pos++]!;
       switch (b) {
@@ -297,13 +314,15 @@ class Parser {
         case STR_T:
         case ENTITY: {
           const text = b === STR_I ? this.inlineString() : b === STR_T ? this.tableRef() : this.entity();
-          if (!open) this.fail('wbxml-unexpected-content', 'attribute value without an attribute name', tokenAt);
+          if (!open)
+            this.fail('wbxml-unexpected-content', 'attribute value without an attribute name', tokenAt);
           value += text;
           continue;
         }
         case OPAQUE: {
           const n = this.mbInt();
-          if (n > bytes.length - this.pos) this.fail('wbxml-truncated', 'OPAQUE attribute value runs past the end', tokenAt);
+          if (n > bytes.length - this.pos)
+            this.fail('wbxml-truncated', 'OPAQUE attribute value runs past the end', tokenAt);
           this.pos += n;
           continue;
         }
@@ -363,7 +382,11 @@ class Parser {
     if (cached !== undefined) return cached;
     const size = this.strtblEnd - this.strtblStart;
     if (offset >= size) {
-      this.fail('wbxml-bad-string-offset', `string table offset ${offset} is outside the ${size}-byte string table`, at);
+      this.fail(
+        'wbxml-bad-string-offset',
+        `string table offset ${offset} is outside the ${size}-byte string table`,
+        at,
+      );
     }
     const start = this.strtblStart + offset;
     const nul = this.bytes.subarray(start, this.strtblEnd).indexOf(0);
@@ -389,12 +412,17 @@ class Parser {
   }
 
   private u8(what: string): number {
-    if (this.pos >= this.bytes.length) this.fail('wbxml-truncated', `WBXML input ends before the ${what}`, this.pos);
+    if (this.pos >= this.bytes.length)
+      this.fail('wbxml-truncated', `WBXML input ends before the ${what}`, this.pos);
     return this.bytes[this.pos++]!;
   }
 
   private unknownPage(at: number): never {
-    this.fail('wbxml-unknown-code-page', `tag on code page ${this.tagPage}, which SyncML DM does not define`, at);
+    this.fail(
+      'wbxml-unknown-code-page',
+      `tag on code page ${this.tagPage}, which SyncML DM does not define`,
+      at,
+    );
   }
 
   private fail(code: string, message: string, at: number): never {

@@ -49,6 +49,8 @@ export function decodeUtf8(bytes: Uint8Array, start: number, end: number, where:
   try {
     return utf8.decode(bytes.subarray(start, end));
   } catch (cause) {
-    throw new DecodeError('wbxml-invalid-utf8', 'WBXML string is not valid UTF-8', `byte ${where}`, { cause });
+    throw new DecodeError('wbxml-invalid-utf8', 'WBXML string is not valid UTF-8', `byte ${where}`, {
+      cause,
+    });
   }
 }

@@ -9,7 +9,12 @@ import { ByteSink } from './byte-sink.js';
 import * as codePages from './code-pages.js';
 import type { CodePage } from './code-pages.js';
 import * as mbUint32 from './mb-uint32.js';
-import { FPI_DMDDF_12, PUBLIC_ID_IN_STRING_TABLE, PUBLIC_ID_SYNCML_12, PUBLIC_ID_UNKNOWN } from './public-ids.js';
+import {
+  FPI_DMDDF_12,
+  PUBLIC_ID_IN_STRING_TABLE,
+  PUBLIC_ID_SYNCML_12,
+  PUBLIC_ID_UNKNOWN,
+} from './public-ids.js';
 import type { PublicId } from './public-ids.js';
 import * as tokens from './tokens.js';
 
@@ -56,7 +61,10 @@ export function serializeWbxml(root: Element, options: WbxmlWriteOptions = {}): 
     throw new EncodeError('wbxml-bad-option', `WBXML version byte must be 0x00 … 0x03, got ${version}`);
   }
   const publicId = options.publicId ?? defaultPublicId(root);
-  if (typeof publicId === 'number' && (!Number.isInteger(publicId) || publicId < 1 || publicId > 0xffffffff)) {
+  if (
+    typeof publicId === 'number' &&
+    (!Number.isInteger(publicId) || publicId < 1 || publicId > 0xffffffff)
+  ) {
     throw new EncodeError('wbxml-bad-option', `numeric WBXML public id must be 1 … 2^32-1, got ${publicId}`);
   }
   // One body buffer serves every call (writes never nest: embedded documents are written beforehand).

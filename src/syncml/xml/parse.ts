@@ -151,7 +151,8 @@ class Parser {
         this.pos = at + 1;
         return;
       }
-      if (c === 0x5b /* [ */) this.fail('xml-doctype', 'a DOCTYPE with an internal subset is not allowed', start);
+      if (c === 0x5b /* [ */)
+        this.fail('xml-doctype', 'a DOCTYPE with an internal subset is not allowed', start);
       if (c === 0x22 /* " */ || c === 0x27 /* ' */) {
         const close = src.indexOf(String.fromCharCode(c), at + 1);
         if (close === -1) break;

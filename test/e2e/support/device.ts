@@ -206,7 +206,8 @@ export async function runSession(device: TestDevice, options: SessionOptions): P
   while (step.outgoing !== undefined) {
     if (options.stopAfter !== undefined && sent >= options.stopAfter) break;
     await options.beforeSend?.(sent);
-    const outgoing = options.tamper === undefined ? step.outgoing.message : options.tamper(step.outgoing.message, sent);
+    const outgoing =
+      options.tamper === undefined ? step.outgoing.message : options.tamper(step.outgoing.message, sent);
     const body = encodeMessage(outgoing, contentType);
     const hmac = step.outgoing.hmacHeader(body);
     const url =

@@ -7,7 +7,13 @@ import type { Command, SyncMLMessage, XmlElement } from '../../../src/syncml/mod
 import { DMDDF_NAMESPACE } from '../../../src/syncml/model.js';
 import { resolveLimits } from '../../../src/syncml/limits.js';
 import { parseWbxml } from '../../../src/syncml/wbxml/reader.js';
-import { FPI_DMDDF_12, decodeWbxml, encodeWbxml, readWbxml, writeWbxml } from '../../../src/syncml/wbxml/index.js';
+import {
+  FPI_DMDDF_12,
+  decodeWbxml,
+  encodeWbxml,
+  readWbxml,
+  writeWbxml,
+} from '../../../src/syncml/wbxml/index.js';
 import { decodeXml, encodeXml } from '../../../src/syncml/xml/index.js';
 import { bytes, toHex } from './wbxml-bytes.js';
 
@@ -18,15 +24,30 @@ const TNDS: XmlElement = {
   namespace: DMDDF_NAMESPACE,
   children: [
     x('VerDTD', '1.2'),
-    x('Node', x('NodeName', 'Wifi'), x('RTProperties', x('Format', x('node'))),
-      x('Node', x('NodeName', 'SSID'), x('RTProperties', x('Format', x('chr')), x('Type', x('MIME', 'text/plain'))), x('Value', 'home')),
+    x(
+      'Node',
+      x('NodeName', 'Wifi'),
+      x('RTProperties', x('Format', x('node'))),
+      x(
+        'Node',
+        x('NodeName', 'SSID'),
+        x('RTProperties', x('Format', x('chr')), x('Type', x('MIME', 'text/plain'))),
+        x('Value', 'home'),
+      ),
     ),
   ],
 };
 
 function message(...body: Command[]): SyncMLMessage {
   return {
-    header: { verDtd: '1.2', verProto: 'DM/1.2', sessionId: '7', msgId: 2, target: { locUri: 'IMEI:1' }, source: { locUri: 'http://127.0.0.1/dm' } },
+    header: {
+      verDtd: '1.2',
+      verProto: 'DM/1.2',
+      sessionId: '7',
+      msgId: 2,
+      target: { locUri: 'IMEI:1' },
+      source: { locUri: 'http://127.0.0.1/dm' },
+    },
     body,
     final: true,
   };
@@ -35,7 +56,13 @@ function message(...body: Command[]): SyncMLMessage {
 const itemLevel = message({
   kind: 'Add',
   cmdId: 3,
-  items: [{ target: { locUri: './Wifi' }, meta: { format: 'xml', type: TNDS_XML_TYPE }, data: { kind: 'xml', element: TNDS } }],
+  items: [
+    {
+      target: { locUri: './Wifi' },
+      meta: { format: 'xml', type: TNDS_XML_TYPE },
+      data: { kind: 'xml', element: TNDS },
+    },
+  ],
 });
 
 const commandLevel = message({
@@ -67,7 +94,9 @@ describe('embedded TNDS over WBXML (wbxml.md §8)', () => {
     const data = find(wire, 'Data')[0]!;
     const nested = (data.children[0] as Opaque).opaque;
     // WBXML 1.2, public id 0 → FPI at string-table offset 0, UTF-8, the FPI with its NUL, SWITCH_PAGE 2, MgmtTree.
-    expect(toHex(nested.subarray(0, 35))).toBe(toHex(bytes(0x02, 0x00, 0x00, 0x6a, 27, FPI_DMDDF_12, 0x00, 0x00, 0x02, 0x60)));
+    expect(toHex(nested.subarray(0, 35))).toBe(
+      toHex(bytes(0x02, 0x00, 0x00, 0x6a, 27, FPI_DMDDF_12, 0x00, 0x00, 0x02, 0x60)),
+    );
     expect(readWbxml(nested).root.name).toBe('MgmtTree');
   });
 
@@ -84,7 +113,13 @@ describe('embedded TNDS over WBXML (wbxml.md §8)', () => {
     const m = message({
       kind: 'Add',
       cmdId: 3,
-      items: [{ target: { locUri: './A' }, meta: { type: TNDS_WBXML_TYPE }, data: { kind: 'binary', bytes: Uint8Array.of(0x09, 0xff) } }],
+      items: [
+        {
+          target: { locUri: './A' },
+          meta: { type: TNDS_WBXML_TYPE },
+          data: { kind: 'binary', bytes: Uint8Array.of(0x09, 0xff) },
+        },
+      ],
     });
     expect(decodeWbxml(encodeWbxml(m))).toEqual(m);
   });
@@ -104,7 +139,9 @@ describe('embedded TNDS over WBXML (wbxml.md §8)', () => {
     const where = Number(/^byte (\d+)$/.exec((error as DecodeError).where ?? '')?.[1]);
     const opaqueAt = toHex(wire).indexOf(toHex(bytes(0xc3))) / 2;
     expect(where).toBeGreaterThan(opaqueAt);
-    expect(() => readWbxml(wire, { maxDepth: 7 })).toThrow(expect.objectContaining({ code: 'too-deep' }) as Error);
+    expect(() => readWbxml(wire, { maxDepth: 7 })).toThrow(
+      expect.objectContaining({ code: 'too-deep' }) as Error,
+    );
   });
 });
 
@@ -125,6 +162,8 @@ describe('WBXML TNDS documents on their own (for the tree)', () => {
 });
 
 function toElement(x: XmlElement, ns: string): Element {
-  const children: Node[] = x.children.map((c) => (typeof c === 'string' ? c : toElement(c, c.namespace ?? ns)));
+  const children: Node[] = x.children.map((c) =>
+    typeof c === 'string' ? c : toElement(c, c.namespace ?? ns),
+  );
   return { name: x.name, ns: x.namespace ?? ns, children };
 }

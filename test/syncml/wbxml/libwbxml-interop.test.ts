@@ -12,7 +12,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { accessSync, constants, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +29,13 @@ import type { Element, Node } from '../../../src/syncml/element.js';
 import { isElement } from '../../../src/syncml/element.js';
 import { messageToElement } from '../../../src/syncml/mapping/index.js';
 import type { Command, SyncMLMessage } from '../../../src/syncml/model.js';
-import { FPI_SYNCML_12, decodeWbxml, encodeWbxml, readWbxml, writeWbxml } from '../../../src/syncml/wbxml/index.js';
+import {
+  FPI_SYNCML_12,
+  decodeWbxml,
+  encodeWbxml,
+  readWbxml,
+  writeWbxml,
+} from '../../../src/syncml/wbxml/index.js';
 import { decodeXml, encodeXml, parseXml } from '../../../src/syncml/xml/index.js';
 
 const CORPUS_DIR = join(import.meta.dirname, '../../fixtures/corpus');
@@ -41,7 +55,9 @@ function onPath(tool: string): boolean {
 }
 
 const missing = TOOLS.filter((t) => !onPath(t));
-const corpus = readdirSync(CORPUS_DIR).filter((f) => f.endsWith('.xml')).sort();
+const corpus = readdirSync(CORPUS_DIR)
+  .filter((f) => f.endsWith('.xml'))
+  .sort();
 const libdmXml = ['PKG1_xml_basic-cred.xml', 'PKG3_xml.xml', 'PKG1_resend_after_401_md5.xml'];
 
 if (missing.length > 0 && process.env.CI !== undefined) {
@@ -53,7 +69,10 @@ if (missing.length > 0 && process.env.CI !== undefined) {
 }
 
 const suite = missing.length === 0 ? describe : describe.skip;
-const title = missing.length === 0 ? 'libwbxml interop' : `libwbxml interop — SKIPPED: ${missing.join(', ')} not on PATH (${INSTALL_HINT})`;
+const title =
+  missing.length === 0
+    ? 'libwbxml interop'
+    : `libwbxml interop — SKIPPED: ${missing.join(', ')} not on PATH (${INSTALL_HINT})`;
 
 suite(title, () => {
   let dir = '';
@@ -98,7 +117,10 @@ suite(title, () => {
 
   describe('(b) xml2wbxml → our WBXML decoder', () => {
     const withTable = [[], ['-k']];
-    const withoutTable = [['-n', '-v', '1.2'], ['-k', '-n', '-v', '1.1']];
+    const withoutTable = [
+      ['-n', '-v', '1.2'],
+      ['-k', '-n', '-v', '1.1'],
+    ];
 
     it.each(corpus)('%s', (file) => {
       const xml = readFileSync(join(CORPUS_DIR, file));
@@ -144,9 +166,12 @@ suite(title, () => {
       expect(withNonce(fromWbxml, 'N')).toEqual(withNonce(fromXml, 'N'));
     });
 
-    it.each(['PKG1_wbxml.wbxml', 'PKG3_wbxml.wbxml'])('%s: wbxml2xml and our decoder read the capture alike', (name) => {
-      expect(decodeXml(libwbxmlXml(capture(name)))).toEqual(decodeWbxml(capture(name)));
-    });
+    it.each(['PKG1_wbxml.wbxml', 'PKG3_wbxml.wbxml'])(
+      '%s: wbxml2xml and our decoder read the capture alike',
+      (name) => {
+        expect(decodeXml(libwbxmlXml(capture(name)))).toEqual(decodeWbxml(capture(name)));
+      },
+    );
   });
 
   describe('headers, binary data and embedded documents', () => {
@@ -165,7 +190,19 @@ suite(title, () => {
       const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);
       const model: SyncMLMessage = {
         ...corpusModel('pkg4-end.xml'),
-        body: [{ kind: 'Replace', cmdId: 3, items: [{ target: { locUri: './Vendor/Blob' }, meta: { format: 'bin' }, data: { kind: 'binary', bytes } }] }],
+        body: [
+          {
+            kind: 'Replace',
+            cmdId: 3,
+            items: [
+              {
+                target: { locUri: './Vendor/Blob' },
+                meta: { format: 'bin' },
+                data: { kind: 'binary', bytes },
+              },
+            ],
+          },
+        ],
       };
       const wbxml = encodeWbxml(model);
       expect(decodeWbxml(wbxml)).toEqual(model);
@@ -202,12 +239,16 @@ function hasAddOrReplaceData(cmd: Command): boolean {
 }
 
 function nonces(m: SyncMLMessage): string[] {
-  return m.body.flatMap((c) => (c.kind === 'Status' && c.chal?.meta.nextNonce !== undefined ? [c.chal.meta.nextNonce] : []));
+  return m.body.flatMap((c) =>
+    c.kind === 'Status' && c.chal?.meta.nextNonce !== undefined ? [c.chal.meta.nextNonce] : [],
+  );
 }
 
 function withNonce(m: SyncMLMessage, nonce: string): SyncMLMessage {
   const body = m.body.map((c) =>
-    c.kind === 'Status' && c.chal !== undefined ? { ...c, chal: { meta: { ...c.chal.meta, nextNonce: nonce } } } : c,
+    c.kind === 'Status' && c.chal !== undefined
+      ? { ...c, chal: { meta: { ...c.chal.meta, nextNonce: nonce } } }
+      : c,
   );
   return { ...m, body };
 }

@@ -40,12 +40,17 @@ describe('WBXML messages', () => {
   it('reads OPAQUE text Data as text (libdmclient sends Results Data so)', () => {
     const m = decodeWbxml(readFileSync(`${LIBDM}/PKG3_wbxml.wbxml`));
     const results = m.body.find((c) => c.kind === 'Results');
-    expect(results?.kind === 'Results' && results.items[0]?.data).toEqual({ kind: 'text', text: 'test model' });
+    expect(results?.kind === 'Results' && results.items[0]?.data).toEqual({
+      kind: 'text',
+      text: 'test model',
+    });
   });
 
   it('DG-ENC-01: accepts public id 0x1201, the SyncML 1.2 FPI, and the unknown public id', () => {
     const numeric = decodeWbxml(bytes(0x02, 0xa4, 0x01, 0x6a, 0x00, BODY));
-    expect(decodeWbxml(bytes(0x02, 0x00, 0x00, 0x6a, 29, '-//SYNCML//DTD SyncML 1.2//EN', BODY))).toEqual(numeric);
+    expect(decodeWbxml(bytes(0x02, 0x00, 0x00, 0x6a, 29, '-//SYNCML//DTD SyncML 1.2//EN', BODY))).toEqual(
+      numeric,
+    );
     expect(decodeWbxml(bytes(0x02, 0x01, 0x6a, 0x00, BODY))).toEqual(numeric);
   });
 
@@ -62,7 +67,10 @@ describe('WBXML messages', () => {
   });
 
   it('refuses other public ids (DevInf, the DDF FPI) as not a DM message', () => {
-    expect(refusal(bytes(0x02, 0xa4, 0x03, 0x6a, 0x00, BODY))).toMatchObject({ code: 'wbxml-unexpected-public-id', status: 400 });
+    expect(refusal(bytes(0x02, 0xa4, 0x03, 0x6a, 0x00, BODY))).toMatchObject({
+      code: 'wbxml-unexpected-public-id',
+      status: 400,
+    });
     const ddf = bytes(0x02, 0x00, 0x00, 0x6a, 27, '-//OMA//DTD-DM-DDF 1.2//EN', 0x00, BODY);
     expect(refusal(ddf).message).toContain('DTD-DM-DDF');
   });
@@ -70,8 +78,27 @@ describe('WBXML messages', () => {
   it('DG-ENC-02: a binary leaf travels as OPAQUE with its exact bytes, no Base64, and comes back binary', () => {
     const blob = Uint8Array.from({ length: 300 }, (_, i) => (i * 37) & 0xff);
     const m: SyncMLMessage = {
-      header: { verDtd: '1.2', verProto: 'DM/1.2', sessionId: '1', msgId: 3, target: { locUri: 'IMEI:1' }, source: { locUri: 'http://127.0.0.1/dm' } },
-      body: [{ kind: 'Replace', cmdId: 2, items: [{ target: { locUri: './Vendor/Blob' }, meta: { format: 'bin', size: 300 }, data: { kind: 'binary', bytes: blob } }] }],
+      header: {
+        verDtd: '1.2',
+        verProto: 'DM/1.2',
+        sessionId: '1',
+        msgId: 3,
+        target: { locUri: 'IMEI:1' },
+        source: { locUri: 'http://127.0.0.1/dm' },
+      },
+      body: [
+        {
+          kind: 'Replace',
+          cmdId: 2,
+          items: [
+            {
+              target: { locUri: './Vendor/Blob' },
+              meta: { format: 'bin', size: 300 },
+              data: { kind: 'binary', bytes: blob },
+            },
+          ],
+        },
+      ],
       final: true,
     };
     const wire = encodeWbxml(m);

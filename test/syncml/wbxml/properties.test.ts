@@ -49,7 +49,11 @@ describe('WBXML codec properties', () => {
   });
 
   it('random bytes never make the decoder throw anything but DecodeError', () => {
-    const header = fc.constantFrom([], [0x02, 0xa4, 0x01, 0x6a, 0x00], [0x03, 0x00, 0x00, 0x6a, 0x04, 0x41, 0x00, 0x42, 0x00]);
+    const header = fc.constantFrom(
+      [],
+      [0x02, 0xa4, 0x01, 0x6a, 0x00],
+      [0x03, 0x00, 0x00, 0x6a, 0x04, 0x41, 0x00, 0x42, 0x00],
+    );
     fc.assert(
       fc.property(header, fc.uint8Array({ maxLength: 200 }), (head, tail) => {
         decodesOrRefuses(Uint8Array.from([...head, ...tail]));
@@ -60,7 +64,11 @@ describe('WBXML codec properties', () => {
 
   it('mutated valid messages never make the decoder throw anything but DecodeError', () => {
     const mutation = fc.array(
-      fc.record({ at: fc.nat(), op: fc.constantFrom('flip', 'insert', 'delete'), byte: fc.integer({ min: 0, max: 255 }) }),
+      fc.record({
+        at: fc.nat(),
+        op: fc.constantFrom('flip', 'insert', 'delete'),
+        byte: fc.integer({ min: 0, max: 255 }),
+      }),
       { minLength: 1, maxLength: 4 },
     );
     fc.assert(
@@ -84,17 +92,29 @@ describe('WBXML codec properties', () => {
 /** Names a page has (coded tags) and names it lacks (literal tags). */
 const literalNameArb = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9._-]{0,11}$/);
 const pageArb = fc.constantFrom(...CODE_PAGES);
-const textArb = fc.string({ minLength: 1, maxLength: 20, unit: 'grapheme' }).filter((s) => !s.includes('\u0000'));
+const textArb = fc
+  .string({ minLength: 1, maxLength: 20, unit: 'grapheme' })
+  .filter((s) => !s.includes('\u0000'));
 const opaqueArb = fc.uint8Array({ minLength: 0, maxLength: 12 }).map((opaque) => ({ opaque }));
 const attributesArb = fc.option(
-  fc.dictionary(literalNameArb.filter((n) => n !== 'xmlns' && !n.startsWith('xmlns:')), fc.string({ maxLength: 6 }).filter((s) => !s.includes('\u0000')), {
-    minKeys: 1,
-    maxKeys: 2,
-  }),
+  fc.dictionary(
+    literalNameArb.filter((n) => n !== 'xmlns' && !n.startsWith('xmlns:')),
+    fc.string({ maxLength: 6 }).filter((s) => !s.includes('\u0000')),
+    {
+      minKeys: 1,
+      maxKeys: 2,
+    },
+  ),
   { nil: undefined },
 );
 
-function elementOf(page: (typeof CODE_PAGES)[number], coded: string | undefined, literal: string, attributes: Record<string, string> | undefined, children: Node[]): Element {
+function elementOf(
+  page: (typeof CODE_PAGES)[number],
+  coded: string | undefined,
+  literal: string,
+  attributes: Record<string, string> | undefined,
+  children: Node[],
+): Element {
   const name = coded ?? literal;
   const el: Element = { name, ns: page.ns, children };
   return attributes === undefined ? el : { ...el, attributes };
@@ -116,7 +136,10 @@ const { tree: elementTreeArb } = fc.letrec<{ tree: Element; node: Node; element:
     .tuple(namesArb, fc.array(tie('node'), { maxLength: 4, depthIdentifier: 'wbxml-tree' }))
     .map(([n, kids]) => elementOf(n.page, n.coded, n.literal, n.attributes, canonicalChildren(kids))),
   tree: fc
-    .tuple(namesArb.filter((n) => n.page.page !== 0), fc.array(tie('node'), { maxLength: 4, depthIdentifier: 'wbxml-tree' }))
+    .tuple(
+      namesArb.filter((n) => n.page.page !== 0),
+      fc.array(tie('node'), { maxLength: 4, depthIdentifier: 'wbxml-tree' }),
+    )
     .map(([n, kids]) => elementOf(n.page, n.coded, n.literal, n.attributes, canonicalChildren(kids))),
 }));
 

@@ -70,13 +70,19 @@ describe('WBXML reader: header', () => {
   });
 
   it('refuses other charsets, naming them', () => {
-    const error = expectRefused(bytes(0x02, 0xa4, 0x01, 0x04, 0x00, 0x2d), 'wbxml-unsupported-charset', 'byte 3');
+    const error = expectRefused(
+      bytes(0x02, 0xa4, 0x01, 0x04, 0x00, 0x2d),
+      'wbxml-unsupported-charset',
+      'byte 3',
+    );
     expect(error.message).toContain('ISO-8859-1');
   });
 
   it('refuses unknown versions and says when the input looks like XML', () => {
     expectRefused(bytes(0x04, 0xa4, 0x01, 0x6a, 0x00, 0x2d), 'wbxml-unsupported-version', 'byte 0');
-    expect(expectRefused(bytes('<?xml version="1.0"?>'), 'wbxml-unsupported-version').message).toContain('XML');
+    expect(expectRefused(bytes('<?xml version="1.0"?>'), 'wbxml-unsupported-version').message).toContain(
+      'XML',
+    );
   });
 
   it('refuses a string table longer than the input', () => {
@@ -90,13 +96,52 @@ describe('WBXML reader: header', () => {
 
 describe('WBXML reader: body tokens', () => {
   it('reads inline and string-table strings and character entities as one text', () => {
-    const doc = readWbxml(bytes(0x02, 0xa4, 0x01, 0x6a, 0x04, 'ab', 0x00, 0x00, 0x4f, strI('x'), 0x83, 0x00, 0x02, 0x81, 0x69, 0x01));
+    const doc = readWbxml(
+      bytes(
+        0x02,
+        0xa4,
+        0x01,
+        0x6a,
+        0x04,
+        'ab',
+        0x00,
+        0x00,
+        0x4f,
+        strI('x'),
+        0x83,
+        0x00,
+        0x02,
+        0x81,
+        0x69,
+        0x01,
+      ),
+    );
     expect(doc.root).toEqual(el('Data', S, 'xabé'));
   });
 
   it('resolves literal tags from the string table in the namespace of the current page', () => {
     // strtbl: "Foo\0Bar\0"; SyncML{ LITERAL Foo, SWITCH 1, LITERAL_C Bar { "x" } }
-    const input = bytes(0x02, 0xa4, 0x01, 0x6a, 0x08, 'Foo', 0x00, 'Bar', 0x00, 0x6d, 0x04, 0x00, 0x00, 0x01, 0x44, 0x04, strI('x'), 0x01, 0x01);
+    const input = bytes(
+      0x02,
+      0xa4,
+      0x01,
+      0x6a,
+      0x08,
+      'Foo',
+      0x00,
+      'Bar',
+      0x00,
+      0x6d,
+      0x04,
+      0x00,
+      0x00,
+      0x01,
+      0x44,
+      0x04,
+      strI('x'),
+      0x01,
+      0x01,
+    );
     expect(readWbxml(input).root).toEqual(el('SyncML', S, el('Foo', S), el('Bar', M, 'x')));
   });
 
@@ -110,7 +155,12 @@ describe('WBXML reader: body tokens', () => {
       0x01,
     );
     const root = readWbxml(input).root;
-    expect(root).toEqual({ name: 'X', ns: S, attributes: { a: '1' }, children: [el('X', S), el('Data', S, 'd')] });
+    expect(root).toEqual({
+      name: 'X',
+      ns: S,
+      attributes: { a: '1' },
+      children: [el('X', S), el('Data', S, 'd')],
+    });
   });
 
   it('keeps OPAQUE bytes exactly, as a copy of the input', () => {
@@ -124,20 +174,51 @@ describe('WBXML reader: body tokens', () => {
 
   it('skips processing instructions before, inside and after the root', () => {
     const pi = [0x43, 0x05, strI('v'), 0x01];
-    expect(readWbxml(bytes(HEADER, pi, 0x6d, pi, 0x12, 0x01, pi)).root).toEqual(el('SyncML', S, el('Final', S)));
+    expect(readWbxml(bytes(HEADER, pi, 0x6d, pi, 0x12, 0x01, pi)).root).toEqual(
+      el('SyncML', S, el('Final', S)),
+    );
   });
 
   it('honours SWITCH_PAGE just before END and never assumes a switch back to page 0', () => {
     // Meta{ SWITCH 1, MaxMsgSize{…}, SWITCH 0, END } then Meta{ SWITCH 1 … END } and a page-1 tag with no switch.
-    const input = bytes(HEADER, 0x6d, 0x5a, 0x00, 0x01, 0x4c, strI('1'), 0x01, 0x00, 0x00, 0x01, 0x5a, 0x00, 0x01, 0x13, 0x01, 0x4c, strI('2'), 0x01, 0x01);
+    const input = bytes(
+      HEADER,
+      0x6d,
+      0x5a,
+      0x00,
+      0x01,
+      0x4c,
+      strI('1'),
+      0x01,
+      0x00,
+      0x00,
+      0x01,
+      0x5a,
+      0x00,
+      0x01,
+      0x13,
+      0x01,
+      0x4c,
+      strI('2'),
+      0x01,
+      0x01,
+    );
     expect(readWbxml(input).root).toEqual(
-      el('SyncML', S, el('Meta', S, el('MaxMsgSize', M, '1')), el('Meta', S, el('Type', M)), el('MaxMsgSize', M, '2')),
+      el(
+        'SyncML',
+        S,
+        el('Meta', S, el('MaxMsgSize', M, '1')),
+        el('Meta', S, el('Type', M)),
+        el('MaxMsgSize', M, '2'),
+      ),
     );
   });
 
   it('reads DDF tags from code page 2, telling Node from node', () => {
     const input = bytes(0x02, 0x01, 0x6a, 0x00, 0x00, 0x02, 0x60, 0x64, 0x25, 0x01, 0x01);
-    expect(readWbxml(input).root).toEqual(el('MgmtTree', 'syncml:dmddf1.2', el('Node', 'syncml:dmddf1.2', el('node', 'syncml:dmddf1.2'))));
+    expect(readWbxml(input).root).toEqual(
+      el('MgmtTree', 'syncml:dmddf1.2', el('Node', 'syncml:dmddf1.2', el('node', 'syncml:dmddf1.2'))),
+    );
   });
 });
 
@@ -162,7 +243,11 @@ describe('WBXML reader: refusals carry the byte offset', () => {
   });
 
   it('string-table offsets outside the table', () => {
-    expectRefused(bytes(0x02, 0xa4, 0x01, 0x6a, 0x02, 'a', 0x00, 0x04, 0x02), 'wbxml-bad-string-offset', 'byte 7');
+    expectRefused(
+      bytes(0x02, 0xa4, 0x01, 0x6a, 0x02, 'a', 0x00, 0x04, 0x02),
+      'wbxml-bad-string-offset',
+      'byte 7',
+    );
     expectRefused(bytes(HEADER, 0x4f, 0x83, 0x00, 0x01), 'wbxml-bad-string-offset', 'byte 6');
   });
 
@@ -181,7 +266,9 @@ describe('WBXML reader: refusals carry the byte offset', () => {
     const whole = bytes(HEADER, MESSAGE_BODY);
     expect(decodeWbxml(whole).final).toBe(true);
     for (let n = 0; n < whole.length; n++) {
-      expect(decodeError(() => readWbxml(whole.subarray(0, n))).code, `prefix of ${n} bytes`).toBe('wbxml-truncated');
+      expect(decodeError(() => readWbxml(whole.subarray(0, n))).code, `prefix of ${n} bytes`).toBe(
+        'wbxml-truncated',
+      );
     }
   });
 });
@@ -195,7 +282,13 @@ describe('WBXML reader: limits', () => {
   it('checks maxDepth and maxElements', () => {
     const nested = bytes(HEADER, 0x6d, 0x6b, 0x48, 0x12, 0x01, 0x01, 0x01);
     expect(readWbxml(nested, { maxDepth: 4, maxElements: 4 }).root.name).toBe('SyncML');
-    expect(decodeError(() => readWbxml(nested, { maxDepth: 3 }))).toMatchObject({ code: 'too-deep', where: 'byte 8' });
-    expect(decodeError(() => readWbxml(nested, { maxElements: 3 }))).toMatchObject({ code: 'too-many-elements', where: 'byte 8' });
+    expect(decodeError(() => readWbxml(nested, { maxDepth: 3 }))).toMatchObject({
+      code: 'too-deep',
+      where: 'byte 8',
+    });
+    expect(decodeError(() => readWbxml(nested, { maxElements: 3 }))).toMatchObject({
+      code: 'too-many-elements',
+      where: 'byte 8',
+    });
   });
 });

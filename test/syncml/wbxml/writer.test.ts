@@ -35,7 +35,25 @@ describe('WBXML writer', () => {
   it('writes empty elements as bare tokens and switches page only when the namespace changes', () => {
     const tree = s('Meta', m('Format', 'chr'), m('Type', 'text/plain'), s('MoreData'), s('Data'));
     expect(toHex(writeWbxml(tree))).toBe(
-      toHex(bytes(HEADER, 0x5a, 0x00, 0x01, 0x47, strI('chr'), 0x01, 0x53, strI('text/plain'), 0x01, 0x00, 0x00, 0x34, 0x0f, 0x01)),
+      toHex(
+        bytes(
+          HEADER,
+          0x5a,
+          0x00,
+          0x01,
+          0x47,
+          strI('chr'),
+          0x01,
+          0x53,
+          strI('text/plain'),
+          0x01,
+          0x00,
+          0x00,
+          0x34,
+          0x0f,
+          0x01,
+        ),
+      ),
     );
   });
 
@@ -43,16 +61,73 @@ describe('WBXML writer', () => {
     const tree = s('SyncML', s('Vendor', 'a'), s('Vendor'), m('Extra'));
     const out = writeWbxml(tree);
     expect(toHex(out)).toBe(
-      toHex(bytes(0x02, 0xa4, 0x01, 0x6a, 0x0d, 'Vendor', 0x00, 'Extra', 0x00, 0x6d, 0x44, 0x00, strI('a'), 0x01, 0x04, 0x00, 0x00, 0x01, 0x04, 0x07, 0x01)),
+      toHex(
+        bytes(
+          0x02,
+          0xa4,
+          0x01,
+          0x6a,
+          0x0d,
+          'Vendor',
+          0x00,
+          'Extra',
+          0x00,
+          0x6d,
+          0x44,
+          0x00,
+          strI('a'),
+          0x01,
+          0x04,
+          0x00,
+          0x00,
+          0x01,
+          0x04,
+          0x07,
+          0x01,
+        ),
+      ),
     );
     expect(readWbxml(out).root).toEqual(tree);
   });
 
   it('writes raw bytes as OPAQUE and attributes as literal name + STR_I', () => {
-    const tree: Element = { name: 'X', ns: D, attributes: { a: '1', b: '', xmlns: 'ignored' }, children: [{ opaque: Uint8Array.of(0, 0xff) }] };
+    const tree: Element = {
+      name: 'X',
+      ns: D,
+      attributes: { a: '1', b: '', xmlns: 'ignored' },
+      children: [{ opaque: Uint8Array.of(0, 0xff) }],
+    };
     const out = writeWbxml(tree, { publicId: 1 });
     expect(toHex(out)).toBe(
-      toHex(bytes(0x02, 0x01, 0x6a, 0x06, 'X', 0x00, 'a', 0x00, 'b', 0x00, 0x00, 0x02, 0xc4, 0x00, 0x04, 0x02, strI('1'), 0x04, 0x04, 0x01, 0xc3, 0x02, 0x00, 0xff, 0x01)),
+      toHex(
+        bytes(
+          0x02,
+          0x01,
+          0x6a,
+          0x06,
+          'X',
+          0x00,
+          'a',
+          0x00,
+          'b',
+          0x00,
+          0x00,
+          0x02,
+          0xc4,
+          0x00,
+          0x04,
+          0x02,
+          strI('1'),
+          0x04,
+          0x04,
+          0x01,
+          0xc3,
+          0x02,
+          0x00,
+          0xff,
+          0x01,
+        ),
+      ),
     );
     expect(readWbxml(out).root).toEqual({ ...tree, attributes: { a: '1', b: '' } });
   });
@@ -65,10 +140,44 @@ describe('WBXML writer', () => {
   });
 
   it('shares repeated text through the string table when asked (STR_T), and only then', () => {
-    const tree = s('Meta', m('Type', 'text/plain'), m('Type', 'text/plain'), m('Format', 'chr'), m('Format', 'chr'));
+    const tree = s(
+      'Meta',
+      m('Type', 'text/plain'),
+      m('Type', 'text/plain'),
+      m('Format', 'chr'),
+      m('Format', 'chr'),
+    );
     const t = [0x03, 'chr', 0x00];
     expect(toHex(writeWbxml(tree, { stringTable: true }))).toBe(
-      toHex(bytes(0x02, 0xa4, 0x01, 0x6a, 0x0b, 'text/plain', 0x00, 0x5a, 0x00, 0x01, 0x53, 0x83, 0x00, 0x01, 0x53, 0x83, 0x00, 0x01, 0x47, t, 0x01, 0x47, t, 0x01, 0x01)),
+      toHex(
+        bytes(
+          0x02,
+          0xa4,
+          0x01,
+          0x6a,
+          0x0b,
+          'text/plain',
+          0x00,
+          0x5a,
+          0x00,
+          0x01,
+          0x53,
+          0x83,
+          0x00,
+          0x01,
+          0x53,
+          0x83,
+          0x00,
+          0x01,
+          0x47,
+          t,
+          0x01,
+          0x47,
+          t,
+          0x01,
+          0x01,
+        ),
+      ),
     );
     expect(readWbxml(writeWbxml(tree, { stringTable: true })).root).toEqual(tree);
     expect(writeWbxml(tree).length).toBeGreaterThan(writeWbxml(tree, { stringTable: true }).length);
@@ -77,14 +186,17 @@ describe('WBXML writer', () => {
   it('refuses trees WBXML cannot carry, saying why', () => {
     expect(() => writeWbxml({ name: 'X', ns: 'urn:other', children: [] })).toThrow(EncodeError);
     expect(() => writeWbxml({ name: 'X', ns: 'urn:other', children: [] })).toThrow(/urn:other/);
-    expect(() => writeWbxml(s('Data', 'a\u0000b'))).toThrow(expect.objectContaining({ code: 'wbxml-nul-in-text' }) as Error);
+    expect(() => writeWbxml(s('Data', 'a\u0000b'))).toThrow(
+      expect.objectContaining({ code: 'wbxml-nul-in-text' }) as Error,
+    );
     expect(() => writeWbxml(s('Data', 'x'.repeat(100) + '\u0000'))).toThrow(/U\+0000/);
     expect(() => writeWbxml(s('SyncML'), { version: 7 })).toThrow(EncodeError);
   });
 
   it('encodes every character, including astral ones, and a lone surrogate as U+FFFD', () => {
     const text = 'é€😀 ascii';
-    for (const t of [text, text.repeat(20)]) expect(readWbxml(writeWbxml(s('Data', t))).root.children).toEqual([t]);
+    for (const t of [text, text.repeat(20)])
+      expect(readWbxml(writeWbxml(s('Data', t))).root.children).toEqual([t]);
     expect(readWbxml(writeWbxml(s('Data', 'a\ud800b'))).root.children).toEqual(['a\ufffdb']);
   });
 });
