@@ -5,7 +5,7 @@
 import { DecodeError } from '../../errors.js';
 import type { Element } from '../element.js';
 import { isElement } from '../element.js';
-import { METINF_NAMESPACE, SYNCML_NAMESPACE } from '../model.js';
+import { COMMAND_KINDS, METINF_NAMESPACE, SYNCML_NAMESPACE } from '../model.js';
 
 /** A position in the tree: the element and the position of its parent. Rendered to a path only on error. */
 export interface At {
@@ -18,18 +18,8 @@ export function child(parent: At, el: Element): At {
 }
 
 /** Element names that repeat, so the path always says which one (`Replace[2]`, `Item[1]`). */
-const INDEXED = new Set([
-  'Add',
-  'Alert',
-  'Atomic',
-  'Copy',
-  'Delete',
-  'Exec',
-  'Get',
-  'Replace',
-  'Results',
-  'Sequence',
-  'Status',
+const INDEXED: ReadonlySet<string> = new Set<string>([
+  ...COMMAND_KINDS,
   'Item',
   'TargetRef',
   'SourceRef',
