@@ -5,33 +5,22 @@
  * verbose output without secrets, --listen with a real UDP Package 0 (DG-SES-02, DG-NOT-02) and --help.
  */
 import { createSocket } from 'node:dgram';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { startServer, type RunningServer } from '../../src/server/app.js';
+import { ADMIN_TOKEN as TOKEN, startTestServer, type TestServer } from '../e2e/support/server.js';
 import { buildNotification, makeTrigger } from '../../src/notification/index.js';
 import { CapturedIo } from '../device/support/cli-io.js';
 
-const TOKEN = 'admin-token-for-tests';
-let server: RunningServer;
+let server: TestServer;
 let dir: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'omadm-cli-device-'));
-  server = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    db: join(dir, 'server.db'),
-    adminToken: TOKEN,
-    housekeepingMs: 0,
-  });
+  server = await startTestServer();
+  dir = server.dir;
 });
-afterAll(async () => {
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => server.close());
 
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
   const res = await fetch(`${server.url}/api/v1${path}`, {

@@ -2,32 +2,17 @@
  * `omadm load` in-process through `main([...])` against the real server app: the table, --json, the progress
  * line only on a terminal, exit codes, usage errors and a truthful --help.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { startServer, type RunningServer } from '../../src/server/app.js';
+import { ADMIN_TOKEN as TOKEN, startTestServer, type TestServer } from '../e2e/support/server.js';
 import { CapturedIo } from '../device/support/cli-io.js';
 
-const TOKEN = 'cli-load-token';
-let server: RunningServer;
-let dir: string;
+let server: TestServer;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'omadm-cli-load-'));
-  server = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    db: join(dir, 'server.db'),
-    adminToken: TOKEN,
-    housekeepingMs: 0,
-  });
+  server = await startTestServer();
 });
-afterAll(async () => {
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => server.close());
 
 async function run(args: string[], tty = false): Promise<{ code: number; io: CapturedIo }> {
   const io = new CapturedIo();

@@ -3,33 +3,18 @@
  * through the REST API, sessions for a few seconds, zero failures; every device really talked to the server.
  * Also the report's arithmetic and the bounds.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceCredentials, LoadError, runLoad } from '../../src/device/load/load-generator.js';
 import { percentile, summarizeLatencies } from '../../src/device/load/latency-stats.js';
-import { startServer, type RunningServer } from '../../src/server/app.js';
+import { ADMIN_TOKEN as TOKEN, startTestServer, type TestServer } from '../e2e/support/server.js';
 import { SessionServer } from './support/session-server.js';
 
-const TOKEN = 'load-test-token';
-let server: RunningServer;
-let dir: string;
+let server: TestServer;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'omadm-load-'));
-  server = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    db: join(dir, 'server.db'),
-    adminToken: TOKEN,
-    housekeepingMs: 0,
-  });
+  server = await startTestServer();
 });
-afterAll(async () => {
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => server.close());
 
 describe('load generator', () => {
   it(
