@@ -8,6 +8,7 @@ import { systemClock } from '../../platform/clock.js';
 import type { CommandSpec } from './command-spec.js';
 import type { Row, SqlDriver, SqlExecutor, SqlValue } from './sql-driver.js';
 import { applyCommit, patchDevice } from './exchange-commit.js';
+import { CommitBatcher } from './commit-batcher.js';
 import { MessageLog, type MessageLogOptions } from './message-log.js';
 import {
   COMMAND_SQL,
@@ -106,6 +107,8 @@ export class SqlStore implements Store {
   readonly #maxDeliveries: number;
   /** The buffered message log (written in group commits, off the request path). */
   readonly messageLog: MessageLog;
+  /** Group commit of one-statement exchange commits (the idle check-in's write). */
+  readonly #commits: CommitBatcher;
 
   constructor(driver: SqlDriver, options: SqlStoreOptions = {}) {
     this.driver = driver;
@@ -116,6 +119,7 @@ export class SqlStore implements Store {
     if (!Number.isInteger(this.#maxDeliveries) || this.#maxDeliveries < 1) {
       throw new StoreRequestError('maxDeliveries', 'must be an integer of at least 1');
     }
+    this.#commits = new CommitBatcher(driver);
     this.messageLog = new MessageLog(driver, {
       ...options.messageLog,
       maxPerDevice: this.#retention.maxPerDevice,
@@ -290,7 +294,7 @@ export class SqlStore implements Store {
       throw new StoreRequestError('outcomes', 'outcomes belong to a session: name it');
     }
     // The idle fast path: a commit that is one statement (a device patch, or one failure count) needs no
-    // transaction, so it costs one round trip. The exchange's messages are buffered for the message log's next
+    // transaction of its own, so it costs one statement in a shared group commit. The exchange's messages are buffered for the message log's next
     // group commit once this commit succeeded; they never make the commit a transaction.
     const empty = (list: readonly unknown[] | undefined): boolean => list === undefined || list.length === 0;
     const singleStatement =
@@ -301,8 +305,10 @@ export class SqlStore implements Store {
       empty(commit.alerts) &&
       (commit.device === undefined || commit.authFailure === undefined) &&
       commit.device?.password === undefined;
+    // One statement joins the group commit of this event-loop turn (commit-batcher.ts): still one write per
+    // check-in, but one database commit per batch of them.
     const run = <T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> =>
-      singleStatement ? fn(this.driver) : this.driver.transaction(fn);
+      singleStatement ? this.#commits.run(commit.deviceId, fn) : this.driver.transaction(fn);
     const result = await run((tx) => applyCommit(tx, commit, now, this.#maxDeliveries));
     if (commit.messages !== undefined && commit.messages.length > 0) {
       this.messageLog.append(commit.deviceId, commit.messages, now);
