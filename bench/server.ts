@@ -7,6 +7,8 @@
  * in interleaved rounds (bare, basic, md5, one-Get, bare, …); the figures are medians over the rounds and the ratio is
  * the median of each round's ratio to that round's bare figure, so a noisy neighbour slows both sides alike.
  * `--profile DIR` runs the server with `--cpu-prof` (the profile is written to DIR when it exits).
+ * The server runs as it is deployed: compiled by `npm run build` (tsc, into dist/), which the bench runs first;
+ * `--from src` runs the TypeScript sources through tsx instead (as `npm start` does in a checkout).
  *
  * - idle check-ins/s, basic: Package 1 with basic credentials (the same bytes every time), nothing queued;
  * - idle check-ins/s, md5: the real ClientSession, a new digest per check-in (the nonce changes every session);
@@ -15,7 +17,7 @@
  *
  * Target (issue 5): idle check-ins ≥ half the bare server's requests/s.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -39,6 +41,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     concurrency: { type: 'string', default: '32' },
     devices: { type: 'string', default: '64' },
+    from: { type: 'string', default: 'dist' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -50,6 +53,10 @@ const DEVICES = Math.max(Number(values.devices), CONCURRENCY);
 const TOKEN = 'bench-token';
 const TYPE = 'application/vnd.syncml.dm+xml';
 const BIN = fileURLToPath(new URL('../bin/omadm.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DIST_MAIN = new URL('../dist/src/cli/main.js', import.meta.url).href;
+if (values.from !== 'dist' && values.from !== 'src') throw new Error('--from is dist or src');
+const FROM_DIST = values.from === 'dist';
 
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
 
@@ -228,11 +235,20 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   try {
     // ── the real server ──────────────────────────────────────────────────────────────────────────────────────────
+    if (FROM_DIST) execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    // The compiled CLI, started the way bin/omadm.js starts it when installed (no tsx in the process).
+    const entry = FROM_DIST
+      ? [
+          '--input-type=module',
+          '-e',
+          `const { main } = await import(${JSON.stringify(DIST_MAIN)}); process.exitCode = await main(process.argv.slice(1));`,
+        ]
+      : [BIN];
     const server = spawn(
       process.execPath,
       [
         ...(values.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values.profile}`]),
-        BIN,
+        ...entry,
         'server',
         '--port',
         '0',
@@ -372,7 +388,7 @@ async function main(): Promise<void> {
           `  (rounds ${spread(rates[name])}/s)`;
     console.log(
       [
-        `omadm bench/server: ${ROUNDS} interleaved rounds of ${SECONDS} s per figure, medians; ${CONCURRENCY} concurrent clients, loopback, SQLite, Node ${process.version}`,
+        `omadm bench/server: ${ROUNDS} interleaved rounds of ${SECONDS} s per figure, medians; ${CONCURRENCY} concurrent clients, loopback, SQLite, Node ${process.version}, server from ${FROM_DIST ? 'dist (tsc)' : 'src (tsx)'}`,
         `check-in request ${requestSize} B, response ${responseSize} B (the bare server answers the same sizes)`,
         '',
         row('bare', 'bare node:http (equal-sized body)', 'req/s'),
