@@ -2,30 +2,29 @@
  * The raw message log, written off the request path (Fleet's lesson: compress and prune it from day one).
  *
  * `append` only buffers: the exchange's own commit stays one statement on the idle fast path. The buffer is flushed
- * in one transaction (group commit) `flushMs` after its first entry or as soon as it holds `maxBuffered` entries,
- * compressing each body in the flush and then pruning each device the batch touched to `maxPerDevice`. Readers
- * (`listMessages`, `pruneMessages`) flush first, so they see every commit that resolved before them; `close()` flushes.
+ * in one transaction (group commit) `flushMs` after its first entry or as soon as it holds `maxBuffered` entries.
+ * A flush deflates its bodies together (message-segment.ts: one call per segment of at most 256 KiB of input) into
+ * `message_segments` rows and writes one `messages` row per entry naming its segment and offset (no body of its
+ * own). Readers (`listMessages`, `pruneMessages`) flush first, so they see every commit that resolved before them;
+ * `close()` flushes.
+ *
+ * Retention by count without a statement per device per flush: a flush prunes a device (to `maxPerDevice`, in the
+ * same transaction) only when it is due: the first flush of this process that holds the device, or the flush in
+ * which the device's messages flushed by this process since it last pruned it reach `slack` =
+ * max(1, floor(maxPerDevice / 4)). So after any flush of one process a device has at most
+ * `maxPerDevice + slack − 1` messages (249 for the default 200); with P processes writing for the same device at
+ * most `maxPerDevice + P × (slack − 1)`. `pruneMessages()` (housekeeping, every minute) cuts every device back to
+ * `maxPerDevice` and applies the age limit. The per-device counters are forgotten when they number
+ * `MAX_TRACKED_DEVICES` (every device then counts as unseen: pruned earlier, never later).
  *
  * The log is diagnostic: a process crash loses at most the entries of the last `flushMs` (100 ms by default) that were
  * not flushed yet; command state never depends on it. A flush that fails is retried once (a device deleted
- * meanwhile is simply skipped: rows are inserted only for devices that exist), then its entries are dropped and
- * counted in `dropped`.
+ * meanwhile is simply skipped: rows are inserted only for devices that exist; its bytes stay in the segment until
+ * `pruneMessages()` compacts it), then its entries are dropped and counted in `dropped`.
  */
-import { gzipSync } from 'node:zlib';
-import type { SqlDriver, SqlValue } from './sql-driver.js';
+import { encodeSegments } from './message-segment.js';
+import type { SqlDriver, SqlExecutor, SqlValue } from './sql-driver.js';
 import type { NewMessage } from './store.js';
-
-/**
- * zlib level 1: measured 9.8 µs vs 12.1 µs for level 6 on a 1.5 kB check-in, 434 vs 421 bytes (gzip format kept).
- * A 4 KiB window and memLevel 5 (≈ 32 KiB of zlib state instead of ≈ 256 KiB, allocated and cleared per message):
- * same 422 bytes for a 1 kB check-in, 12 397 vs 12 722 bytes for 290 kB of Items, 30 566 vs 30 158 for 40 kB of
- * Base64; idle check-in server CPU 165/180 → 158/160 µs (same-run bench, alternated). Any gunzip reads it.
- */
-const GZIP = { level: 1, windowBits: 12, memLevel: 5 } as const;
-
-export function compressMessage(body: Uint8Array): Buffer {
-  return gzipSync(body, GZIP);
-}
 
 interface Entry {
   readonly deviceId: string;
@@ -38,21 +37,31 @@ export interface MessageLogOptions {
   readonly flushMs?: number;
   /** A flush starts at once when this many entries are buffered. Default 512. */
   readonly maxBuffered?: number;
-  /** Newest messages kept per device, applied to the devices of each flush. */
+  /** Newest messages kept per device, applied to the devices of a flush when they are due (see above). */
   readonly maxPerDevice?: number | undefined;
   /** Told about a flush that failed twice (its entries are dropped). Default: one line on stderr. */
   readonly onError?: (error: unknown, dropped: number) => void;
 }
 
-const COLUMNS = 7;
+/** How many devices' prune counters are kept before they are all forgotten (≈ 100 bytes each). */
+export const MAX_TRACKED_DEVICES = 65_536;
+
+const COLUMNS = 8;
 /** Rows per INSERT statement: bounded so the statement cache holds at most this many shapes. */
 const CHUNK = 64;
+
+/** Messages a device may gain, after this process pruned it, before a flush prunes it again. */
+export function pruneSlack(maxPerDevice: number): number {
+  return Math.max(1, Math.floor(maxPerDevice / 4));
+}
 
 export class MessageLog {
   readonly #driver: SqlDriver;
   readonly #flushMs: number;
   readonly #maxBuffered: number;
   readonly #maxPerDevice: number | undefined;
+  /** Per device: messages this process flushed since it last pruned the device (absent: never pruned here). */
+  #sincePrune = new Map<string, number>();
   readonly #onError: (error: unknown, dropped: number) => void;
   #buffer: Entry[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -100,6 +109,7 @@ export class MessageLog {
   /** Forgets the buffered entries of a device that is being deleted. */
   forget(deviceId: string): void {
     this.#buffer = this.#buffer.filter((e) => e.deviceId !== deviceId);
+    this.#sincePrune.delete(deviceId);
   }
 
   /** Writes everything buffered so far; resolves when it is in the database (or was dropped). */
@@ -128,26 +138,37 @@ export class MessageLog {
 
   async #write(batch: readonly Entry[]): Promise<void> {
     // Compress before the transaction: the database lock is held only for the inserts.
-    const rows: SqlValue[][] = batch.map((e) => [
-      e.deviceId,
-      e.message.sessionId,
-      e.message.direction,
-      e.message.contentType,
-      compressMessage(e.message.body),
-      e.message.body.byteLength,
-      e.createdAt,
-    ]);
-    const devices = [...new Set(batch.map((e) => e.deviceId))];
+    const segments = encodeSegments(batch.map((e) => e.message.body));
+    const counts = new Map<string, number>();
+    for (const e of batch) counts.set(e.deviceId, (counts.get(e.deviceId) ?? 0) + 1);
+    const due = this.#duePrunes(counts);
     for (let attempt = 1; ; attempt++) {
       try {
         await this.#driver.transaction(async (tx) => {
+          const rows: SqlValue[][] = [];
+          for (const segment of segments) {
+            const segmentId = await insertSegment(tx, segment.codec, segment.body, segment.rawSize);
+            segment.offsets.forEach((offset, i) => {
+              const e = batch[segment.first + i]!;
+              rows.push([
+                e.deviceId,
+                e.message.sessionId,
+                e.message.direction,
+                e.message.contentType,
+                e.message.body.byteLength,
+                e.createdAt,
+                segmentId,
+                offset,
+              ]);
+            });
+          }
           for (let i = 0; i < rows.length; i += CHUNK) {
             const chunk = rows.slice(i, i + CHUNK);
             await tx.run(insertSql(this.#driver.dialect, chunk.length), chunk.flat());
           }
           const keep = this.#maxPerDevice;
           if (keep === undefined) return;
-          for (const deviceId of devices) {
+          for (const deviceId of due) {
             await tx.run(
               `DELETE FROM messages WHERE device_id = ? AND id <= (
                  SELECT id FROM messages WHERE device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
@@ -155,6 +176,7 @@ export class MessageLog {
             );
           }
         });
+        this.#countFlushed(counts, due);
         return;
       } catch (error) {
         if (attempt < 2) continue;
@@ -164,6 +186,41 @@ export class MessageLog {
       }
     }
   }
+
+  /** Devices of this batch to prune in its flush: never pruned by this process, or `slack` messages since. */
+  #duePrunes(counts: ReadonlyMap<string, number>): string[] {
+    if (this.#maxPerDevice === undefined) return [];
+    const slack = pruneSlack(this.#maxPerDevice);
+    const due: string[] = [];
+    for (const [deviceId, n] of counts) {
+      const since = this.#sincePrune.get(deviceId);
+      if (since === undefined || since + n >= slack) due.push(deviceId);
+    }
+    return due;
+  }
+
+  /** After a flush committed: due devices start counting again, the others add this batch. */
+  #countFlushed(counts: ReadonlyMap<string, number>, due: readonly string[]): void {
+    if (this.#maxPerDevice === undefined) return;
+    if (this.#sincePrune.size >= MAX_TRACKED_DEVICES) this.#sincePrune = new Map();
+    for (const [deviceId, n] of counts)
+      this.#sincePrune.set(deviceId, (this.#sincePrune.get(deviceId) ?? 0) + n);
+    for (const deviceId of due) this.#sincePrune.set(deviceId, 0);
+  }
+}
+
+/** Inserts one segment; returns its id. Shared with compaction (message-retention.ts). */
+export async function insertSegment(
+  tx: SqlExecutor,
+  codec: string,
+  body: Buffer,
+  rawSize: number,
+): Promise<number> {
+  const rows = await tx.all(
+    `INSERT INTO message_segments (codec, body, raw_size) VALUES (?, ?, ?) RETURNING id`,
+    [codec, body, rawSize],
+  );
+  return Number(rows[0]!['id']);
 }
 
 const insertCache = new Map<string, string>();
@@ -171,23 +228,24 @@ const insertCache = new Map<string, string>();
 /**
  * `INSERT … SELECT` from a VALUES list of `rows` rows, keeping only rows whose device still exists (a device deleted
  * between its exchange and the flush must not fail the whole batch on the foreign key). Rows get ids in list order
- * (`ORDER BY` the row's position: PostgreSQL's semi-join may otherwise hand them to the INSERT reversed).
+ * (`ORDER BY` the row's position: PostgreSQL's semi-join may otherwise hand them to the INSERT reversed). `body` is
+ * empty: the bytes are in the segment.
  */
 function insertSql(dialect: 'sqlite' | 'postgres', rows: number): string {
   const key = `${dialect}:${rows}`;
   let sql = insertCache.get(key);
   if (sql === undefined) {
-    const head = `INSERT INTO messages (device_id, session_id, direction, content_type, body, size, created_at)`;
+    const head = `INSERT INTO messages (device_id, session_id, direction, content_type, size, created_at, segment_id, segment_offset, body)`;
     const placeholders =
       dialect === 'sqlite'
         ? Array(COLUMNS).fill('?').join(', ')
-        : '?::text, ?::text, ?::text, ?::text, ?::bytea, ?::integer, ?::bigint';
+        : '?::text, ?::text, ?::text, ?::text, ?::integer, ?::bigint, ?::bigint, ?::integer';
     const values = Array.from({ length: rows }, (_, i) => `(${placeholders}, ${i})`).join(', ');
     sql =
       dialect === 'sqlite'
-        ? `${head} SELECT column1, column2, column3, column4, column5, column6, column7 FROM (VALUES ${values}) AS v
-           WHERE EXISTS (SELECT 1 FROM devices d WHERE d.device_id = v.column1) ORDER BY column8`
-        : `${head} SELECT d, s, dir, ct, b, sz, c FROM (VALUES ${values}) AS v (d, s, dir, ct, b, sz, c, n)
+        ? `${head} SELECT column1, column2, column3, column4, column5, column6, column7, column8, X'' FROM (VALUES ${values}) AS v
+           WHERE EXISTS (SELECT 1 FROM devices d WHERE d.device_id = v.column1) ORDER BY column9`
+        : `${head} SELECT d, s, dir, ct, sz, c, seg, off, ''::bytea FROM (VALUES ${values}) AS v (d, s, dir, ct, sz, c, seg, off, n)
            WHERE EXISTS (SELECT 1 FROM devices x WHERE x.device_id = v.d) ORDER BY n`;
     insertCache.set(key, sql);
   }

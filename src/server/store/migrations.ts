@@ -136,6 +136,26 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE commands ADD COLUMN reason TEXT CHECK (reason IN ('unanswered', 'too-large'))`,
     ],
   },
+  {
+    version: 5,
+    name: 'message log segments: bodies compressed together per flush',
+    statements: [
+      // The bodies of one flush (or of a bounded run of it) deflated together; see message-segment.ts.
+      `CREATE TABLE message_segments (
+        id {id},
+        codec TEXT NOT NULL,
+        body {blob} NOT NULL,
+        raw_size INTEGER NOT NULL
+      )`,
+      // A row written from now on names its bytes in a segment (body is left empty); a row from before keeps its
+      // own gzipped body (segment_id NULL) and is read as such until retention deletes it. No foreign key: a
+      // segment is deleted only once no row names it (message-retention.ts), and a reader reports a missing one.
+      `ALTER TABLE messages ADD COLUMN segment_id {bigint}`,
+      `ALTER TABLE messages ADD COLUMN segment_offset INTEGER`,
+      // Covering: finding unreferenced segments and live bytes per segment reads the index alone.
+      `CREATE INDEX messages_segment ON messages (segment_id, size) WHERE segment_id IS NOT NULL`,
+    ],
+  },
 ];
 
 function render(statement: string, dialect: Dialect): string {

@@ -29,6 +29,7 @@ export function clientSecretDigest(username: string, password: string): string {
   return createHash('md5').update(`${username}:${password}`, 'utf8').digest('base64');
 }
 
+/** A message log body written before segments (migration 5): gzipped on its own. */
 export function decompress(body: Uint8Array): Uint8Array {
   return new Uint8Array(gunzipSync(body));
 }
@@ -134,15 +135,15 @@ export function toAlert(row: Row): GenericAlertRecord {
   };
 }
 
-export function toMessage(row: Row): MessageRecord {
-  const body = row['body'];
+/** `body`: the message's bytes, already taken out of its segment (or gunzipped, for a row from before segments). */
+export function toMessage(row: Row, body: Uint8Array): MessageRecord {
   return {
     id: num(row['id']),
     deviceId: str(row['device_id']),
     sessionId: strOrNull(row['session_id']),
     direction: str(row['direction']) as MessageDirection,
     contentType: str(row['content_type']),
-    body: body instanceof Uint8Array ? decompress(body) : new Uint8Array(),
+    body,
     size: num(row['size']),
     createdAt: num(row['created_at']),
   };

@@ -10,6 +10,8 @@ import type { Row, SqlDriver, SqlExecutor, SqlValue } from './sql-driver.js';
 import { applyCommit, patchDevice } from './exchange-commit.js';
 import { CommitBatcher } from './commit-batcher.js';
 import { MessageLog, type MessageLogOptions } from './message-log.js';
+import { readMessagePage } from './message-log-reader.js';
+import { pruneMessageLog } from './message-retention.js';
 import {
   COMMAND_SQL,
   DEVICE_SQL,
@@ -27,7 +29,6 @@ import {
   toAlert,
   toCommand,
   toDevice,
-  toMessage,
   toPendingNotification,
   toSession,
   toTreeValue,
@@ -58,9 +59,10 @@ import { DEFAULT_MAX_DELIVERIES, DuplicateError, StoreRequestError } from './sto
 export interface SqlStoreOptions {
   readonly clock?: Clock;
   /**
-   * Message log retention. `maxPerDevice` is also applied to the devices of every message-log flush, so the log never
-   * grows past it by more than one flush; `maxAgeMs` is applied by `pruneMessages()`. Default: 7 days, 200 messages
-   * per device.
+   * Message log retention. `maxPerDevice` is also applied by the message-log flushes, to a device once it gained
+   * max(1, floor(maxPerDevice / 4)) messages since the process last pruned it (message-log.ts states the bound);
+   * `pruneMessages()` applies both limits to every device and reclaims segments. Default: 7 days, 200 messages per
+   * device.
    */
   readonly retention?: RetentionPolicy;
   /**
@@ -421,31 +423,12 @@ export class SqlStore implements Store {
   async listMessages(deviceId: string, request?: PageRequest): Promise<Page<MessageRecord>> {
     // Read-your-writes: every exchange committed before this call is in the page.
     await this.messageLog.flush();
-    return this.#newestFirst('messages', deviceId, request, toMessage);
+    return readMessagePage(this.driver, deviceId, request);
   }
 
   async pruneMessages(policy: RetentionPolicy = this.#retention): Promise<number> {
     await this.messageLog.flush();
-    let deleted = 0;
-    if (policy.maxAgeMs !== undefined) {
-      deleted += (
-        await this.driver.run(`DELETE FROM messages WHERE created_at < ?`, [
-          this.#clock.now() - policy.maxAgeMs,
-        ])
-      ).changes;
-    }
-    if (policy.maxPerDevice !== undefined) {
-      deleted += (
-        await this.driver.run(
-          `DELETE FROM messages WHERE id IN (
-             SELECT id FROM (
-               SELECT id, ROW_NUMBER() OVER (PARTITION BY device_id ORDER BY id DESC) AS rn FROM messages) ranked
-             WHERE rn > ?)`,
-          [policy.maxPerDevice],
-        )
-      ).changes;
-    }
-    return deleted;
+    return pruneMessageLog(this.driver, policy, this.#clock.now());
   }
 
   async close(): Promise<void> {
