@@ -2,7 +2,7 @@
  * The Store contract (src/server/store/store.ts), run unchanged against every implementation on a real database:
  * store-sqlite.test.ts and store-postgres.test.ts. Each test gets a fresh, empty, migrated database.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/platform/clock.js';
@@ -17,6 +17,8 @@ import {
 } from '../../src/server/store/index.js';
 import type { CommandSpec, NewDevice, SqlStoreOptions } from '../../src/server/store/index.js';
 import type { SqlDriver } from '../../src/server/store/sql-driver.js';
+import { CorruptMessageLogError, SEGMENT_MAX_INPUT } from '../../src/server/store/message-segment.js';
+import { pruneSlack } from '../../src/server/store/message-log.js';
 
 export interface StoreHarness {
   /** Opens a store on a fresh, empty database. */
@@ -89,6 +91,16 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
         session: { sessionId, expectedVersion: 0, snapshot: { step: 1 } },
         markSent: ids,
       });
+    }
+
+    /** Segment rows, their stored (compressed) bytes and their uncompressed bytes. */
+    async function segmentStats(): Promise<{ segments: number; bytes: number; rawSize: number }> {
+      const row = (
+        await store.driver.all(
+          `SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(body)), 0) AS bytes, COALESCE(SUM(raw_size), 0) AS raw FROM message_segments`,
+        )
+      )[0]!;
+      return { segments: Number(row['n']), bytes: Number(row['bytes']), rawSize: Number(row['raw']) };
     }
 
     describe('devices', () => {
@@ -859,7 +871,7 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
         });
       });
 
-      it('logs messages gzip-compressed and gives them back byte for byte', async () => {
+      it('logs messages compressed together, one segment per flush, and gives them back byte for byte', async () => {
         await store.createDevice(device('m'));
         const xml = new TextEncoder().encode(
           `<SyncML>${'<Status><CmdID>1</CmdID></Status>'.repeat(200)}</SyncML>`,
@@ -879,8 +891,16 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
         ]);
         expect(Buffer.from(page.items[0]!.body)).toEqual(Buffer.from(wbxml));
         expect(Buffer.from(page.items[1]!.body)).toEqual(Buffer.from(xml));
-        const stored = await store.driver.all(`SELECT body FROM messages WHERE direction = 'in'`);
-        expect((stored[0]!['body'] as Buffer).length).toBeLessThan(xml.length / 10);
+        // One segment holds both bodies (compressed); the index rows keep none of their own.
+        expect(await segmentStats()).toEqual({
+          segments: 1,
+          bytes: expect.any(Number),
+          rawSize: xml.length + wbxml.length,
+        });
+        expect((await segmentStats()).bytes).toBeLessThan(xml.length / 10);
+        const rows = await store.driver.all(`SELECT body, segment_id FROM messages ORDER BY id`);
+        expect(rows.map((r) => (r['body'] as Buffer).length)).toEqual([0, 0]);
+        expect(new Set(rows.map((r) => Number(r['segment_id']))).size).toBe(1);
       });
 
       it('prunes the message log by count on every flush and by age and count on demand', async () => {
@@ -906,6 +926,212 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
         for (let i = 0; i < 3; i++) await store.commitExchange({ deviceId: 'p2', messages: [msg(20 + i)] });
         expect(await store.pruneMessages({ maxPerDevice: 2 })).toBe(2);
         expect((await store.listMessages('p2')).items.map((m) => m.body[0])).toEqual([22, 21]);
+      });
+    });
+
+    describe('message log segments', () => {
+      const text = (deviceId: string, n: number) =>
+        new TextEncoder().encode(
+          `<SyncML><SyncHdr><SessionID>${n}</SessionID><Source><LocURI>${deviceId}</LocURI></Source></SyncHdr>` +
+            `<SyncBody><Alert><CmdID>1</CmdID><Data>1201</Data></Alert><Final/></SyncBody></SyncML>`,
+        );
+      const message = (body: Uint8Array, direction: 'in' | 'out' = 'in') => ({
+        sessionId: '1',
+        direction,
+        contentType: 'application/vnd.syncml.dm+xml',
+        body,
+      });
+      /** Every message of a device, newest first, read page by page through the cursors. */
+      async function readAll(from: SqlStore, deviceId: string, limit: number) {
+        const all = [];
+        let cursor: string | undefined;
+        do {
+          const page = await from.listMessages(
+            deviceId,
+            cursor === undefined ? { limit } : { limit, cursor },
+          );
+          all.push(...page.items);
+          cursor = page.nextCursor;
+        } while (cursor !== undefined);
+        return all;
+      }
+      /** A store whose flushes never reach the count limit (only pruneMessages with a policy prunes). */
+      const unbounded = () => harness.openSecond({ clock, retention: { maxPerDevice: 1000 } });
+
+      it('one flush of many devices shares one segment; offset and cursor pages give every body back', async () => {
+        const devices = ['sa', 'sb', 'sc'];
+        for (const id of devices) await store.createDevice(device(id));
+        const sent = new Map<string, Uint8Array[]>(devices.map((id) => [id, []]));
+        const log = await unbounded();
+        for (let n = 0; n < 12; n++) {
+          for (const id of devices) {
+            const bodies = [text(id, n), randomBytes(50 + n)];
+            sent.get(id)!.push(...bodies);
+            await log.commitExchange({
+              deviceId: id,
+              messages: bodies.map((b, i) => message(b, i === 0 ? 'in' : 'out')),
+            });
+          }
+        }
+        await log.messageLog.flush();
+        expect((await segmentStats()).segments).toBe(1);
+        for (const id of devices) {
+          const expected = [...sent.get(id)!].reverse().map((b) => Buffer.from(b));
+          const read = await readAll(log, id, 5);
+          expect(read.map((m) => Buffer.from(m.body))).toEqual(expected);
+          expect(read.map((m) => m.size)).toEqual(expected.map((b) => b.length));
+          expect(read.every((m) => m.deviceId === id)).toBe(true);
+          const byOffset = await log.listMessages(id, { limit: 4, offset: 6 });
+          expect(byOffset.items.map((m) => Buffer.from(m.body))).toEqual(expected.slice(6, 10));
+        }
+      });
+
+      it('segments are bounded: a large flush spans several, a message above the bound has one of its own', async () => {
+        await store.createDevice(device('big'));
+        const log = await unbounded();
+        const bodies = [...Array.from({ length: 5 }, () => randomBytes(100_000)), randomBytes(300_000)];
+        await log.commitExchange({ deviceId: 'big', messages: bodies.map((b) => message(b)) });
+        const page = await log.listMessages('big', { limit: 10 });
+        // Compared with Buffer.equals: a deep equality of 1 MB byte by byte takes seconds.
+        const expected = [...bodies].reverse();
+        expect(page.items.map((m, n) => Buffer.from(m.body).equals(expected[n]!))).toEqual(
+          bodies.map(() => true),
+        );
+        const sizes = (await store.driver.all(`SELECT raw_size FROM message_segments ORDER BY id`)).map((r) =>
+          Number(r['raw_size']),
+        );
+        expect(sizes).toEqual([200_000, 200_000, 100_000, 300_000]);
+        expect(sizes.slice(0, 3).every((n) => n <= SEGMENT_MAX_INPUT)).toBe(true);
+      });
+
+      it('a flush prunes a device only when due: never above maxPerDevice + slack − 1; pruneMessages cuts to maxPerDevice', async () => {
+        await store.createDevice(device('due'));
+        const maxPerDevice = 8;
+        const slack = pruneSlack(maxPerDevice);
+        expect(slack).toBe(2);
+        const log = await harness.openSecond({ clock, retention: { maxPerDevice } });
+        const counts: number[] = [];
+        for (let n = 0; n < 14; n++) {
+          await log.commitExchange({ deviceId: 'due', messages: [message(text('due', n))] });
+          counts.push((await log.listMessages('due', { limit: 100 })).items.length);
+        }
+        // Pruned in the process's first flush of the device, then every `slack` messages: the count reaches
+        // maxPerDevice + slack − 1 between prunes and never more.
+        expect(counts).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 8, 9, 8, 9, 8, 9]);
+        expect(Math.max(...counts)).toBe(maxPerDevice + slack - 1);
+        expect(await log.pruneMessages()).toBe(1);
+        expect(
+          (await log.listMessages('due', { limit: 100 })).items.map((m) => new TextDecoder().decode(m.body)),
+        ).toEqual([13, 12, 11, 10, 9, 8, 7, 6].map((n) => new TextDecoder().decode(text('due', n))));
+        // The flush after that is due again (one message since the last prune, one more now); the next one is not.
+        const count = async (from: SqlStore) => (await from.listMessages('due', { limit: 100 })).items.length;
+        await log.commitExchange({ deviceId: 'due', messages: [message(text('due', 14))] });
+        expect(await count(log)).toBe(8);
+        await log.commitExchange({ deviceId: 'due', messages: [message(text('due', 15))] });
+        expect(await count(log)).toBe(9);
+        // Another process prunes the device in its first flush that holds it.
+        const other = await harness.openSecond({ clock, retention: { maxPerDevice } });
+        await other.commitExchange({ deviceId: 'due', messages: [message(text('due', 16))] });
+        expect(await count(other)).toBe(8);
+      });
+
+      it('pruneMessages deletes unreferenced segments and compacts sparse ones; ids and bodies survive', async () => {
+        const devices = ['ca', 'cb', 'cc', 'cd'];
+        for (const id of devices) await store.createDevice(device(id));
+        const log = await unbounded();
+        const newest = new Map<string, { id: number; body: Buffer }>();
+        for (let flush = 0; flush < 2; flush++) {
+          for (let n = 0; n < 8; n++) {
+            for (const id of devices)
+              await log.commitExchange({ deviceId: id, messages: [message(randomBytes(1000))] });
+          }
+          await log.messageLog.flush();
+        }
+        const before = await segmentStats();
+        expect(before.segments).toBe(2);
+        expect(before.bytes).toBeGreaterThan(60_000);
+        for (const id of devices) {
+          const m = (await log.listMessages(id, { limit: 1 })).items[0]!;
+          newest.set(id, { id: m.id, body: Buffer.from(m.body) });
+        }
+        expect(await log.pruneMessages({ maxPerDevice: 1 })).toBe(60);
+        // The first flush's segment had nothing left (deleted); the second kept 4 of 32 (compacted into a new one).
+        const after = await segmentStats();
+        expect(after).toEqual({ segments: 1, bytes: expect.any(Number), rawSize: 4000 });
+        expect(after.bytes).toBeLessThan(before.bytes / 8);
+        for (const id of devices) {
+          const items = (await log.listMessages(id)).items;
+          expect(items.map((m) => ({ id: m.id, body: Buffer.from(m.body) }))).toEqual([newest.get(id)]);
+        }
+        // A dense segment is left as it is.
+        const segmentIds = async () =>
+          (await store.driver.all(`SELECT id FROM message_segments ORDER BY id`)).map((r) => Number(r['id']));
+        const kept = await segmentIds();
+        expect(await log.pruneMessages({ maxPerDevice: 1 })).toBe(0);
+        expect(await segmentIds()).toEqual(kept);
+      });
+
+      it('deleting devices frees their bytes in shared segments at the next pruneMessages', async () => {
+        const devices = ['da', 'db', 'dc', 'dd', 'de'];
+        for (const id of devices) await store.createDevice(device(id));
+        for (const id of devices) {
+          await store.commitExchange({
+            deviceId: id,
+            messages: [1, 2, 3].map(() => message(randomBytes(2000))),
+          });
+        }
+        const kept = (await store.listMessages('de')).items.map((m) => Buffer.from(m.body));
+        expect(await segmentStats()).toEqual({ segments: 1, bytes: expect.any(Number), rawSize: 30_000 });
+        const before = await segmentStats();
+        for (const id of devices.slice(0, 4)) await store.deleteDevice(id);
+        expect(await store.pruneMessages()).toBe(0);
+        const after = await segmentStats();
+        expect(after).toEqual({ segments: 1, bytes: expect.any(Number), rawSize: 6000 });
+        expect(after.bytes).toBeLessThan(before.bytes / 4);
+        expect((await store.listMessages('de')).items.map((m) => Buffer.from(m.body))).toEqual(kept);
+        await store.deleteDevice('de');
+        await store.pruneMessages();
+        expect(await segmentStats()).toEqual({ segments: 0, bytes: 0, rawSize: 0 });
+      });
+
+      it('a corrupt or missing segment fails that read with a clear error; other reads and pruning go on', async () => {
+        for (const id of ['bad', 'good']) await store.createDevice(device(id));
+        const log = await unbounded();
+        for (let n = 0; n < 8; n++)
+          await log.commitExchange({ deviceId: 'bad', messages: [message(text('bad', n))] });
+        await log.messageLog.flush();
+        await log.commitExchange({ deviceId: 'good', messages: [message(text('good', 0))] });
+        await log.messageLog.flush();
+        const segmentOf = async (deviceId: string) =>
+          Number(
+            (await store.driver.all(`SELECT segment_id FROM messages WHERE device_id = ?`, [deviceId]))[0]![
+              'segment_id'
+            ],
+          );
+        const bad = await segmentOf('bad');
+        await store.driver.run(`UPDATE message_segments SET body = ? WHERE id = ?`, [randomBytes(64), bad]);
+        await expect(log.listMessages('bad')).rejects.toThrow(CorruptMessageLogError);
+        await expect(log.listMessages('bad')).rejects.toThrow(new RegExp(`segment ${bad} does not inflate`));
+        await expect(log.listMessages('bad')).rejects.toMatchObject({ code: 'corrupt-message-log' });
+        expect((await log.listMessages('good')).items.map((m) => Buffer.from(m.body))).toEqual([
+          Buffer.from(text('good', 0)),
+        ]);
+        // The corrupt segment is sparse now, but it cannot be re-packed: it is left alone, pruning succeeds.
+        expect(await log.pruneMessages({ maxPerDevice: 1 })).toBe(7);
+        expect(await segmentOf('bad')).toBe(bad);
+        await expect(log.listMessages('bad')).rejects.toThrow(CorruptMessageLogError);
+        // A row naming bytes outside its segment, and a row whose segment is gone.
+        const good = await segmentOf('good');
+        await store.driver.run(`UPDATE messages SET segment_offset = 1000000 WHERE device_id = 'good'`);
+        await expect(log.listMessages('good')).rejects.toThrow(/outside segment/);
+        await store.driver.run(`DELETE FROM message_segments WHERE id = ?`, [good]);
+        await expect(log.listMessages('good')).rejects.toThrow(new RegExp(`segment ${good} is missing`));
+        // Once its messages are gone, the corrupt segment goes as unreferenced.
+        await log.deleteDevice('bad');
+        await log.pruneMessages();
+        expect((await store.driver.all(`SELECT id FROM message_segments WHERE id = ?`, [bad])).length).toBe(
+          0,
+        );
       });
     });
 
