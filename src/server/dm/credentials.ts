@@ -81,3 +81,49 @@ export function verifyClient(presented: Presented, secret: StoredClientSecret): 
     }
   }
 }
+
+/**
+ * Basic credentials are the same text in every session, so hashing them again on each check-in (Base64 decode,
+ * MD5, two comparisons) proves nothing new. This remembers, per device, the Cred/Data last accepted together with
+ * the stored secret it was checked against; the same text against the same stored secret is accepted after one
+ * constant-time comparison. A changed password (new digest), user name or scheme misses the memo and is verified
+ * in full. Bounded (oldest forgotten first), per process; md5 and HMAC always verify (their nonce changes).
+ */
+export class BasicVerifyMemo {
+  readonly #accepted = new Map<
+    string,
+    { readonly data: string; readonly digest: string; readonly username: string }
+  >();
+  constructor(readonly capacity = 100_000) {}
+
+  /** Devices remembered. */
+  get size(): number {
+    return this.#accepted.size;
+  }
+
+  verify(deviceId: string, presented: Presented, secret: StoredClientSecret): ClientCheck {
+    const data = presented.cred?.data;
+    const basic = secret.authType === 'basic' && data !== undefined && schemeOf(presented) === 'basic';
+    if (basic) {
+      const hit = this.#accepted.get(deviceId);
+      if (
+        hit !== undefined &&
+        hit.digest === secret.clientSecretDigest &&
+        hit.username === secret.username &&
+        constantTimeEqual(hit.data, data)
+      ) {
+        return { ok: true };
+      }
+    }
+    const check = verifyClient(presented, secret);
+    if (basic && check.ok) {
+      this.#accepted.delete(deviceId);
+      this.#accepted.set(deviceId, { data, digest: secret.clientSecretDigest, username: secret.username });
+      if (this.#accepted.size > this.capacity) {
+        const oldest = this.#accepted.keys().next();
+        if (oldest.done !== true) this.#accepted.delete(oldest.value);
+      }
+    }
+    return check;
+  }
+}

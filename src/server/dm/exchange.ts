@@ -35,7 +35,7 @@ import type {
   Store,
 } from '../store/store.js';
 import { challengeReply, decoyCredentials, serverCredentials } from './challenge-reply.js';
-import { schemeOf, verifyClient, type Presented } from './credentials.js';
+import { BasicVerifyMemo, schemeOf, type Presented } from './credentials.js';
 import type { DmExchangePort, DmReply, DmRequest } from './dm-handler.js';
 import { commandOf } from './queue-mapping.js';
 import { boundedMeasure, DevInfoMemo } from './write-avoidance.js';
@@ -145,6 +145,7 @@ export class DmExchange implements DmExchangePort {
   readonly #lockout: LockoutPolicy;
   #published: Promise<void> = Promise.resolve();
   readonly #devInfo = new DevInfoMemo();
+  readonly #basic = new BasicVerifyMemo();
 
   constructor(options: DmExchangeOptions) {
     this.#o = options;
@@ -189,7 +190,7 @@ export class DmExchange implements DmExchangePort {
     if (!trusted) {
       // md5 and HMAC need a nonce we issued: before the first one the device is challenged, and that is no failure.
       const noNonceYet = auth !== 'basic' && device.clientNonce === null;
-      const check = noNonceYet ? undefined : verifyClient(presented, device);
+      const check = noNonceYet ? undefined : this.#basic.verify(deviceId, presented, device);
       if (check === undefined || !check.ok) {
         const presentedAny = schemeOf(presented) !== undefined;
         const reason = check === undefined ? (presentedAny ? 'first-contact' : 'missing') : check.reason;
