@@ -39,45 +39,55 @@ export async function readMessagePage(
     p.after === undefined ? [deviceId, p.limit + 1, p.offset] : [deviceId, p.after, p.limit + 1];
   const rows = await db.all(p.after === undefined ? BY_OFFSET : BY_CURSOR, params);
   const page = rows.slice(0, p.limit);
-  const segments = new Map<number, Buffer>();
+  // One segment inflated at a time, every message of the page in it sliced out, then let go: a page holds at most
+  // one inflated segment besides the bodies it returns.
+  const bodies = new Map<number, Uint8Array>();
+  const bySegment = new Map<number, Row[]>();
   for (const row of page) {
     const segmentId = row['segment_id'];
-    if (segmentId === null || segmentId === undefined || segments.has(Number(segmentId))) continue;
-    if (row['segment_found'] === null || row['segment_found'] === undefined) {
-      throw new CorruptMessageLogError(
-        `message ${Number(row['id'])}: segment ${Number(segmentId)} is missing`,
+    if (segmentId === null || segmentId === undefined) bodies.set(Number(row['id']), legacyBody(row));
+    else {
+      const members = bySegment.get(Number(segmentId));
+      if (members === undefined) bySegment.set(Number(segmentId), [row]);
+      else members.push(row);
+    }
+  }
+  for (const [segmentId, members] of bySegment) {
+    // Rows come newest first, so the first row of a segment is the one that carries it (nth = 1).
+    const carrier = members[0]!;
+    if (carrier['segment_found'] === null || carrier['segment_found'] === undefined) {
+      throw new CorruptMessageLogError(`message ${Number(carrier['id'])}: segment ${segmentId} is missing`);
+    }
+    const rawSize = carrier['segment_raw_size'];
+    const segment = decodeSegment(
+      segmentId,
+      carrier['segment_codec'],
+      carrier['segment_body'],
+      rawSize === null || rawSize === undefined ? null : Number(rawSize),
+    );
+    for (const row of members) {
+      const id = Number(row['id']);
+      bodies.set(
+        id,
+        sliceMessage(segment, segmentId, id, Number(row['segment_offset']), Number(row['size'])),
       );
     }
-    // Rows come newest first, so the first row of each segment is the one that carries it (nth = 1).
-    segments.set(
-      Number(segmentId),
-      decodeSegment(
-        Number(segmentId),
-        row['segment_codec'],
-        row['segment_body'],
-        row['segment_raw_size'] === null ? null : Number(row['segment_raw_size']),
-      ),
-    );
   }
-  const items = page.map((row) => toMessage(row, messageBody(row, segments)));
+  const items = page.map((row) => toMessage(row, bodies.get(Number(row['id']))!));
   const last = items[items.length - 1];
   return rows.length > p.limit && last !== undefined
     ? { items, nextCursor: encodeCursor(last.id) }
     : { items };
 }
 
-function messageBody(row: Row, segments: ReadonlyMap<number, Buffer>): Uint8Array {
+/** A row written before segments (migration 5): its own gzipped body. */
+function legacyBody(row: Row): Uint8Array {
   const id = Number(row['id']);
-  const segmentId = row['segment_id'];
-  if (segmentId === null || segmentId === undefined) {
-    const legacy = row['body'];
-    if (!(legacy instanceof Uint8Array)) throw new CorruptMessageLogError(`message ${id}: no body`);
-    try {
-      return decompress(legacy);
-    } catch (error) {
-      throw new CorruptMessageLogError(`message ${id}: its gzipped body does not inflate`, error);
-    }
+  const body = row['body'];
+  if (!(body instanceof Uint8Array)) throw new CorruptMessageLogError(`message ${id}: no body`);
+  try {
+    return decompress(body);
+  } catch (error) {
+    throw new CorruptMessageLogError(`message ${id}: its gzipped body does not inflate`, error);
   }
-  const segment = segments.get(Number(segmentId))!;
-  return sliceMessage(segment, Number(segmentId), id, Number(row['segment_offset']), Number(row['size']));
 }

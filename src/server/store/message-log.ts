@@ -3,7 +3,7 @@
  *
  * `append` only buffers: the exchange's own commit stays one statement on the idle fast path. The buffer is flushed
  * in one transaction (group commit) `flushMs` after its first entry or as soon as it holds `maxBuffered` entries.
- * A flush deflates its bodies together (message-segment.ts: one call per segment of at most 256 KiB of input) into
+ * A flush deflates its bodies together (message-segment.ts: one call per segment of at most 64 KiB of input) into
  * `message_segments` rows and writes one `messages` row per entry naming its segment and offset (no body of its
  * own). Readers (`listMessages`, `pruneMessages`) flush first, so they see every commit that resolved before them;
  * `close()` flushes.
