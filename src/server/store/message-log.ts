@@ -6,16 +6,7 @@
  * A flush deflates its bodies together (message-segment.ts: one call per segment of at most 64 KiB of input) into
  * `message_segments` rows and writes one `messages` row per entry naming its segment and offset (no body of its
  * own). Readers (`listMessages`, `pruneMessages`) flush first, so they see every commit that resolved before them;
- * `close()` flushes.
- *
- * Retention by count without a statement per device per flush: a flush prunes a device (to `maxPerDevice`, in the
- * same transaction) only when it is due: the first flush of this process that holds the device, or the flush in
- * which the device's messages flushed by this process since it last pruned it reach `slack` =
- * max(1, floor(maxPerDevice / 4)). So after any flush of one process a device has at most
- * `maxPerDevice + slack − 1` messages (249 for the default 200); with P processes writing for the same device at
- * most `maxPerDevice + P × (slack − 1)`. `pruneMessages()` (housekeeping, every minute) cuts every device back to
- * `maxPerDevice` and applies the age limit. The per-device counters are forgotten when they number
- * `MAX_TRACKED_DEVICES` (every device then counts as unseen: pruned earlier, never later).
+ * `close()` flushes. Retention: see the class.
  *
  * The log is diagnostic: a process crash loses at most the entries of the last `flushMs` (100 ms by default) that were
  * not flushed yet; command state never depends on it. A flush that fails is retried once (a device deleted
@@ -55,6 +46,19 @@ export function pruneSlack(maxPerDevice: number): number {
   return Math.max(1, Math.floor(maxPerDevice / 4));
 }
 
+/**
+ * Retention by count without a statement per device per flush: a flush prunes a device (to `maxPerDevice`, in the
+ * same transaction as its inserts) only when the device is due: in the first flush of this process that holds the
+ * device, and then in the flush in which the device's messages flushed by this process since this process last
+ * pruned it reach `slack` = max(1, floor(maxPerDevice / 4)). The bound, at every commit:
+ *
+ * - one process writing a device's messages: at most `maxPerDevice + slack − 1` messages (249 for the default 200);
+ * - P processes writing the same device's messages: at most `maxPerDevice + P × (slack − 1)`.
+ *
+ * `pruneMessages()` (housekeeping, every minute) cuts every device back to `maxPerDevice`, applies the age limit and
+ * reclaims segments (message-retention.ts). The per-device counters are all forgotten when they number
+ * `MAX_TRACKED_DEVICES` (every device then counts as never pruned: pruned sooner, never later, so the bound holds).
+ */
 export class MessageLog {
   readonly #driver: SqlDriver;
   readonly #flushMs: number;
@@ -137,8 +141,16 @@ export class MessageLog {
   }
 
   async #write(batch: readonly Entry[]): Promise<void> {
-    // Compress before the transaction: the database lock is held only for the inserts.
-    const segments = encodeSegments(batch.map((e) => e.message.body));
+    // Compress before the transaction: the database lock is held only for the inserts. A flush started by the
+    // timer has nobody to reject to, so a failure here is reported and counted like a failed write.
+    let segments: ReturnType<typeof encodeSegments>;
+    try {
+      segments = encodeSegments(batch.map((e) => e.message.body));
+    } catch (error) {
+      this.#dropped += batch.length;
+      this.#onError(error, batch.length);
+      return;
+    }
     const counts = new Map<string, number>();
     for (const e of batch) counts.set(e.deviceId, (counts.get(e.deviceId) ?? 0) + 1);
     const due = this.#duePrunes(counts);

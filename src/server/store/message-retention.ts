@@ -8,10 +8,11 @@
  *   `SEGMENT_MAX_INPUT` of live input and 16 old segments per group), their rows repointed (ids unchanged), the old
  *   segment deleted. So pruning one device's messages frees space held with other devices' messages.
  *
- * So after a run every segment is at least a quarter live, except those compacted into (dense, as written) and any
- * a concurrent writer touched. Reading and re-packing happen outside the transaction; the transaction repoints only
- * rows still in the old segment (a row pruned meanwhile leaves dead bytes in the new segment, reclaimed later; two
- * processes compacting the same segment: the second repoints nothing and its new segment is deleted next run).
+ * So when a run ends, every segment holds at least a quarter of its uncompressed bytes live (the new ones all of
+ * them), unless rows were pruned by a flush meanwhile or it does not decode. Reading and re-packing happen outside
+ * the transaction; the transaction repoints only rows still in the old segment (a row pruned meanwhile leaves dead
+ * bytes in the new segment, reclaimed later; of two processes compacting the same segment, the second repoints
+ * nothing and its new segment is deleted by the next run).
  * A segment that does not decode is left alone (its messages read as a CorruptMessageLogError until retention
  * deletes them, then the segment goes as unreferenced).
  */
