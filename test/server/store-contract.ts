@@ -903,7 +903,7 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
         expect(new Set(rows.map((r) => Number(r['segment_id']))).size).toBe(1);
       });
 
-      it('prunes the message log by count on every flush and by age and count on demand', async () => {
+      it('prunes the message log by count in flushes (every flush when maxPerDevice / 4 < 2) and by age and count on demand', async () => {
         await store.createDevice(device('p1'));
         await store.createDevice(device('p2'));
         const msg = (n: number) => ({
