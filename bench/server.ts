@@ -11,7 +11,8 @@
  * `--from src` runs the TypeScript sources through tsx instead (as `npm start` does in a checkout).
  *
  * - idle check-ins/s, basic: Package 1 with basic credentials (the same bytes every time), nothing queued;
- * - idle check-ins/s, md5: the real ClientSession, a new digest per check-in (the nonce changes every session);
+ * - idle check-ins/s, md5: a new digest per check-in over the nonce the server issued last (lean client: the real
+ *   engine's Package 1 with SessionID and digest replaced; the answer's 212 and NextNonce checked);
  * - one-Get sessions/s: enqueue a Get through the REST API, then a session of two round trips that returns it;
  * - bare node:http requests/s with an equal-sized request and response body.
  *
@@ -30,7 +31,8 @@ import { cryptoRandom } from '../src/platform/random.js';
 import { systemClock } from '../src/platform/clock.js';
 import { decodeMessage, encodeMessage } from '../src/syncml/codec.js';
 import type { AuthName } from '../src/syncml/constants.js';
-import type { Item } from '../src/syncml/model.js';
+import type { Item, SyncMLMessage } from '../src/syncml/model.js';
+import { fromB64, md5CredentialFromKey, md5Key } from '../src/security/digest.js';
 import type { CommandExecutor } from '../src/syncml/command-outcome.js';
 
 const { values } = parseArgs({
@@ -174,6 +176,8 @@ interface BenchDevice {
   readonly auth: AuthName;
   readonly nonces: MemoryNonceStore;
   readonly values: Map<string, string>;
+  /** Package 1 built once by the real engine (the lean md5 check-in's template). */
+  template?: SyncMLMessage;
 }
 
 const devInfo = (deviceId: string): Item[] =>
@@ -228,6 +232,56 @@ async function session(dm: string, device: BenchDevice): Promise<number> {
   if (ended?.type === 'ended' && ended.reason !== 'completed')
     throw new Error(`session ended: ${ended.reason}`);
   return sent;
+}
+
+/**
+ * An md5 check-in as a lean load client sends it: the Package 1 the real engine built for the device, with only what
+ * changes per session replaced (SessionID and the digest over the nonce the server issued last); the server's
+ * answer is checked (SyncHdr Status 212) and its NextNonce kept for the next check-in. The real engine costs the
+ * load client ≈ 3 × what it costs this, which made the md5 figure measure the client rather than the server.
+ */
+async function leanMd5CheckIn(dm: string, device: BenchDevice): Promise<void> {
+  const template = (device.template ??= await packageOne(dm, device));
+  const nonce = device.nonces.get('omadm', 'client-to-server');
+  if (nonce === undefined || template.header.cred === undefined)
+    throw new Error('no nonce or no credentials yet');
+  const message: SyncMLMessage = {
+    ...template,
+    header: {
+      ...template.header,
+      sessionId: (++sessionSeq % 0xffff || 1).toString(16).toUpperCase(),
+      cred: {
+        ...template.header.cred,
+        data: md5CredentialFromKey(md5Key(device.username, device.password), fromB64(nonce)),
+      },
+    },
+  };
+  const reply = await post(dm, encodeMessage(message, TYPE), { 'content-type': TYPE });
+  const text = Buffer.from(reply.body).toString('utf8');
+  const accepted =
+    /<Status>(?:(?!<\/Status>).)*<Cmd>SyncHdr<\/Cmd>(?:(?!<\/Status>).)*<Data>212<\/Data>/s.test(text);
+  const next = /<NextNonce[^>]*>([^<]+)<\/NextNonce>/.exec(text)?.[1];
+  if (reply.status !== 200 || !accepted || next === undefined || /<Final\/>/.exec(text) === null) {
+    throw new Error(`md5 check-in not accepted: HTTP ${reply.status} ${text.slice(0, 200)}`);
+  }
+  device.nonces.set('omadm', 'client-to-server', next);
+}
+
+/** The device's Package 1 as the real client engine builds it (nothing is sent). */
+async function packageOne(dm: string, device: BenchDevice): Promise<SyncMLMessage> {
+  const client = new ClientSession({
+    serverUri: dm,
+    serverId: 'omadm',
+    deviceId: device.deviceId,
+    sessionId: '1',
+    devInfo: devInfo(device.deviceId),
+    credentials: { auth: device.auth, username: device.username, password: device.password },
+    executor: executorFor(device),
+    nonces: device.nonces,
+    random: cryptoRandom,
+    clock: systemClock,
+  });
+  return (await client.start()).outgoing!.message;
 }
 
 async function main(): Promise<void> {
@@ -335,8 +389,7 @@ async function main(): Promise<void> {
         if (reply.status !== 200) throw new Error(`HTTP ${reply.status}`);
       },
       md5: async (w: number) => {
-        const sent = await session(dm, md5Devices[w % md5Devices.length]!);
-        if (sent !== 1) throw new Error(`an idle check-in took ${sent} messages`);
+        await leanMd5CheckIn(dm, md5Devices[w % md5Devices.length]!);
       },
       get: async (w: number) => {
         const device = md5Devices[w % md5Devices.length]!;
@@ -393,7 +446,7 @@ async function main(): Promise<void> {
         '',
         row('bare', 'bare node:http (equal-sized body)', 'req/s'),
         row('basic', 'idle check-ins, basic (same bytes each time)', 'check-ins/s'),
-        row('md5', 'idle check-ins, md5 (real client engine)', 'check-ins/s'),
+        row('md5', 'idle check-ins, md5 (new digest each time)', 'check-ins/s'),
         row('get', 'one-Get sessions (REST enqueue + 2 round trips)', 'sessions/s'),
         '',
         `target: idle check-ins ≥ 0.50 × bare → basic ${ratio('basic').toFixed(2)}` +
