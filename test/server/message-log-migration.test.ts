@@ -1,7 +1,8 @@
 /**
  * Migration 5 (message log segments) on a database that has message rows of the previous form: one gzipped body
  * per row. Those rows keep reading back byte for byte beside the new segment rows, page across both forms, and are
- * pruned like the others. Run on SQLite and on PostgreSQL.
+ * pruned like the others. Migration 6 (age pruning through segments) over segments written before it. Run on SQLite
+ * and on PostgreSQL.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,7 +13,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/platform/clock.js';
 import { MIGRATIONS, SqlStore, migrate } from '../../src/server/store/index.js';
-import { CorruptMessageLogError } from '../../src/server/store/message-segment.js';
+import { CorruptMessageLogError, encodeSegments } from '../../src/server/store/message-segment.js';
 import { PostgresDriver, quoteIdentifier } from '../../src/server/store/postgres-driver.js';
 import type { SqlDriver } from '../../src/server/store/sql-driver.js';
 import { SqliteDriver } from '../../src/server/store/sqlite-driver.js';
@@ -94,7 +95,9 @@ describe.each([
       [randomBytes(20), clock.now()],
     );
 
-    expect(await migrate(driver, clock.now())).toEqual([SEGMENTS_VERSION]);
+    expect(await migrate(driver, clock.now())).toEqual(
+      MIGRATIONS.filter((m) => m.version >= SEGMENTS_VERSION).map((m) => m.version),
+    );
     const store = new SqlStore(driver, { clock, retention: { maxAgeMs: 60_000, maxPerDevice: 1000 } });
     const newBodies = [randomBytes(500), randomBytes(700)];
     await store.commitExchange({
@@ -137,6 +140,60 @@ describe.each([
     clock.advance(61_000);
     expect(await store.pruneMessages()).toBe(4);
     expect((await store.listMessages('old')).items).toEqual([]);
+    expect((await driver.all(`SELECT id FROM message_segments`)).length).toBe(0);
+  });
+
+  it('migration 6: segments written before it get their oldest message time, and age pruning stays exact per row', async () => {
+    const driver = await open();
+    const clock = new ManualClock(1_700_000_000_000);
+    const upToSegments = MIGRATIONS.filter((m) => m.version <= SEGMENTS_VERSION);
+    await migrate(driver, clock.now(), upToSegments);
+    await driver.run(
+      `INSERT INTO devices (device_id, username, client_secret_digest, auth_type, server_password, created_at)
+       VALUES ('dev', 'u', 'd', 'md5', 's', ?)`,
+      [clock.now()],
+    );
+    // A flush of the version-5 code: one segment, two rows ten seconds apart (no oldest_at column yet).
+    const bodies = [randomBytes(300), randomBytes(400)];
+    const segment = encodeSegments(bodies)[0]!;
+    const segmentId = Number(
+      (
+        await driver.all(
+          `INSERT INTO message_segments (codec, body, raw_size) VALUES (?, ?, ?) RETURNING id`,
+          [segment.codec, segment.body, segment.rawSize],
+        )
+      )[0]!['id'],
+    );
+    for (const [i, body] of bodies.entries()) {
+      await driver.run(
+        `INSERT INTO messages (device_id, session_id, direction, content_type, body, size, created_at, segment_id, segment_offset)
+         VALUES ('dev', '1', 'in', 'x/y', ?, ?, ?, ?, ?)`,
+        [Buffer.alloc(0), body.byteLength, clock.now() + i * 10_000, segmentId, segment.offsets[i]!],
+      );
+    }
+
+    expect(await migrate(driver, clock.now())).toEqual([6]);
+    const oldest = await driver.all(`SELECT oldest_at FROM message_segments WHERE id = ?`, [segmentId]);
+    expect(Number(oldest[0]!['oldest_at'])).toBe(clock.now());
+    const indexes =
+      driver.dialect === 'sqlite'
+        ? await driver.all(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'`)
+        : await driver.all(
+            `SELECT indexname AS name FROM pg_indexes WHERE tablename = 'messages' AND schemaname = current_schema()`,
+          );
+    const names = indexes.map((r) => String(r['name']));
+    expect(names).not.toContain('messages_created');
+    expect(names).toContain('messages_unsegmented_created');
+
+    // Between the two rows' ages: only the older row goes, though both share the segment.
+    const store = new SqlStore(driver, { clock, retention: { maxAgeMs: 60_000, maxPerDevice: 1000 } });
+    clock.advance(65_000);
+    expect(await store.pruneMessages()).toBe(1);
+    expect((await store.listMessages('dev')).items.map((m) => Buffer.from(m.body))).toEqual([
+      Buffer.from(bodies[1]!),
+    ]);
+    clock.advance(10_000);
+    expect(await store.pruneMessages()).toBe(1);
     expect((await driver.all(`SELECT id FROM message_segments`)).length).toBe(0);
   });
 });

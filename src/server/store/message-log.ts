@@ -159,7 +159,10 @@ export class MessageLog {
         await this.#driver.transaction(async (tx) => {
           const rows: SqlValue[][] = [];
           for (const segment of segments) {
-            const segmentId = await insertSegment(tx, segment.codec, segment.body, segment.rawSize);
+            let oldest = Number.POSITIVE_INFINITY;
+            for (let i = 0; i < segment.offsets.length; i++)
+              oldest = Math.min(oldest, batch[segment.first + i]!.createdAt);
+            const segmentId = await insertSegment(tx, segment, oldest);
             segment.offsets.forEach((offset, i) => {
               const e = batch[segment.first + i]!;
               rows.push([
@@ -221,16 +224,18 @@ export class MessageLog {
   }
 }
 
-/** Inserts one segment; returns its id. Shared with compaction (message-retention.ts). */
+/**
+ * Inserts one segment; returns its id. `oldestAt`: the created_at of its oldest message, which age pruning finds
+ * it by. Shared with compaction (message-retention.ts).
+ */
 export async function insertSegment(
   tx: SqlExecutor,
-  codec: string,
-  body: Buffer,
-  rawSize: number,
+  segment: { readonly codec: string; readonly body: Buffer; readonly rawSize: number },
+  oldestAt: number,
 ): Promise<number> {
   const rows = await tx.all(
-    `INSERT INTO message_segments (codec, body, raw_size) VALUES (?, ?, ?) RETURNING id`,
-    [codec, body, rawSize],
+    `INSERT INTO message_segments (codec, body, raw_size, oldest_at) VALUES (?, ?, ?, ?) RETURNING id`,
+    [segment.codec, segment.body, segment.rawSize, oldestAt],
   );
   return Number(rows[0]!['id']);
 }

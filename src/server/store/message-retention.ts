@@ -41,8 +41,18 @@ export async function pruneMessageLog(
 ): Promise<number> {
   let deleted = 0;
   if (policy.maxAgeMs !== undefined) {
-    deleted += (await driver.run(`DELETE FROM messages WHERE created_at < ?`, [now - policy.maxAgeMs]))
-      .changes;
+    const cutoff = now - policy.maxAgeMs;
+    // Candidates through their segment (no per-row created_at index: migration 6), then the exact age per row.
+    deleted += (
+      await driver.run(
+        `DELETE FROM messages WHERE segment_id IN (SELECT id FROM message_segments WHERE oldest_at < ?)
+           AND created_at < ?`,
+        [cutoff, cutoff],
+      )
+    ).changes;
+    deleted += (
+      await driver.run(`DELETE FROM messages WHERE segment_id IS NULL AND created_at < ?`, [cutoff])
+    ).changes;
   }
   if (policy.maxPerDevice !== undefined) {
     deleted += (
@@ -113,6 +123,7 @@ function groups(sparse: readonly SparseSegment[]): number[][] {
 interface LiveMessage {
   readonly id: number;
   readonly oldSegment: number;
+  readonly createdAt: number;
   readonly body: Uint8Array;
 }
 
@@ -123,7 +134,7 @@ async function compactGroup(driver: SqlDriver, segmentIds: readonly number[]): P
     segmentIds,
   );
   const rows = await driver.all(
-    `SELECT id, segment_id, segment_offset, size FROM messages WHERE segment_id IN (${list}) ORDER BY id`,
+    `SELECT id, segment_id, segment_offset, size, created_at FROM messages WHERE segment_id IN (${list}) ORDER BY id`,
     segmentIds,
   );
   const live: LiveMessage[] = [];
@@ -142,6 +153,7 @@ async function compactGroup(driver: SqlDriver, segmentIds: readonly number[]): P
         .map((r) => ({
           id: Number(r['id']),
           oldSegment: segmentId,
+          createdAt: Number(r['created_at']),
           body: sliceMessage(
             inflated,
             segmentId,
@@ -162,8 +174,9 @@ async function compactGroup(driver: SqlDriver, segmentIds: readonly number[]): P
   const encoded = encodeSegments(live.map((m) => m.body));
   await driver.transaction(async (tx) => {
     for (const segment of encoded) {
-      const newId = await insertSegment(tx, segment.codec, segment.body, segment.rawSize);
       const moves = segment.offsets.map((offset, i) => ({ message: live[segment.first + i]!, offset }));
+      const oldest = moves.reduce((min, m) => Math.min(min, m.message.createdAt), Number.POSITIVE_INFINITY);
+      const newId = await insertSegment(tx, segment, oldest);
       for (let i = 0; i < moves.length; i += UPDATE_CHUNK) {
         const chunk = moves.slice(i, i + UPDATE_CHUNK);
         while (chunk.length < UPDATE_CHUNK) chunk.push(chunk[chunk.length - 1]!);

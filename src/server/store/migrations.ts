@@ -156,6 +156,22 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX messages_segment ON messages (segment_id, size) WHERE segment_id IS NOT NULL`,
     ],
   },
+  {
+    version: 6,
+    name: 'message log age pruning through segments: no created_at index on every message row',
+    statements: [
+      // Every message row carried three index entries besides its own; the created_at one served only the
+      // minute's age pruning, and cost each check-in's two rows an insert and, later, a delete. Age pruning now
+      // finds candidates through their segment's oldest message (one index entry per flush, not per message).
+      `ALTER TABLE message_segments ADD COLUMN oldest_at {bigint}`,
+      `UPDATE message_segments SET oldest_at = (
+         SELECT MIN(m.created_at) FROM messages m WHERE m.segment_id = message_segments.id)`,
+      `CREATE INDEX message_segments_oldest ON message_segments (oldest_at)`,
+      `DROP INDEX messages_created`,
+      // Rows from before migration 5 (their own body, no segment) keep an age index of their own.
+      `CREATE INDEX messages_unsegmented_created ON messages (created_at) WHERE segment_id IS NULL`,
+    ],
+  },
 ];
 
 function render(statement: string, dialect: Dialect): string {
