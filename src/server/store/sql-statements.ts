@@ -38,7 +38,6 @@ const DEVICE_COLUMNS_SQL = [
 export const TABLE_COLUMNS = {
   tree_values: 'uri, data, format, type, updated_at',
   alerts: 'id, device_id, session_id, code, correlator, items, received_at',
-  messages: 'id, device_id, session_id, direction, content_type, body, size, created_at',
   notifications: 'device_id, session_id, ui_mode, notified_at',
 } as const;
 const columns = (list: readonly string[], alias?: string): string =>
@@ -66,7 +65,6 @@ export const COMMAND_SQL = columns(COMMAND_COLUMNS);
 export const TABLE_SQL = {
   commands: COMMAND_SQL,
   alerts: TABLE_COLUMNS.alerts,
-  messages: TABLE_COLUMNS.messages,
 } as const;
 const pgObject = (alias: string, list: readonly string[]): string =>
   `json_build_object(${list.map((c) => `'${c}', ${alias}.${c}`).join(', ')})`;

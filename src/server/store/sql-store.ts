@@ -224,7 +224,7 @@ export class SqlStore implements Store {
   }
 
   async #newestFirst<T extends { id: number }>(
-    table: 'commands' | 'alerts' | 'messages',
+    table: 'commands' | 'alerts',
     deviceId: string,
     request: PageRequest | undefined,
     map: (row: Row) => T,
