@@ -81,17 +81,15 @@ function cmdIdOf(common: Common, at: At): number {
   return common.cmdId;
 }
 
-/** Optional fields copied only when present (exactOptionalPropertyTypes: no `undefined` values in the model). */
-function withOptional<T extends object>(
-  base: T,
-  common: Common,
-  keys: readonly ('noResp' | 'cred' | 'meta')[],
-): T {
-  const out = base as Mutable<T> & Partial<Common>;
-  for (const key of keys) {
-    const value = common[key];
-    if (value !== undefined) (out as Record<string, unknown>)[key] = value;
-  }
+/**
+ * NoResp, Cred and Meta copied only when present (exactOptionalPropertyTypes: no `undefined` values in the model).
+ * readCommon fills only the fields the command's content model allows, so each present one belongs.
+ */
+function withOptional<T extends object>(base: T, common: Common): T {
+  const out = base as T & { noResp?: boolean; cred?: Cred; meta?: MetInf };
+  if (common.noResp !== undefined) out.noResp = common.noResp;
+  if (common.cred !== undefined) out.cred = common.cred;
+  if (common.meta !== undefined) out.meta = common.meta;
   return out;
 }
 
@@ -138,11 +136,7 @@ function decodeItemCommand(
     else if (!inSyncml(node) || !readCommon(node, at, common, ITEM_COMMAND)) unknownElement(node, at);
   }
   // An empty Item list is kept: the engine answers 412 (Incomplete command) rather than refusing the message.
-  return withOptional({ kind, cmdId: cmdIdOf(common, at), items: common.items }, common, [
-    'noResp',
-    'cred',
-    'meta',
-  ]);
+  return withOptional({ kind, cmdId: cmdIdOf(common, at), items: common.items }, common);
 }
 
 function decodeExec(el: Element, at: At): Exec {
@@ -158,7 +152,7 @@ function decodeExec(el: Element, at: At): Exec {
   }
   const exec: Mutable<Exec> = { kind: 'Exec', cmdId: cmdIdOf(common, at), items: common.items };
   if (correlator !== undefined) exec.correlator = correlator;
-  return withOptional(exec, common, ['noResp', 'cred', 'meta']);
+  return withOptional(exec, common);
 }
 
 function decodeAlert(el: Element, at: At): Alert {
@@ -179,7 +173,7 @@ function decodeAlert(el: Element, at: At): Alert {
   const alert: Mutable<Alert> = { kind: 'Alert', cmdId: cmdIdOf(common, at), items: common.items };
   if (code !== undefined) alert.code = code;
   if (correlator !== undefined) alert.correlator = correlator;
-  return withOptional(alert, common, ['noResp', 'cred']);
+  return withOptional(alert, common);
 }
 
 function decodeContainer(
@@ -204,7 +198,7 @@ function decodeContainer(
     }
   }
   const base: Atomic | Sequence = { kind, cmdId: cmdIdOf(common, at), commands };
-  return withOptional(base, common, ['noResp', 'meta']);
+  return withOptional(base, common);
 }
 
 function decodeStatus(el: Element, at: At): Status {

@@ -137,7 +137,11 @@ export function rawText(el: Element, at: At): string {
 
 /** Identifiers and meta values: surrounding whitespace (pretty-printing) is not part of the value. */
 export function trimmedText(el: Element, at: At): string {
-  return rawText(el, at).trim();
+  const text = rawText(el, at);
+  // Printable ASCII at both ends (the usual compact value) is nothing String.prototype.trim would remove.
+  const first = text.charCodeAt(0);
+  const last = text.charCodeAt(text.length - 1);
+  return first > 0x20 && first < 0x7f && last > 0x20 && last < 0x7f ? text : text.trim();
 }
 
 /** Decimal, non-negative, safe-integer content (MsgID, CmdID, MsgRef, CmdRef, Status/Alert Data, sizes). */

@@ -76,33 +76,52 @@ function readMetInf(el: Element, at: At, meta: Mutable<MetInf> & { emi?: string[
       continue;
     }
     if (!isMetinfChildNs(node.ns)) unknownElement(node, at);
-    const name = node.name;
-    if (name === 'EMI') {
-      (meta.emi ??= []).push(trimmedText(node, at));
-      continue;
+    // A switch over literal names (not a name → key table): every field is then a named property access.
+    switch (node.name) {
+      case 'EMI':
+        (meta.emi ??= []).push(trimmedText(node, at));
+        break;
+      case 'MetInf':
+        if (wrapped) unknownElement(node, at);
+        readMetInf(node, child(at, node), meta, true);
+        break;
+      case 'Format':
+        if (meta.format !== undefined) duplicate(node, at);
+        meta.format = trimmedText(node, at);
+        break;
+      case 'Type':
+        if (meta.type !== undefined) duplicate(node, at);
+        meta.type = trimmedText(node, at);
+        break;
+      case 'Mark':
+        if (meta.mark !== undefined) duplicate(node, at);
+        meta.mark = trimmedText(node, at);
+        break;
+      case 'Size':
+        if (meta.size !== undefined) duplicate(node, at);
+        meta.size = numberOf(node, at);
+        break;
+      case 'NextNonce':
+        if (meta.nextNonce !== undefined) duplicate(node, at);
+        meta.nextNonce = trimmedText(node, at);
+        break;
+      case 'Version':
+        if (meta.version !== undefined) duplicate(node, at);
+        meta.version = trimmedText(node, at);
+        break;
+      case 'MaxMsgSize':
+        if (meta.maxMsgSize !== undefined) duplicate(node, at);
+        meta.maxMsgSize = numberOf(node, at);
+        break;
+      case 'MaxObjSize':
+        if (meta.maxObjSize !== undefined) duplicate(node, at);
+        meta.maxObjSize = numberOf(node, at);
+        break;
+      default:
+        unknownElement(node, at);
     }
-    if (name === 'MetInf' && !wrapped) {
-      readMetInf(node, child(at, node), meta, true);
-      continue;
-    }
-    const key = METINF_KEYS.get(name);
-    if (key === undefined) unknownElement(node, at);
-    if (meta[key] !== undefined) duplicate(node, at);
-    if (key === 'size' || key === 'maxMsgSize' || key === 'maxObjSize') meta[key] = numberOf(node, at);
-    else meta[key] = trimmedText(node, at);
   }
 }
-
-const METINF_KEYS: ReadonlyMap<string, Exclude<keyof MetInf, 'emi'>> = new Map([
-  ['Format', 'format'],
-  ['Type', 'type'],
-  ['Mark', 'mark'],
-  ['Size', 'size'],
-  ['NextNonce', 'nextNonce'],
-  ['Version', 'version'],
-  ['MaxMsgSize', 'maxMsgSize'],
-  ['MaxObjSize', 'maxObjSize'],
-]);
 
 /** `<Cred>`: `(Meta?, Data)`. The credential is Base64 or a digest: surrounding whitespace is formatting. */
 export function decodeCred(el: Element, parent: At): Cred {

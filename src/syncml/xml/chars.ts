@@ -16,6 +16,24 @@ export function isNameChar(c: number): boolean {
   return isNameStart(c) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0xb7;
 }
 
+/** NameChar or `:` below U+0080, as a table: the parser's name loop asks this for every character of a name. */
+const ASCII_QNAME_CHAR = new Uint8Array(0x80);
+for (let c = 0; c < 0x80; c++) if (isNameChar(c) || c === 0x3a) ASCII_QNAME_CHAR[c] = 1;
+
+/** isNameChar(c) || c is `:` (NaN, what charCodeAt gives past the end, is neither). */
+export function isQNameChar(c: number): boolean {
+  return c < 0x80 ? ASCII_QNAME_CHAR[c] === 1 : c === 0xb7 || (c >= 0xc0 && c !== 0xd7 && c !== 0xf7);
+}
+
 export function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
+}
+
+/**
+ * Whether `src` holds `s` at `at`. For the short names and URIs the parser compares, a loop the JIT inlines beats
+ * String.prototype.startsWith, a builtin call.
+ */
+export function holdsAt(src: string, at: number, s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (src.charCodeAt(at + i) !== s.charCodeAt(i)) return false;
+  return true;
 }

@@ -30,11 +30,50 @@ export function isXmlChar(cp: number): boolean {
   );
 }
 
+/** A predefined entity reference: the character it stands for and its own length, `&` to `;`. */
+interface Predefined {
+  readonly char: string;
+  readonly length: number;
+}
+
+const LT: Predefined = { char: '<', length: 4 };
+const GT: Predefined = { char: '>', length: 4 };
+const AMP: Predefined = { char: '&', length: 5 };
+const APOS: Predefined = { char: "'", length: 6 };
+const QUOT: Predefined = { char: '"', length: 6 };
+
+/**
+ * The predefined entity reference at `amp` (`&lt;` `&gt;` `&amp;` `&apos;` `&quot;`, what serializers write), or
+ * undefined for any other reference. Read from char codes: no name is sliced or hashed.
+ */
+function predefinedAt(s: string, amp: number): Predefined | undefined {
+  const c1 = s.charCodeAt(amp + 1);
+  const c2 = s.charCodeAt(amp + 2);
+  const c3 = s.charCodeAt(amp + 3);
+  if (c2 === 0x74 /* t */ && c3 === 0x3b /* ; */)
+    return c1 === 0x6c /* l */ ? LT : c1 === 0x67 /* g */ ? GT : undefined;
+  const c4 = s.charCodeAt(amp + 4);
+  if (c1 === 0x61 /* a */) {
+    if (c2 === 0x6d /* m */ && c3 === 0x70 /* p */ && c4 === 0x3b) return AMP;
+    if (c2 === 0x70 /* p */ && c3 === 0x6f /* o */ && c4 === 0x73 /* s */ && s.charCodeAt(amp + 5) === 0x3b)
+      return APOS;
+  } else if (c1 === 0x71 /* q */ && c2 === 0x75 /* u */ && c3 === 0x6f /* o */ && c4 === 0x74 /* t */) {
+    if (s.charCodeAt(amp + 5) === 0x3b) return QUOT;
+  }
+  return undefined;
+}
+
 /** Replaces references in `s` (which contains at least one `&`). Returns a string or the problem found. */
 export function decodeEntities(s: string): string | EntityProblem {
   let out = '';
   let from = 0;
   for (let amp = s.indexOf('&'); amp !== -1; amp = s.indexOf('&', from)) {
+    const predefined = predefinedAt(s, amp);
+    if (predefined !== undefined) {
+      out += s.slice(from, amp) + predefined.char;
+      from = amp + predefined.length;
+      continue;
+    }
     const semi = s.indexOf(';', amp + 1);
     if (semi === -1 || semi - amp > 12) {
       return { code: 'xml-malformed', message: 'bare "&" (write &amp;)', offset: amp };

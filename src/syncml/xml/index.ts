@@ -3,7 +3,7 @@ import type { DecodeLimits } from '../limits.js';
 import { resolveLimits } from '../limits.js';
 import { elementToMessage, messageToElement } from '../mapping/index.js';
 import type { SyncMLMessage } from '../model.js';
-import { parseXml } from './parse.js';
+import { parseWithLimits } from './parse.js';
 import { serializeXml } from './serialize.js';
 
 export { parseXml } from './parse.js';
@@ -14,7 +14,7 @@ const utf8 = new TextEncoder();
 /** Decodes a SyncML DM 1.2 message in XML (UTF-8 bytes, or an already decoded string). */
 export function decodeXml(bytes: Uint8Array | string, limits?: Partial<DecodeLimits>): SyncMLMessage {
   const resolved = resolveLimits(limits);
-  return elementToMessage(parseXml(bytes, resolved), resolved);
+  return elementToMessage(parseWithLimits(bytes, resolved), resolved);
 }
 
 /** Encodes a message as compact UTF-8 XML with the XML declaration. */
