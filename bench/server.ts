@@ -8,7 +8,8 @@
  * the median of each round's ratio to that round's bare figure, so a noisy neighbour slows both sides alike.
  * `--profile DIR` runs the server with `--cpu-prof` (the profile is written to DIR when it exits).
  * The server runs as it is deployed: compiled by `npm run build` (tsc, into dist/), which the bench runs first;
- * `--from src` runs the TypeScript sources through tsx instead (as `npm start` does in a checkout).
+ * `--from src` runs the TypeScript sources through tsx instead (as `npm start` does in a checkout). `--node-flags "…"`
+ * passes Node.js flags to the server process.
  *
  * - idle check-ins/s, basic: Package 1 with basic credentials (the same bytes every time), nothing queued;
  * - idle check-ins/s, md5: a new digest per check-in over the nonce the server issued last (lean client: the real
@@ -44,6 +45,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '32' },
     devices: { type: 'string', default: '64' },
     from: { type: 'string', default: 'dist' },
+    'node-flags': { type: 'string', default: '' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -59,6 +61,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST_MAIN = new URL('../dist/src/cli/main.js', import.meta.url).href;
 if (values.from !== 'dist' && values.from !== 'src') throw new Error('--from is dist or src');
 const FROM_DIST = values.from === 'dist';
+/** `--node-flags "--max-semi-space-size=64"`: extra Node.js flags for the server process (for A/B runs). */
+const NODE_FLAGS = values['node-flags'].split(' ').filter((flag) => flag !== '');
 
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
 
@@ -302,6 +306,7 @@ async function main(): Promise<void> {
       process.execPath,
       [
         ...(values.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values.profile}`]),
+        ...NODE_FLAGS,
         ...entry,
         'server',
         '--port',
@@ -441,7 +446,7 @@ async function main(): Promise<void> {
           `  (rounds ${spread(rates[name])}/s)`;
     console.log(
       [
-        `omadm bench/server: ${ROUNDS} interleaved rounds of ${SECONDS} s per figure, medians; ${CONCURRENCY} concurrent clients, loopback, SQLite, Node ${process.version}, server from ${FROM_DIST ? 'dist (tsc)' : 'src (tsx)'}`,
+        `omadm bench/server: ${ROUNDS} interleaved rounds of ${SECONDS} s per figure, medians; ${CONCURRENCY} concurrent clients, loopback, SQLite, Node ${process.version}, server from ${FROM_DIST ? 'dist (tsc)' : 'src (tsx)'}${NODE_FLAGS.length === 0 ? '' : ` with ${NODE_FLAGS.join(' ')}`}`,
         `check-in request ${requestSize} B, response ${responseSize} B (the bare server answers the same sizes)`,
         '',
         row('bare', 'bare node:http (equal-sized body)', 'req/s'),
