@@ -44,11 +44,21 @@ interface Common {
   items: Item[];
 }
 
-/** Reads CmdID / NoResp / Cred / Meta / Item when `allowed` names them; true when the element was consumed. */
-function readCommon(node: Element, at: At, common: Common, allowed: ReadonlySet<string>): boolean {
-  if (!allowed.has(node.name)) return false;
+/** The common fields, as bits: which of them a command's content model allows. */
+const CMD_ID = 1;
+const NO_RESP = 2;
+const CRED = 4;
+const META = 8;
+const ITEM = 16;
+
+/**
+ * Reads CmdID / NoResp / Cred / Meta / Item when `allowed` has its bit; true when the element was consumed.
+ * (Bits rather than a Set of names: the name is compared once, in the switch, instead of also being hashed.)
+ */
+function readCommon(node: Element, at: At, common: Common, allowed: number): boolean {
   switch (node.name) {
     case 'CmdID': {
+      if ((allowed & CMD_ID) === 0) return false;
       if (common.cmdId !== undefined) duplicate(node, at);
       const cmdId = numberOf(node, at);
       // DM Protocol §5.3 (protocol.md): CmdID 0 is reserved for references to the SyncHdr.
@@ -57,18 +67,22 @@ function readCommon(node: Element, at: At, common: Common, allowed: ReadonlySet<
       return true;
     }
     case 'NoResp':
+      if ((allowed & NO_RESP) === 0) return false;
       if (common.noResp !== undefined) duplicate(node, at);
       common.noResp = true;
       return true;
     case 'Cred':
+      if ((allowed & CRED) === 0) return false;
       if (common.cred !== undefined) duplicate(node, at);
       common.cred = decodeCred(node, at);
       return true;
     case 'Meta':
+      if ((allowed & META) === 0) return false;
       if (common.meta !== undefined) duplicate(node, at);
       common.meta = decodeMeta(node, at);
       return true;
     case 'Item':
+      if ((allowed & ITEM) === 0) return false;
       common.items.push(decodeItem(node, at));
       return true;
     default:
@@ -93,11 +107,11 @@ function withOptional<T extends object>(base: T, common: Common): T {
   return out;
 }
 
-const ITEM_COMMAND = new Set(['CmdID', 'NoResp', 'Cred', 'Meta', 'Item']);
-const ALERT = new Set(['CmdID', 'NoResp', 'Cred', 'Item']);
-const CONTAINER = new Set(['CmdID', 'NoResp', 'Meta']);
-const STATUS = new Set(['CmdID', 'Cred', 'Item']);
-const RESULTS = new Set(['CmdID', 'Meta', 'Item']);
+const ITEM_COMMAND = CMD_ID | NO_RESP | CRED | META | ITEM;
+const ALERT = CMD_ID | NO_RESP | CRED | ITEM;
+const CONTAINER = CMD_ID | NO_RESP | META;
+const STATUS = CMD_ID | CRED | ITEM;
+const RESULTS = CMD_ID | META | ITEM;
 
 /** Decodes one command element found in SyncBody, Atomic or Sequence. `depth` counts container nesting. */
 export function decodeCommand(el: Element, parent: At, depth: number, maxDepth: number): Command {

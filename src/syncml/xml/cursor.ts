@@ -4,7 +4,6 @@
  */
 import { DecodeError } from '../../errors.js';
 import { isNameStart, isQNameChar, isSpace } from './chars.js';
-import { knownName, NAME_HASH_SEED, nameHashStep } from './names.js';
 import { lineColumn } from './source-text.js';
 
 export class Cursor {
@@ -52,16 +51,14 @@ export class Cursor {
     let c = src.charCodeAt(start);
     if (!isNameStart(c) && c !== 0x3a) this.fail('xml-malformed', 'expected a name');
     let colon = c === 0x3a ? 0 : -1;
-    let hash = nameHashStep(NAME_HASH_SEED, c);
     let i = start + 1;
     // charCodeAt past the end is NaN, which no character class accepts.
     for (c = src.charCodeAt(i); isQNameChar(c); c = src.charCodeAt(++i)) {
       if (c === 0x3a && colon === -1) colon = i - start;
-      hash = nameHashStep(hash, c);
     }
     this.pos = i;
     this.nameColon = colon;
-    return knownName(src, start, i, hash) ?? src.slice(start, i);
+    return src.slice(start, i);
   }
 
   /** At `<`: skips a comment or PI and returns true; refuses declarations; returns false for an element. */

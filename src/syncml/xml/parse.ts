@@ -11,7 +11,7 @@
 import type { Element, Node } from '../element.js';
 import type { DecodeLimits } from '../limits.js';
 import { resolveLimits } from '../limits.js';
-import { holdsAt, isNameChar } from './chars.js';
+import { isNameChar } from './chars.js';
 import { decodeEntities } from './entities.js';
 import { epilog, prolog } from './prolog.js';
 import { sourceText } from './source-text.js';
@@ -158,7 +158,7 @@ class Parser extends StartTagReader {
     const nameAt = start + 2;
     const qname = open.qname;
     const after = src.charCodeAt(nameAt + qname.length);
-    if (!holdsAt(src, nameAt, qname) || isNameChar(after) || after === 0x3a) {
+    if (!src.startsWith(qname, nameAt) || isNameChar(after) || after === 0x3a) {
       this.pos = nameAt;
       const found = this.name();
       this.fail('xml-mismatched-tag', `</${found}> does not close <${qname}>`, start);

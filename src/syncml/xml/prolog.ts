@@ -36,7 +36,14 @@ export function epilog(cursor: Cursor, src: string): void {
   }
 }
 
+/** The declaration encodeXml writes and most peers send, accepted at once: the general path below agrees. */
+const USUAL_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
+
 function xmlDeclaration(cursor: Cursor, src: string): void {
+  if (src.startsWith(USUAL_DECLARATION, cursor.pos)) {
+    cursor.pos += USUAL_DECLARATION.length;
+    return;
+  }
   const start = cursor.pos;
   const end = src.indexOf('?>', start + 5);
   if (end === -1) cursor.fail('xml-malformed', 'unterminated XML declaration');
