@@ -9,6 +9,7 @@ import { ManualClock } from '../../src/platform/clock.js';
 import {
   DuplicateError,
   MIGRATIONS,
+  NonceResyncTakenError,
   StaleSessionError,
   StoreRequestError,
   clientSecretDigest,
@@ -1452,6 +1453,98 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
         expect((await store.listPendingNotifications('old')).map((p) => p.sessionId)).toEqual(['3']);
         expect(await short.deleteDevice('old')).toBe(true);
         expect(await store.listPendingNotifications('old')).toEqual([]);
+      });
+    });
+
+    describe('nonce resync offers (security.md §8.3)', () => {
+      it("an offer is stored, read by loadExchange and taken exactly once with the exchange's writes", async () => {
+        expect(await store.createDevice(device('rs'))).toMatchObject({ nonceResyncUntil: null });
+        const until = clock.now() + 600_000;
+        expect(await store.updateDevice('rs', { nonceResyncUntil: until })).toMatchObject({
+          nonceResyncUntil: until,
+        });
+        expect((await store.loadExchange('rs', '1'))!.device.nonceResyncUntil).toBe(until);
+        await store.commitExchange({
+          deviceId: 'rs',
+          consumeNonceResync: true,
+          device: { clientNonce: 'Zmlyc3Q=', serverNonce: 'AAAAAA==' },
+        });
+        expect(await store.getDevice('rs')).toMatchObject({
+          nonceResyncUntil: null,
+          clientNonce: 'Zmlyc3Q=',
+          serverNonce: 'AAAAAA==',
+        });
+        // Taken: a second commit taking it fails, and nothing of that commit is written.
+        await expect(
+          store.commitExchange({
+            deviceId: 'rs',
+            consumeNonceResync: true,
+            device: { clientNonce: 'c2Vjb25k' },
+          }),
+        ).rejects.toBeInstanceOf(NonceResyncTakenError);
+        expect((await store.getDevice('rs'))!.clientNonce).toBe('Zmlyc3Q=');
+      });
+
+      it('an expired or withdrawn offer cannot be taken; the commit writes nothing', async () => {
+        await store.createDevice(device('late'));
+        await store.updateDevice('late', { nonceResyncUntil: clock.now() + 1000 });
+        clock.advance(1000);
+        await expect(
+          store.commitExchange({
+            deviceId: 'late',
+            consumeNonceResync: true,
+            device: { clientNonce: 'bGF0ZQ==' },
+            session: { sessionId: '1', expectedVersion: 0, snapshot: {} },
+          }),
+        ).rejects.toMatchObject({ code: 'nonce-resync-taken', httpStatus: 409 });
+        expect(await store.getDevice('late')).toMatchObject({
+          clientNonce: null,
+          nonceResyncUntil: clock.now(),
+        });
+        expect((await store.loadExchange('late', '1'))!.session).toBeUndefined();
+        await store.updateDevice('late', { nonceResyncUntil: clock.now() + 1000 });
+        await store.updateDevice('late', { nonceResyncUntil: null });
+        await expect(
+          store.commitExchange({ deviceId: 'late', consumeNonceResync: true }),
+        ).rejects.toBeInstanceOf(NonceResyncTakenError);
+      });
+
+      it('two connections taking one offer at once: exactly one wins', async () => {
+        await store.createDevice(device('race'));
+        await store.updateDevice('race', { nonceResyncUntil: clock.now() + 60_000 });
+        const other = await harness.openSecond({ clock });
+        const outcomes = await Promise.allSettled([
+          store.commitExchange({
+            deviceId: 'race',
+            consumeNonceResync: true,
+            device: { clientNonce: 'YQ==' },
+          }),
+          other.commitExchange({
+            deviceId: 'race',
+            consumeNonceResync: true,
+            device: { clientNonce: 'Yg==' },
+          }),
+        ]);
+        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+        const refused = outcomes.find((o) => o.status === 'rejected');
+        expect(refused?.reason).toBeInstanceOf(NonceResyncTakenError);
+        expect(['YQ==', 'Yg==']).toContain((await store.getDevice('race'))!.clientNonce);
+      });
+
+      it('migration 7 adds the offer column to devices registered before it, as no offer', async () => {
+        // Back to the schema before migration 7, with a device in it, then migrate again.
+        await store.driver.run(`ALTER TABLE devices DROP COLUMN nonce_resync_until`);
+        await store.driver.run(`DELETE FROM omadm_migrations WHERE version = 7`);
+        await store.driver.run(
+          `INSERT INTO devices (device_id, username, client_secret_digest, auth_type, server_password, created_at)
+           VALUES ('before', 'u', 'ZGlnZXN0', 'md5', 'pw', ?)`,
+          [clock.now()],
+        );
+        expect(await migrate(store.driver, clock.now())).toEqual([7]);
+        expect(await store.getDevice('before')).toMatchObject({ deviceId: 'before', nonceResyncUntil: null });
+        await store.updateDevice('before', { nonceResyncUntil: clock.now() + 1 });
+        await store.commitExchange({ deviceId: 'before', consumeNonceResync: true });
+        expect((await store.getDevice('before'))!.nonceResyncUntil).toBeNull();
       });
     });
 

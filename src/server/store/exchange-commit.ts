@@ -7,7 +7,7 @@ import type { SqlExecutor, SqlValue } from './sql-driver.js';
 import { clientSecretDigest, normalizeUri } from './rows.js';
 import { DEVICE_PATCH_COLUMNS } from './sql-statements.js';
 import type { CommitResult, DevicePatch, ExchangeCommit } from './store.js';
-import { StaleSessionError, StoreRequestError } from './store.js';
+import { NonceResyncTakenError, StaleSessionError, StoreRequestError } from './store.js';
 
 /** Returns false when the device does not exist. */
 export async function patchDevice(tx: SqlExecutor, deviceId: string, patch: DevicePatch): Promise<boolean> {
@@ -121,6 +121,15 @@ export async function applyCommit(
       if (changes === 0) throw new StaleSessionError(deviceId, session.sessionId, session.expectedVersion);
       sessionVersion = session.expectedVersion + 1;
     }
+  }
+
+  if (commit.consumeNonceResync === true) {
+    // security.md §8.3: the offer admits one session. The row's condition decides between concurrent takers.
+    const { changes } = await tx.run(
+      `UPDATE devices SET nonce_resync_until = NULL WHERE device_id = ? AND nonce_resync_until > ?`,
+      [deviceId, now],
+    );
+    if (changes === 0) throw new NonceResyncTakenError(deviceId);
   }
 
   if (commit.device !== undefined) await patchDevice(tx, deviceId, commit.device);

@@ -172,6 +172,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX messages_unsegmented_created ON messages (created_at) WHERE segment_id IS NULL`,
     ],
   },
+  {
+    version: 7,
+    name: 'nonce resynchronisation offered to a device',
+    statements: [
+      // security.md §8.3: until this time the device may answer a Package 0 signed with the special nonce with
+      // Package 1 credentials built on that nonce, once. NULL: no resync offered (every existing device).
+      `ALTER TABLE devices ADD COLUMN nonce_resync_until {bigint}`,
+    ],
+  },
 ];
 
 function render(statement: string, dialect: Dialect): string {

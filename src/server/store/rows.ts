@@ -71,6 +71,7 @@ export function toDevice(row: Row): DeviceRecord {
     lockedUntil: numOrNull(row['locked_until']),
     lastSeen: numOrNull(row['last_seen']),
     createdAt: num(row['created_at']),
+    nonceResyncUntil: numOrNull(row['nonce_resync_until']),
   };
 }
 

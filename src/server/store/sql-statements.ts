@@ -13,6 +13,7 @@ export const DEVICE_PATCH_COLUMNS: Record<string, string> = {
   failedAuthCount: 'failed_auth_count',
   lockedUntil: 'locked_until',
   lastSeen: 'last_seen',
+  nonceResyncUntil: 'nonce_resync_until',
 };
 
 /**
@@ -34,6 +35,7 @@ const DEVICE_COLUMNS_SQL = [
   'locked_until',
   'last_seen',
   'created_at',
+  'nonce_resync_until',
 ];
 export const TABLE_COLUMNS = {
   tree_values: 'uri, data, format, type, updated_at',

@@ -306,6 +306,7 @@ export class SqlStore implements Store {
       empty(commit.treeValues) &&
       empty(commit.alerts) &&
       (commit.device === undefined || commit.authFailure === undefined) &&
+      commit.consumeNonceResync !== true &&
       commit.device?.password === undefined;
     // One statement joins the group commit of this event-loop turn (commit-batcher.ts): still one write per
     // check-in, but one database commit per batch of them.

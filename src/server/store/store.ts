@@ -67,6 +67,12 @@ export interface DeviceRecord {
   readonly lockedUntil: number | null;
   readonly lastSeen: number | null;
   readonly createdAt: number;
+  /**
+   * security.md §8.3: the server sent this device a Package 0 signed with the special resync nonce, and until this
+   * time accepts, once, Package 1 credentials built on that nonce (`ExchangeCommit.consumeNonceResync`). Null: no
+   * resync offered.
+   */
+  readonly nonceResyncUntil: number | null;
 }
 
 export interface NewDevice {
@@ -100,6 +106,8 @@ export interface DevicePatch {
   readonly failedAuthCount?: number;
   readonly lockedUntil?: number | null;
   readonly lastSeen?: number | null;
+  /** Offer a nonce resync until this time (null withdraws the offer). */
+  readonly nonceResyncUntil?: number | null;
 }
 
 export interface SessionRecord {
@@ -281,6 +289,12 @@ export interface ExchangeCommit {
   readonly treeValues?: readonly Omit<TreeValue, 'updatedAt'>[];
   readonly alerts?: readonly NewGenericAlert[];
   readonly messages?: readonly NewMessage[];
+  /**
+   * The exchange accepted credentials built on the special resync nonce (security.md §8.3): the device's offer is
+   * taken in this commit, exactly once across processes. Without an offer still unexpired at commit time the
+   * commit fails with NonceResyncTakenError and nothing is written. Applied before the device patch.
+   */
+  readonly consumeNonceResync?: true;
 }
 
 export interface CommitResult {
@@ -402,6 +416,15 @@ export class StaleSessionError extends OmadmError {
       `session ${JSON.stringify(sessionId)} of device ${JSON.stringify(deviceId)} is no longer at version ${expectedVersion}`,
       { httpStatus: 409 },
     );
+  }
+}
+
+/** A commit meant to take the device's nonce resync offer found none (already taken, expired or withdrawn). */
+export class NonceResyncTakenError extends OmadmError {
+  constructor(deviceId: string) {
+    super('nonce-resync-taken', `device ${JSON.stringify(deviceId)} has no nonce resync offer left to take`, {
+      httpStatus: 409,
+    });
   }
 }
 
