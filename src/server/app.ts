@@ -65,6 +65,11 @@ export interface ServerConfig {
   readonly drainMs?: number;
   /** Delivers Package 0 (`POST …/notify`, notify-on-queue). Default: udp:, http:, https: (createNotificationChannel). */
   readonly notificationChannel?: NotificationChannel & { supports?(target: string): boolean };
+  /**
+   * How long a device sent a nonce resync trigger (`POST …/notify` with `nonceResync`) may answer it with
+   * credentials built on the special nonce (security.md §8.3). Default 10 minutes.
+   */
+  readonly nonceResyncOfferMs?: number;
   /** Where the server reports its own failures (never secrets). Default: nowhere. */
   readonly log?: (line: string) => void;
 }
@@ -144,6 +149,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     clock,
     random,
     ...(config.notificationChannel === undefined ? {} : { channel: config.notificationChannel }),
+    ...(config.nonceResyncOfferMs === undefined ? {} : { nonceResyncOfferMs: config.nonceResyncOfferMs }),
     onError: (error) => log(`notification bookkeeping failed: ${formatError(error)}`),
   });
   const exchange = new DmExchange({

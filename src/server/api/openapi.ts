@@ -155,7 +155,10 @@ export function openApiDocument(): Record<string, unknown> {
             "with this server's ServerID, the device's server password and the latest nonce the device issued to " +
             'the server, and delivers it to `notifyAddress` (`udp://`, `http(s)://`, `sms:` with a gateway). 202 ' +
             'means the transport took it; the device answers with a session whose SessionID is `sessionId` ' +
-            '(Alert 1200), reported as `session.started` with `notifiedAt` and `latencyMs`.',
+            '(Alert 1200), reported as `session.started` with `notifiedAt` and `latencyMs`. With ' +
+            '`nonceResync: true` the trigger is signed with the special nonce instead (security.md §8.3), for a ' +
+            "device whose stored server nonce no longer matches the server's; until `nonceResyncUntil` the " +
+            'device may answer it once with credentials built on that nonce, and the session refreshes both nonces.',
           requestBody: {
             required: false,
             content: { 'application/json': { schema: ref('NotifyRequest') } },
@@ -366,7 +369,19 @@ export function openApiDocument(): Record<string, unknown> {
         NotifyRequest: {
           type: 'object',
           additionalProperties: false,
-          properties: { uiMode: { allOf: [ref('UiMode')], default: 'not-specified' } },
+          properties: {
+            uiMode: { allOf: [ref('UiMode')], default: 'not-specified' },
+            nonceResync: {
+              type: 'boolean',
+              default: false,
+              description:
+                'Nonce resynchronisation (security.md §8.3): sign the trigger with the special nonce (4 zero bytes) ' +
+                'and accept, once and until `nonceResyncUntil` (the server option nonceResyncOfferMs, default ' +
+                '10 minutes), Package 1 credentials built on that nonce; the server answers them with a fresh nonce. ' +
+                'Credentials on that nonce without a standing offer are refused like wrong ones. Only devices that ' +
+                'accept resync answer such a trigger.',
+            },
+          },
         },
         NotificationSent: {
           type: 'object',
@@ -379,6 +394,12 @@ export function openApiDocument(): Record<string, unknown> {
             },
             uiMode: ref('UiMode'),
             notifiedAt: { type: 'string', format: 'date-time' },
+            nonceResyncUntil: {
+              type: 'string',
+              format: 'date-time',
+              description:
+                'With `nonceResync`: until when the device may answer with credentials on the special nonce',
+            },
           },
         },
         QueueNotification: {

@@ -227,6 +227,9 @@ export function createRestApi(options: RestApiOptions): RestApi {
             sessionId: sent.sessionId,
             uiMode: sent.uiMode,
             notifiedAt: new Date(sent.notifiedAt).toISOString(),
+            ...(sent.nonceResyncUntil === undefined
+              ? {}
+              : { nonceResyncUntil: new Date(sent.nonceResyncUntil).toISOString() }),
           });
         } catch (error) {
           // The device or the network failed, not us: 502 with the reason (sendError hides every 5xx as 500).

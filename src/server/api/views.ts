@@ -234,15 +234,19 @@ export function parseTtl(body: unknown): number | undefined {
 const UI_MODES: readonly UiMode[] = ['not-specified', 'background', 'informative', 'user-interaction'];
 
 /** The optional body of `POST …/notify`: `{uiMode?}` (security.md §8.1 ui-mode). */
-export function parseNotifyRequest(body: unknown): { uiMode?: UiMode } {
+export function parseNotifyRequest(body: unknown): { uiMode?: UiMode; nonceResync?: boolean } {
   if (body === undefined) return {};
   const obj = object(body);
-  onlyKnown(obj, ['uiMode']);
+  onlyKnown(obj, ['uiMode', 'nonceResync']);
   const v = obj['uiMode'];
-  if (v === undefined) return {};
-  if (typeof v !== 'string' || !(UI_MODES as readonly string[]).includes(v))
+  if (v !== undefined && (typeof v !== 'string' || !(UI_MODES as readonly string[]).includes(v)))
     throw invalid('uiMode', `must be one of ${UI_MODES.join(', ')}`);
-  return { uiMode: v as UiMode };
+  const resync = obj['nonceResync'];
+  if (resync !== undefined && typeof resync !== 'boolean') throw invalid('nonceResync', 'must be a boolean');
+  return {
+    ...(v === undefined ? {} : { uiMode: v as UiMode }),
+    ...(resync === undefined ? {} : { nonceResync: resync }),
+  };
 }
 
 /** How a notification attempted while queueing is shown beside the queued command. */

@@ -40,6 +40,7 @@ import type { DmExchangePort, DmReply, DmRequest } from './dm-handler.js';
 import { commandOf } from './queue-mapping.js';
 import { boundedMeasure, DevInfoMemo } from './write-avoidance.js';
 import { effectsOf, withHeaderVerdict } from './engine-effects.js';
+import { acceptsResyncCredentials, RESYNC_NONCE_B64 } from './nonce-resync.js';
 import { challengesSeen, fromEngineIds, lastServerMsgId, toEngineRefs } from './msg-ids.js';
 
 export interface DmExchangeOptions {
@@ -187,11 +188,18 @@ export class DmExchange implements DmExchangePort {
     const trusted = stored?.auth.authenticated === true && auth !== 'hmac';
     let hdrCode: number | undefined;
     let hdrChal: Chal | undefined;
+    let resynced = false;
     if (!trusted) {
       // md5 and HMAC need a nonce we issued: before the first one the device is challenged, and that is no failure.
       const noNonceYet = auth !== 'basic' && device.clientNonce === null;
       const check = noNonceYet ? undefined : this.#basic.verify(deviceId, presented, device);
-      if (check === undefined || !check.ok) {
+      // security.md §8.3: or credentials on the special nonce, answering the resync trigger we sent (nonce-resync.ts).
+      resynced = check?.ok !== true && acceptsResyncCredentials(presented, device, now);
+      if (resynced) {
+        // Our credentials toward the device are built on the special nonce too (§8.3 step 4), and it stays our view
+        // of the device's server nonce until the device's Chal replaces it with a fresh one.
+        nonces.set(deviceId, 'server-to-client', RESYNC_NONCE_B64);
+      } else if (check === undefined || !check.ok) {
         const presentedAny = schemeOf(presented) !== undefined;
         const reason = check === undefined ? (presentedAny ? 'first-contact' : 'missing') : check.reason;
         // A failed attempt to start over does not end the session in flight (only its own device could).
@@ -293,6 +301,8 @@ export class DmExchange implements DmExchangePort {
       ...(treeValues.length === 0 ? {} : { treeValues }),
       ...(alerts.length === 0 ? {} : { alerts }),
       messages,
+      // The offer admits this session only: taken in this commit, or the commit fails (a replay racing it).
+      ...(resynced ? { consumeNonceResync: true as const } : {}),
     };
     let result;
     try {

@@ -13,16 +13,23 @@
  *    matched to it (any server process can match it: the record is in the store);
  * 5. delivery; on failure the pending record is removed again and the error surfaces (422 / 502);
  * 6. `notification.sent` is published.
+ *
+ * With `nonceResync` (security.md §8.3) the trigger is signed with the special nonce (4 zero bytes) instead of the
+ * device's, and the device is offered, in the store, one session whose Package 1 credentials are built on that
+ * nonce, until `nonceResyncOfferMs` from now (the DM endpoint takes the offer; exchange.ts). The offer is written
+ * with the pending record, before delivery, and withdrawn if delivery fails.
  */
 import { OmadmError } from '../../errors.js';
 import {
   buildNotification,
   makeTrigger,
+  RESYNC_NONCE,
   randomSessionId,
   sessionIdFromText,
   sessionIdText,
   type UiMode,
 } from '../../notification/index.js';
+import { systemClock, type Clock } from '../../platform/clock.js';
 import type { Random } from '../../platform/random.js';
 import { cryptoRandom } from '../../platform/random.js';
 import { fromB64 } from '../../security/digest.js';
@@ -40,7 +47,22 @@ export interface NotificationSent {
   readonly notifiedAt: number;
   /** The target's scheme (`udp`, `http`, `sms`, …). */
   readonly channel: string;
+  /** Signed with the special resync nonce: the offer of a resync session stands until this time (ms since epoch). */
+  readonly nonceResyncUntil?: number;
 }
+
+/** What `notify` may be asked for. */
+export interface NotifyOptions {
+  readonly uiMode?: UiMode;
+  /**
+   * security.md §8.3: sign with the special resync nonce (for a device whose stored server nonce no longer matches
+   * ours, so ordinary triggers fail its digest check) and offer it one session on that nonce.
+   */
+  readonly nonceResync?: boolean;
+}
+
+/** How long a resync offer stands unless configured: long enough for a device asked to confirm first. */
+export const DEFAULT_NONCE_RESYNC_OFFER_MS = 10 * 60_000;
 
 /** The device is unknown (404) or has nowhere to be notified (409). Delivery problems are NotificationDeliveryError. */
 export class NotifyError extends OmadmError {
@@ -58,6 +80,10 @@ export interface DeviceNotifierOptions {
   readonly serverId: string;
   readonly events?: EventBus;
   readonly random?: Random;
+  /** For the resync offer's deadline; the store's clock should be the same. Default the system clock. */
+  readonly clock?: Clock;
+  /** How long a nonce resync offer stands (security.md §8.3). Default DEFAULT_NONCE_RESYNC_OFFER_MS (10 minutes). */
+  readonly nonceResyncOfferMs?: number;
   /** A failed `notification.sent` publish (the notification itself went out). */
   readonly onError?: (error: unknown) => void;
 }
@@ -65,19 +91,21 @@ export interface DeviceNotifierOptions {
 /** The port the REST API and the notify-on-queue policy use. */
 export interface Notifier {
   /** Throws NotifyError or NotificationDeliveryError (both carry `code` and `httpStatus`). */
-  notify(deviceId: string, options?: { readonly uiMode?: UiMode }): Promise<NotificationSent>;
+  notify(deviceId: string, options?: NotifyOptions): Promise<NotificationSent>;
 }
 
 export class DeviceNotifier implements Notifier {
   readonly #o: DeviceNotifierOptions;
   readonly #random: Random;
+  readonly #clock: Clock;
 
   constructor(options: DeviceNotifierOptions) {
     this.#o = options;
     this.#random = options.random ?? cryptoRandom;
+    this.#clock = options.clock ?? systemClock;
   }
 
-  async notify(deviceId: string, options: { readonly uiMode?: UiMode } = {}): Promise<NotificationSent> {
+  async notify(deviceId: string, options: NotifyOptions = {}): Promise<NotificationSent> {
     const { store, channel } = this.#o;
     const uiMode = options.uiMode ?? 'not-specified';
     const device = await store.getDevice(deviceId);
@@ -106,23 +134,34 @@ export class DeviceNotifier implements Notifier {
       }),
     );
     const sessionId = randomSessionId(this.#random, (id) => pending.has(id));
-    // security.md §8.2: digest over our ServerID, the SRVCRED secret and the nonce the device last issued to us.
+    const resync = options.nonceResync === true;
+    // security.md §8.2: digest over our ServerID, the SRVCRED secret and the nonce the device last issued to us;
+    // §8.3: or the special resync nonce, when that nonce is what went out of sync.
+    const nonce = resync
+      ? RESYNC_NONCE
+      : device.serverNonce === null
+        ? undefined
+        : fromB64(device.serverNonce);
     const bytes = buildNotification(
       makeTrigger({ serverId: this.#o.serverId, sessionId, uiMode, initiator: 'server' }),
-      {
-        password: device.serverPassword,
-        ...(device.serverNonce === null ? {} : { nonce: fromB64(device.serverNonce) }),
-      },
+      { password: device.serverPassword, ...(nonce === undefined ? {} : { nonce }) },
     );
     const text = sessionIdText(sessionId);
     const record = await store.recordNotification(deviceId, { sessionId: text, uiMode });
     if (record === undefined)
       throw new NotifyError('device-not-found', `no device ${JSON.stringify(deviceId)}`);
+    // Before delivery, like the pending record: a device answering at once must find the offer.
+    const nonceResyncUntil = resync
+      ? this.#clock.now() + (this.#o.nonceResyncOfferMs ?? DEFAULT_NONCE_RESYNC_OFFER_MS)
+      : undefined;
+    if (nonceResyncUntil !== undefined) await store.updateDevice(deviceId, { nonceResyncUntil });
     try {
       await channel.deliver(target, bytes);
     } catch (error) {
-      // Nothing went out: the session id is free again and no session can answer it.
+      // Nothing went out: the session id is free again and no session can answer it, nor take the offer.
       await store.takePendingNotification(deviceId, text).catch(() => undefined);
+      if (nonceResyncUntil !== undefined)
+        await store.updateDevice(deviceId, { nonceResyncUntil: null }).catch(() => undefined);
       if (error instanceof NotificationDeliveryError) throw error;
       throw new NotificationDeliveryError(
         'notification-delivery-failed',
@@ -137,6 +176,7 @@ export class DeviceNotifier implements Notifier {
       uiMode,
       notifiedAt: record.notifiedAt,
       channel: scheme,
+      ...(nonceResyncUntil === undefined ? {} : { nonceResyncUntil }),
     };
     this.#o.events
       ?.publish({

@@ -25,6 +25,8 @@ export interface ServerNotificationsOptions {
   readonly channel?: NotificationChannel & { supports?(target: string): boolean };
   /** Unanswered notifications younger than this are not repeated by the notify-on-queue policy. Default 30 s. */
   readonly coalesceMs?: number;
+  /** How long a nonce resync offer stands (security.md §8.3). Default 10 minutes. */
+  readonly nonceResyncOfferMs?: number;
   /** Our own failures (a publish, a store lookup), for logging; never secrets. */
   readonly onError?: (error: unknown) => void;
 }
@@ -46,6 +48,8 @@ export function serverNotifications(options: ServerNotificationsOptions): Server
     serverId: options.serverId,
     events,
     random: options.random,
+    clock,
+    ...(options.nonceResyncOfferMs === undefined ? {} : { nonceResyncOfferMs: options.nonceResyncOfferMs }),
     onError,
   });
   const queue = notifyOnQueue(storeCommandQueue(store), {
