@@ -1,25 +1,29 @@
 /** Namespace prefixes in scope while parsing, and one string instance per namespace URI. */
 import { DMDDF_NAMESPACE, METINF_NAMESPACE, SYNCML_NAMESPACE } from '../model.js';
-import { holdsAt } from './chars.js';
 
 export const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 export const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 
 /**
  * The model's namespace constant equal to `src[start, end)`, or undefined: SyncML messages declare
- * `xmlns="syncml:metinf"` on every MetInf element, and this answers without slicing or hashing the value.
+ * `xmlns="syncml:metinf"` on every MetInf element, and this answers without hashing the value (as a Map would).
  */
 export function knownNamespace(src: string, start: number, end: number): string | undefined {
-  switch (end - start) {
-    case SYNCML_NAMESPACE.length:
-      return holdsAt(src, start, SYNCML_NAMESPACE) ? SYNCML_NAMESPACE : undefined;
-    case METINF_NAMESPACE.length:
-      return holdsAt(src, start, METINF_NAMESPACE) ? METINF_NAMESPACE : undefined;
-    case DMDDF_NAMESPACE.length:
-      return holdsAt(src, start, DMDDF_NAMESPACE) ? DMDDF_NAMESPACE : undefined;
-    default:
-      return undefined;
-  }
+  const length = end - start;
+  if (
+    length !== METINF_NAMESPACE.length &&
+    length !== SYNCML_NAMESPACE.length &&
+    length !== DMDDF_NAMESPACE.length
+  )
+    return undefined;
+  const value = src.slice(start, end);
+  return value === METINF_NAMESPACE
+    ? METINF_NAMESPACE
+    : value === SYNCML_NAMESPACE
+      ? SYNCML_NAMESPACE
+      : value === DMDDF_NAMESPACE
+        ? DMDDF_NAMESPACE
+        : undefined;
 }
 
 /** Both maps are created on first use: most SyncML messages declare no prefix and only well-known URIs. */
