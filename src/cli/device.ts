@@ -4,7 +4,7 @@
  * Exit status: 0 when every session completed, 1 when one did not (one line on stderr says why), 2 for bad usage.
  */
 import { parseArgs } from 'node:util';
-import { DeviceRuntime, type SessionRequest } from '../device/device-runtime.js';
+import { DeviceRuntime, sessionRequestFor } from '../device/device-runtime.js';
 import { listenForNotifications } from '../device/notification-listener.js';
 import { PROFILES, profileNamed } from '../device/profiles/profiles.js';
 import type { SessionSummary } from '../device/session-summary.js';
@@ -45,6 +45,11 @@ Options:
                             A trigger with ui-mode user-interaction asks first (per --ui).
                             Runs until interrupted (Ctrl-C) or --sessions sessions have run.
   --sessions K              with --listen: stop after K sessions
+  --accept-nonce-resync     with --listen: when a notification's digest fails with the stored server nonce,
+                            retry with the special resync nonce (4 zero bytes) and, if that matches, run the
+                            session on it: credentials built on that nonce, the server verified on it, both
+                            nonces refreshed (security.md §8.3). Off by default: a device that accepts resync
+                            lets whoever knows the server password start a session without the current nonce
   --json                    print each session's summary as one JSON line on stdout
   -v, --verbose             print every message (decoded, secrets hidden) on stderr, both directions
   -h, --help                show this help
@@ -75,6 +80,7 @@ interface DeviceOptions {
   readonly ui: UiPolicy;
   readonly listen: string | undefined;
   readonly sessions: number | undefined;
+  readonly acceptNonceResync: boolean;
   readonly json: boolean;
   readonly verbose: boolean;
 }
@@ -101,6 +107,7 @@ function parse(args: string[]): DeviceOptions | 'help' {
         ui: { type: 'string' },
         listen: { type: 'string' },
         sessions: { type: 'string' },
+        'accept-nonce-resync': { type: 'boolean' },
         json: { type: 'boolean' },
         verbose: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
@@ -149,6 +156,9 @@ function parse(args: string[]): DeviceOptions | 'help' {
     if (!Number.isInteger(sessions) || sessions < 1)
       throw new UsageError('--sessions must be a positive integer');
   }
+  const acceptNonceResync = values['accept-nonce-resync'] === true;
+  if (acceptNonceResync && values.listen === undefined)
+    throw new UsageError('--accept-nonce-resync only applies with --listen');
   const deviceId = required('device-id');
   return {
     server,
@@ -165,6 +175,7 @@ function parse(args: string[]): DeviceOptions | 'help' {
     ui: ui as UiPolicy,
     listen: values.listen,
     sessions,
+    acceptNonceResync,
     json: values.json === true,
     verbose: values.verbose === true,
   };
@@ -269,12 +280,15 @@ async function listen(
     listen: options.listen!,
     credentials: (serverId) =>
       serverId === runtime.serverId ? runtime.serverCredentials(serverId) : undefined,
+    // security.md §8.3 step 1: the special nonce is tried only when the user enabled resync.
+    resync: options.acceptNonceResync ? 'zero-bytes' : 'off',
     runSession: async (notification) => {
-      const request: SessionRequest = { initiator: 'server', sessionId: notification.sessionIdText };
+      const request = sessionRequestFor(notification);
       const { serverId, uiMode } = notification.trigger;
       if (options.verbose)
         io.stderr.write(
-          `device: Package 0 from ${serverId}, session ${notification.sessionIdText}, ui-mode ${uiMode}\n`,
+          `device: Package 0 from ${serverId}, session ${notification.sessionIdText}, ui-mode ${uiMode}` +
+            `${notification.nonceUsed === 'resync' ? ', on the resync nonce' : ''}\n`,
         );
       // DG-NOT-04 (security.md §8.1 ui-mode): 'user-interaction' asks the user before the session starts;
       // 'informative' tells the user; 'background' and 'not-specified' run silently.

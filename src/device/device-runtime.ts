@@ -13,6 +13,7 @@ import { systemClock, type Clock } from '../platform/clock.js';
 import { cryptoRandom, type Random } from '../platform/random.js';
 import { ClientSession, type ClientEvent, type ClientStep } from '../session/client-session.js';
 import type { UiHandler } from '../session/ui-alert.js';
+import type { VerifiedNotification } from '../notification/notification.js';
 import type { Secret } from '../session/types.js';
 import { encodeMessage } from '../syncml/codec.js';
 import { contentTypeFor, type Encoding } from '../syncml/content-type.js';
@@ -76,6 +77,21 @@ export interface SessionRequest {
   readonly initiator?: 'client' | 'server';
   /** Required for server-initiated sessions: the trigger's id as upper-case hex. */
   readonly sessionId?: string;
+  /**
+   * The trigger's digest matched only the special resync nonce (security.md §8.3): these bytes. The session builds
+   * its credentials on them and verifies the server on them, whatever `requireServerAuth` says (§8.3 step 4: the
+   * server nonce is refreshed only by a device that verifies the server).
+   */
+  readonly resyncNonce?: Uint8Array;
+}
+
+/** The session a verified Package 0 asks for: Alert 1200 with its session id, on the resync nonce if it matched that. */
+export function sessionRequestFor(notification: VerifiedNotification): SessionRequest {
+  return {
+    initiator: 'server',
+    sessionId: notification.sessionIdText,
+    ...(notification.nonceUsed === 'resync' ? { resyncNonce: notification.nonce } : {}),
+  };
 }
 
 export class DeviceRuntime {
@@ -179,7 +195,8 @@ export class DeviceRuntime {
         initiator,
         devInfo: await devInfoItems(this.tree),
         credentials: { auth: account.auth, username: account.username, password: account.password },
-        ...this.#serverSecret(account),
+        ...this.#serverSecret(account, request.resyncNonce !== undefined),
+        ...(request.resyncNonce === undefined ? {} : { resyncNonce: request.resyncNonce }),
         executor: this.#executor,
         ...(this.#o.ui === undefined ? {} : { ui: this.#o.ui }),
         nonces: new TreeNonceStore(this.tree),
@@ -277,15 +294,16 @@ export class DeviceRuntime {
       commands: summary.commands(),
       challenges: summary.challenges,
       authenticated: session?.authenticated ?? false,
-      ...(this.#o.requireServerAuth === true
+      ...(this.#o.requireServerAuth === true || request.resyncNonce !== undefined
         ? { serverAuthenticated: session?.serverAuthenticated ?? false }
         : {}),
+      ...(request.resyncNonce === undefined ? {} : { nonceResync: true }),
       alerts: { sent: summary.alertsSent, acknowledged: summary.alertsAcknowledged },
     };
   }
 
-  #serverSecret(account: AccountSettings): { serverCredentials?: Secret } {
-    if (this.#o.requireServerAuth !== true) return {};
+  #serverSecret(account: AccountSettings, resync: boolean): { serverCredentials?: Secret } {
+    if (this.#o.requireServerAuth !== true && !resync) return {};
     if (account.serverPassword === undefined) {
       throw new LocalProtocolError(
         'no-server-secret',

@@ -37,6 +37,8 @@ export interface SessionSummary {
   readonly authenticated: boolean;
   /** Whether the server authenticated itself; undefined when the device did not require it. */
   readonly serverAuthenticated?: boolean;
+  /** The session answered a trigger accepted only through the special nonce (security.md §8.3). */
+  readonly nonceResync?: true;
   /** Generic Alerts sent, and how many of them the server acknowledged with a 2xx status. */
   readonly alerts: { readonly sent: number; readonly acknowledged: number };
 }

@@ -10,7 +10,7 @@ import { AlertCode, AUTH_TYPE_BY_NAME, authNameOf, StatusCode, type AuthName } f
 import type { Clock } from '../platform/clock.js';
 import type { Random } from '../platform/random.js';
 import { AuthenticationError, LocalProtocolError, type OmadmError, RemoteProtocolError } from '../errors.js';
-import { basicCredential, fromB64, hmacMac, md5Credential } from '../security/digest.js';
+import { b64, basicCredential, fromB64, hmacMac, md5Credential } from '../security/digest.js';
 import { buildHmacHeader } from '../security/hmac-header.js';
 import { generateNonce, type NonceStore } from '../security/nonce.js';
 import { verifyCredentials } from '../security/verify.js';
@@ -116,6 +116,15 @@ export interface ClientSessionOptions {
   readonly maxAuthAttempts?: number;
   /** Inactivity after which `tick()` ends the session. Default 5 minutes. */
   readonly timeoutMs?: number;
+  /**
+   * security.md §8.3: this session answers a Package 0 whose digest matched only the special resync nonce (these
+   * bytes: `VerifiedNotification.nonce`). Package 1 credentials are built on it (step 2) and the server's
+   * credentials are verified on it (step 4) instead of the stored nonces; the fresh nonces the session brings
+   * replace both. Once the server accepted us, it holds the special nonce as our server nonce too (until our Chal
+   * reaches it), so it is stored as such: an idle session, which never answers the server, still leaves both sides
+   * agreeing.
+   */
+  readonly resyncNonce?: Uint8Array;
 }
 
 /** protocol.md §5.1: the trigger's 16-bit session id as upper-case hex without leading zeros. */
@@ -144,6 +153,7 @@ export class ClientSession {
   #serverNonce: string | undefined;
   /** The nonce our Chal in the message being composed issues to the server (saved once that message is sent). */
   #issuedServerNonce: string | undefined;
+  #resyncAdopted = false;
   #authenticated = false;
   #authAttempts = 0;
   #serverAuthenticated = false;
@@ -213,8 +223,9 @@ export class ClientSession {
   /** Package 1 (protocol.md §3.2): Alert 1200/1201, Replace ./DevInfo, Cred when configured, Final. */
   async start(): Promise<ClientStep> {
     this.#machine.fire('start');
-    this.#clientNonce = await this.#o.nonces.get(this.#o.serverId, 'client-to-server');
-    this.#serverNonce = await this.#o.nonces.get(this.#o.serverId, 'server-to-client');
+    const resync = this.#o.resyncNonce === undefined ? undefined : b64(this.#o.resyncNonce);
+    this.#clientNonce = resync ?? (await this.#o.nonces.get(this.#o.serverId, 'client-to-server'));
+    this.#serverNonce = resync ?? (await this.#o.nonces.get(this.#o.serverId, 'server-to-client'));
     this.#package1Alerts = this.#alerts;
     this.#alerts = [];
     const outgoing = this.#send([...this.#package1()], true);
@@ -384,6 +395,7 @@ export class ClientSession {
   async #onHeaderStatus(status: Status, serverHdr: Status): Promise<ClientStep | undefined> {
     const nextNonce = status.chal?.meta.nextNonce;
     if (status.code === StatusCode.AUTHENTICATION_ACCEPTED || status.code === StatusCode.OK) {
+      await this.#adoptResyncNonce();
       if (nextNonce !== undefined) await this.#takeNonce(nextNonce);
       if (this.#sendCred || this.#scheme === 'hmac') {
         if (!this.#authenticated)
@@ -439,6 +451,19 @@ export class ClientSession {
     this.#machine.fire('challenged');
     this.#outbox = [];
     return this.#step(this.#send([{ command: serverHdr }, ...this.#package1()], true));
+  }
+
+  /**
+   * security.md §8.3: the server accepted credentials on the special nonce, so it took our resync and now builds its
+   * credentials (and Package 0) on that nonce until our Chal gives it a fresh one: store it as our server nonce
+   * (a fresh one issued later in this session replaces it in `receive`). Only from a trusted server, as in §7.
+   */
+  async #adoptResyncNonce(): Promise<void> {
+    const nonce = this.#o.resyncNonce;
+    if (nonce === undefined || this.#resyncAdopted) return;
+    if (this.#o.serverCredentials !== undefined && !this.#serverAuthenticated) return;
+    this.#resyncAdopted = true;
+    await this.#o.nonces.set(this.#o.serverId, 'server-to-client', b64(nonce));
   }
 
   /**

@@ -174,6 +174,18 @@ describe('omadm device', () => {
         '--require-server-auth',
       ],
       ['device', '--bogus'],
+      [
+        'device',
+        '--server',
+        'http://127.0.0.1:1/dm',
+        '--device-id',
+        'a',
+        '--username',
+        'u',
+        '--password',
+        'p',
+        '--accept-nonce-resync',
+      ],
     ]) {
       const { code, io } = await run(args);
       expect(code, args.join(' ')).toBe(2);
@@ -187,6 +199,7 @@ describe('omadm device', () => {
     const documented = [...new Set(io.out.match(/--[a-z][a-z-]+/g))].sort();
     expect(documented).toEqual(
       [
+        '--accept-nonce-resync',
         '--auth',
         '--device-id',
         '--help',
@@ -211,7 +224,14 @@ describe('omadm device', () => {
       const r = await run([
         'device',
         flag,
-        ...(['--help', '--json', '--require-server-auth', '--wbxml', '--verbose'].includes(flag)
+        ...([
+          '--help',
+          '--json',
+          '--require-server-auth',
+          '--wbxml',
+          '--verbose',
+          '--accept-nonce-resync',
+        ].includes(flag)
           ? []
           : ['x']),
         '--help',
@@ -259,6 +279,31 @@ describe('omadm device', () => {
       `/devices/${encodeURIComponent(id)}/commands/${(queued.json as { id: string | number }).id}`,
     );
     expect(JSON.stringify(result.json)).toContain('phone');
+  });
+
+  it('DG-NOT-03: with --accept-nonce-resync a resync trigger from the server runs a session on the special nonce', async () => {
+    const { id, args } = await newDevice();
+    const io = new CapturedIo();
+    const running = main(
+      [...args, '--listen', 'udp://127.0.0.1:0', '--sessions', '1', '--json', '--accept-nonce-resync'],
+      io,
+    );
+    const [, port] = await io.waitForStderr(/listening for Package 0 on udp:\/\/127\.0\.0\.1:(\d+)/);
+    const path = `/devices/${encodeURIComponent(id)}`;
+    expect((await api('PATCH', path, { notifyAddress: `udp://127.0.0.1:${port}` })).status).toBe(200);
+    const sent = await api('POST', `${path}/notify`, { nonceResync: true });
+    expect(sent.status).toBe(202);
+    expect(await running, io.err).toBe(0);
+    const summary = JSON.parse(io.lines().at(-1)!) as Record<string, unknown>;
+    expect(summary).toMatchObject({
+      ok: true,
+      initiator: 'server',
+      sessionId: (sent.json as { sessionId: string }).sessionId,
+      nonceResync: true,
+      authenticated: true,
+      serverAuthenticated: true,
+      challenges: 0,
+    });
   });
 
   it('DG-NOT-04: a user-interaction trigger asks first; --ui auto-reject declines and no session runs', async () => {

@@ -29,7 +29,6 @@ import {
   sessionIdText,
   type UiMode,
 } from '../../notification/index.js';
-import { systemClock, type Clock } from '../../platform/clock.js';
 import type { Random } from '../../platform/random.js';
 import { cryptoRandom } from '../../platform/random.js';
 import { fromB64 } from '../../security/digest.js';
@@ -80,8 +79,6 @@ export interface DeviceNotifierOptions {
   readonly serverId: string;
   readonly events?: EventBus;
   readonly random?: Random;
-  /** For the resync offer's deadline; the store's clock should be the same. Default the system clock. */
-  readonly clock?: Clock;
   /** How long a nonce resync offer stands (security.md §8.3). Default DEFAULT_NONCE_RESYNC_OFFER_MS (10 minutes). */
   readonly nonceResyncOfferMs?: number;
   /** A failed `notification.sent` publish (the notification itself went out). */
@@ -97,12 +94,10 @@ export interface Notifier {
 export class DeviceNotifier implements Notifier {
   readonly #o: DeviceNotifierOptions;
   readonly #random: Random;
-  readonly #clock: Clock;
 
   constructor(options: DeviceNotifierOptions) {
     this.#o = options;
     this.#random = options.random ?? cryptoRandom;
-    this.#clock = options.clock ?? systemClock;
   }
 
   async notify(deviceId: string, options: NotifyOptions = {}): Promise<NotificationSent> {
@@ -150,9 +145,10 @@ export class DeviceNotifier implements Notifier {
     const record = await store.recordNotification(deviceId, { sessionId: text, uiMode });
     if (record === undefined)
       throw new NotifyError('device-not-found', `no device ${JSON.stringify(deviceId)}`);
-    // Before delivery, like the pending record: a device answering at once must find the offer.
+    // Before delivery, like the pending record: a device answering at once must find the offer. Timed by the
+    // store's clock, which the DM endpoint shares.
     const nonceResyncUntil = resync
-      ? this.#clock.now() + (this.#o.nonceResyncOfferMs ?? DEFAULT_NONCE_RESYNC_OFFER_MS)
+      ? record.notifiedAt + (this.#o.nonceResyncOfferMs ?? DEFAULT_NONCE_RESYNC_OFFER_MS)
       : undefined;
     if (nonceResyncUntil !== undefined) await store.updateDevice(deviceId, { nonceResyncUntil });
     try {

@@ -48,7 +48,6 @@ export function serverNotifications(options: ServerNotificationsOptions): Server
     serverId: options.serverId,
     events,
     random: options.random,
-    clock,
     ...(options.nonceResyncOfferMs === undefined ? {} : { nonceResyncOfferMs: options.nonceResyncOfferMs }),
     onError,
   });

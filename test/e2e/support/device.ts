@@ -128,6 +128,8 @@ export interface SessionOptions {
   readonly ui?: UiHandler;
   readonly alerts?: readonly ClientAlert[];
   readonly credentialsUpFront?: boolean;
+  /** Answer a trigger accepted only through this special nonce (security.md §8.3): credentials built on it. */
+  readonly resyncNonce?: Uint8Array;
   /** Stop after this many messages were sent (a device that loses its connection mid-session). */
   readonly stopAfter?: number;
   /** Called before message `index` (0-based) is sent: lets a test crash and restart the server mid-session. */
@@ -174,6 +176,7 @@ export async function runSession(device: TestDevice, options: SessionOptions): P
       password: options.password ?? device.password,
     },
     ...(options.credentialsUpFront === undefined ? {} : { credentialsUpFront: options.credentialsUpFront }),
+    ...(options.resyncNonce === undefined ? {} : { resyncNonce: options.resyncNonce }),
     ...(options.verifyServer === false
       ? {}
       : {
