@@ -326,6 +326,17 @@ describe('nonce resynchronisation (security.md §8.3) over the real server and d
   });
 });
 
+describe('POST …/notify nonceResync', () => {
+  it('400 for a nonceResync that is not a boolean; nothing is sent or offered', async () => {
+    const d = await listeningDevice('zero-bytes');
+    const r = await t.api.call('POST', `${d.path}/notify`, { nonceResync: 'yes' });
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({ code: 'invalid-body', field: 'nonceResync' });
+    expect(await t.server.store.listPendingNotifications(d.deviceId)).toEqual([]);
+    expect((await t.server.store.getDevice(d.deviceId))!.nonceResyncUntil).toBeNull();
+  });
+});
+
 describe('a resync offer expires (nonceResyncOfferMs)', () => {
   let short: TestServer;
   beforeAll(async () => {
