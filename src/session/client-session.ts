@@ -153,7 +153,7 @@ export class ClientSession {
   #serverNonce: string | undefined;
   /** The nonce our Chal in the message being composed issues to the server (saved once that message is sent). */
   #issuedServerNonce: string | undefined;
-  #resyncAdopted = false;
+  #resyncSettled = false;
   #authenticated = false;
   #authAttempts = 0;
   #serverAuthenticated = false;
@@ -265,6 +265,7 @@ export class ClientSession {
     // answered: a nonce drawn for it never reaches the server, and saving it would refuse the server next time.
     if (issued !== undefined && step.outgoing !== undefined) {
       await this.#o.nonces.set(this.#o.serverId, 'server-to-client', issued);
+      this.#resyncSettled = true; // a fresh nonce reached the server: the special one is never ours again
     }
     return step;
   }
@@ -456,13 +457,15 @@ export class ClientSession {
   /**
    * security.md §8.3: the server accepted credentials on the special nonce, so it took our resync and now builds its
    * credentials (and Package 0) on that nonce until our Chal gives it a fresh one: store it as our server nonce
-   * (a fresh one issued later in this session replaces it in `receive`). Only from a trusted server, as in §7.
+   * (a fresh one issued later in this session replaces it in `receive`). Only from a trusted server, as in §7; not
+   * after a challenge (then the server accepted credentials on its own nonce and took no resync), nor once a fresh
+   * nonce of ours went out.
    */
   async #adoptResyncNonce(): Promise<void> {
     const nonce = this.#o.resyncNonce;
-    if (nonce === undefined || this.#resyncAdopted) return;
+    if (nonce === undefined || this.#resyncSettled || this.#authAttempts > 0) return;
     if (this.#o.serverCredentials !== undefined && !this.#serverAuthenticated) return;
-    this.#resyncAdopted = true;
+    this.#resyncSettled = true;
     await this.#o.nonces.set(this.#o.serverId, 'server-to-client', b64(nonce));
   }
 

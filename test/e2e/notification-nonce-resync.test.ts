@@ -341,6 +341,7 @@ describe('a resync offer expires (nonceResyncOfferMs)', () => {
   let short: TestServer;
   beforeAll(async () => {
     short = await startTestServer({ nonceResyncOfferMs: 300 });
+    short.server.events.subscribe((event) => seen.push(event));
   });
   afterAll(async () => {
     await short.close();
@@ -379,5 +380,45 @@ describe('a resync offer expires (nonceResyncOfferMs)', () => {
     const refused = await runSession(late, { url: short.dm, resyncNonce: RESYNC_NONCE, stopAfter: 1 });
     expect(headerStatus(refused.responses[0]!.message)?.code).toBe(401);
     expect((await short.server.store.getDevice(late.deviceId))!.failedAuthCount).toBe(1);
+  });
+
+  it('a device answering a resync trigger after the offer expired is challenged, authenticates on the new nonce and is left in sync', async () => {
+    const d = await listeningDevice('zero-bytes', short);
+    const id = await short.api.enqueue(d.deviceId, { command: 'Get', target: './DevInfo/Mod' });
+    await notify(d, undefined, short);
+    expect(await waitFor(() => d.sessions[0], 'the first session')).toMatchObject({ ok: true });
+    expect(await short.api.command(d.deviceId, id)).toMatchObject({ state: 'done' });
+    await loseServerNonce(d);
+
+    // The resync trigger goes to a tap and reaches the device only once the offer has expired.
+    const tapSocket = createSocket('udp4');
+    const captured: Uint8Array[] = [];
+    tapSocket.on('message', (bytes) => captured.push(new Uint8Array(bytes)));
+    await new Promise<void>((resolve) => tapSocket.bind(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => tapSocket.close(() => resolve())));
+    const patch = (notifyAddress: string) =>
+      short.api.call('PATCH', d.path, { notifyAddress }).then((r) => expect(r.status).toBe(200));
+    await patch(`udp://127.0.0.1:${tapSocket.address().port}`);
+    await notify(d, { nonceResync: true }, short);
+    const bytes = await waitFor(() => captured[0], 'the captured trigger');
+    await patch(d.listener.address);
+    await sleep(400);
+    const port = Number(new URL(d.listener.address).port);
+    await new Promise<void>((resolve, reject) =>
+      tapSocket.send(bytes, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())),
+    );
+
+    const late = await waitFor(() => d.sessions[1], 'the late resync session');
+    // The zero-nonce credentials were refused (counted) and challenged; the device answered on the new nonce.
+    expect(late).toMatchObject({ nonceResync: true, authenticated: true, challenges: 1 });
+    expect(authFailures(d.deviceId).some((e) => e.reason === 'wrong')).toBe(true);
+    // The server took no resync, so the device did not adopt the special nonce: the challenge round trip (the
+    // device refused the server's credentials on its stale nonce and challenged it) left both sides on fresh ones.
+    expect(late).toMatchObject({ ok: true, serverAuthenticated: true });
+    const after = await nonces(d, short);
+    expect(after.device.server).not.toBe(SPECIAL);
+    expect(after.device.server).toBe(after.server.server);
+    expect(after.device.client).toBe(after.server.client);
+    expect(after.row.failedAuthCount).toBe(0);
   });
 });
