@@ -50,7 +50,7 @@ const { values } = parseArgs({
 });
 const SECONDS = Number(values.seconds);
 const ROUNDS = Math.max(1, Number(values.rounds));
-/** `--only basic`: measure only bare and the basic check-ins (for profiling one path). */
+/** `--only basic|md5|get`: measure only bare and that figure (for profiling one path). */
 const ONLY = values.only;
 const CONCURRENCY = Number(values.concurrency);
 const DEVICES = Math.max(Number(values.devices), CONCURRENCY);
@@ -407,7 +407,9 @@ async function main(): Promise<void> {
       },
     };
     type Figure = keyof typeof figures;
-    const order: Figure[] = ONLY === 'basic' ? ['bare', 'basic'] : ['bare', 'basic', 'md5', 'get'];
+    const all: Figure[] = ['bare', 'basic', 'md5', 'get'];
+    if (ONLY !== undefined && !all.includes(ONLY as Figure)) throw new Error('--only is basic, md5 or get');
+    const order: Figure[] = ONLY === undefined ? all : ['bare', ONLY as Figure];
     // Warm both servers up (JIT, SQLite page cache), then measure in interleaved rounds.
     const pidOf = (name: Figure): number | undefined => (name === 'bare' ? bare.pid : server.pid);
     for (const name of order) await measure(figures[name], Math.min(SECONDS, 2), pidOf(name));
@@ -454,8 +456,11 @@ async function main(): Promise<void> {
         row('md5', 'idle check-ins, md5 (new digest each time)', 'check-ins/s'),
         row('get', 'one-Get sessions (REST enqueue + 2 round trips)', 'sessions/s'),
         '',
-        `target: idle check-ins ≥ 0.50 × bare → basic ${ratio('basic').toFixed(2)}` +
-          (rates.md5.length > 0 ? `, md5 ${ratio('md5').toFixed(2)}` : ''),
+        `target: idle check-ins ≥ 0.50 × bare → ` +
+          (['basic', 'md5'] as const)
+            .filter((name) => rates[name].length > 0)
+            .map((name) => `${name} ${ratio(name).toFixed(2)}`)
+            .join(', '),
       ]
         .filter((line, i, all) => line !== '' || all[i - 1] !== '')
         .join('\n'),
