@@ -148,13 +148,16 @@ export function trimmedText(el: Element, at: At): string {
 export function numberOf(el: Element, at: At): number {
   const text = trimmedText(el, at);
   let ok = text.length > 0 && text.length <= 15;
+  // Accumulated while checking the digits: exact, as 15 digits stay below 2^53 (what Number(text) would give).
+  let value = 0;
   for (let i = 0; ok && i < text.length; i++) {
     const c = text.charCodeAt(i);
     ok = c >= 0x30 && c <= 0x39;
+    value = value * 10 + (c - 0x30);
   }
   if (!ok) {
     const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
     fail('not-a-number', `<${el.name}> must be a decimal number, got "${shown}"`, child(at, el));
   }
-  return Number(text);
+  return value;
 }

@@ -28,12 +28,3 @@ export function isQNameChar(c: number): boolean {
 export function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
 }
-
-/**
- * Whether `src` holds `s` at `at`. For the short names and URIs the parser compares, a loop the JIT inlines beats
- * String.prototype.startsWith, a builtin call.
- */
-export function holdsAt(src: string, at: number, s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (src.charCodeAt(at + i) !== s.charCodeAt(i)) return false;
-  return true;
-}

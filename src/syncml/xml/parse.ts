@@ -6,7 +6,8 @@
  * processing instructions are skipped.
  *
  * Children of all open elements are collected in one flat array, and an element object is built when its end tag
- * is read: each children array is then allocated once at its exact size, and nothing is allocated per open tag.
+ * is read: each children array is then allocated once at its exact size, and the records of open elements are
+ * reused from one element to the next at the same depth.
  */
 import type { Element, Node } from '../element.js';
 import type { DecodeLimits } from '../limits.js';
@@ -197,13 +198,13 @@ class Parser extends StartTagReader {
     let defaultNs = parentDefaultNs;
     let declared: string[] | undefined;
     let plain = 0;
-    let known: string | undefined;
     const next = src.charCodeAt(this.pos);
+    const known = next === 0x20 ? this.soleKnownDefaultNamespace() : undefined;
     if (next === 0x3e /* > */) this.pos++;
     else if (next === 0x2f /* / */ && src.charCodeAt(this.pos + 1) === 0x3e) {
       this.pos += 2;
       empty = true;
-    } else if (next === 0x20 && (known = this.soleKnownDefaultNamespace()) !== undefined) {
+    } else if (known !== undefined) {
       defaultNs = known;
       empty = this.emptyTag;
     } else {

@@ -2,7 +2,7 @@
  * The attribute list of a start tag and the namespace declarations in it: values unescaped and normalized
  * (XML 1.0 §3.3.3), duplicates refused, prefixes resolved against the declarations in scope.
  */
-import { holdsAt, isSpace } from './chars.js';
+import { isSpace } from './chars.js';
 import { Cursor } from './cursor.js';
 import { decodeEntities } from './entities.js';
 import { knownNamespace, Namespaces, XMLNS_NS } from './namespaces.js';
@@ -34,7 +34,7 @@ export class StartTagReader extends Cursor {
   protected soleKnownDefaultNamespace(): string | undefined {
     const src = this.src;
     const at = this.pos; // at a space
-    if (!holdsAt(src, at + 1, 'xmlns=')) return undefined;
+    if (!src.startsWith('xmlns=', at + 1)) return undefined;
     const quote = src.charCodeAt(at + 7);
     if (quote !== 0x22 && quote !== 0x27) return undefined;
     const end = src.indexOf(quote === 0x22 ? '"' : "'", at + 8);

@@ -143,3 +143,19 @@ describe('identifiers are trimmed as String.prototype.trim trims them', () => {
     );
   });
 });
+
+describe('numbers', () => {
+  it('1 to 15 decimal digits give what Number gives; more digits, or anything else, are refused', () => {
+    const withMsgId = (text: string) => doc('', HDR.replace('<MsgID>1</MsgID>', `<MsgID>${text}</MsgID>`));
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9]{1,15}$/), fc.constantFrom('', ' ', '\n  '), (digits, pad) => {
+        expect(decodeXml(withMsgId(pad + digits + pad)).header.msgId).toBe(Number(digits));
+      }),
+      { numRuns: 300 },
+    );
+    expect(decodeXml(withMsgId('999999999999999')).header.msgId).toBe(999_999_999_999_999);
+    for (const bad of ['1234567890123456', '', '1e3', '-1', '+1', '0x10', '1.0', '１']) {
+      expect(refusal(withMsgId(bad))).toMatchObject({ code: 'not-a-number', where: 'SyncML/SyncHdr/MsgID' });
+    }
+  });
+});
