@@ -92,7 +92,7 @@ function decodeHeader(el: Element, at: At): SyncHdr {
       case 'VerProto':
         if (hdr.verProto !== undefined) duplicate(node, at);
         hdr.verProto = trimmedText(node, at);
-        if (!DM_PROTO.test(hdr.verProto)) {
+        if (hdr.verProto !== 'DM/1.2' && !DM_PROTO.test(hdr.verProto)) {
           fail(
             'unsupported-protocol-version',
             `VerProto "${hdr.verProto}" is not supported, expected DM/1.2`,
