@@ -77,8 +77,12 @@ const pgObject = (alias: string, list: readonly string[]): string =>
  * again (markSent would refuse it): the new session's commit puts it back in the queue and `expireDue` ends it.
  * Nor is one delivered `maxDeliveries` times already: the new session's commit fails it (reason `unanswered`).
  * Parameters: sessionId, now, sessionId, maxDeliveries, sessionId, deviceId.
+ * `state IN (…)` first, though the OR below implies it: it lets both databases reach the pending rows through the
+ * (device_id, state, id) index instead of reading the device's whole command history (measured on SQLite with 1 000
+ * done commands per device: 272 µs per check-in without it, 15 µs with it).
  */
 const PENDING_WHERE = `c.device_id = d.device_id
+  AND c.state IN ('queued', 'sent')
   AND (c.expires_at IS NULL OR c.expires_at > ?)
   AND (c.state = 'queued'
     OR (c.state = 'sent' AND c.session_id <> ? AND c.deliveries < ?
