@@ -80,4 +80,41 @@ describe('SQLite store specifics', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('housekeeping (expiry, orphaned sessions) reads the live queue through partial indexes, not the history', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'omadm-store-'));
+    const store = await openStore(join(dir, 'x.db'));
+    try {
+      const plan = async (sql: string, params: unknown[]) =>
+        (await store.driver.all(`EXPLAIN QUERY PLAN ${sql}`, params as never[]))
+          .map((row) => String(row['detail']))
+          .join('\n');
+      expect(
+        await plan(
+          `UPDATE commands SET state = 'expired', done_at = ? WHERE state = 'queued' AND expires_at IS NOT NULL AND expires_at <= ?`,
+          [1, 1],
+        ),
+      ).toMatch(/USING INDEX commands_queued_expiry/);
+      expect(
+        await plan(`UPDATE commands SET state = 'queued' WHERE state = 'sent' AND sent_at < ?`, [1]),
+      ).toMatch(/USING INDEX commands_sent_at/);
+      // And they still do their work.
+      await store.createDevice({
+        deviceId: 'd',
+        username: 'u',
+        password: 'p',
+        authType: 'basic',
+        serverPassword: 's',
+      });
+      await store.enqueueCommand(
+        'd',
+        { command: 'Get', target: './DevInfo/Mod' },
+        { expiresAt: Date.now() - 1 },
+      );
+      expect(await store.expireDue()).toBe(1);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -181,6 +181,16 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE devices ADD COLUMN nonce_resync_until {bigint}`,
     ],
   },
+  {
+    version: 8,
+    name: 'housekeeping reads the live part of the queue, not the command history',
+    statements: [
+      // expireDue and requeueOrphaned run every minute over all devices; without these they read every command
+      // ever queued (the history only grows until a device is deleted). Partial: finished commands are not in them.
+      `CREATE INDEX commands_queued_expiry ON commands (expires_at) WHERE state = 'queued' AND expires_at IS NOT NULL`,
+      `CREATE INDEX commands_sent_at ON commands (sent_at) WHERE state = 'sent'`,
+    ],
+  },
 ];
 
 function render(statement: string, dialect: Dialect): string {
