@@ -139,7 +139,12 @@ describe('PostgresEventBus across processes', () => {
     await b.publish(started('marker'));
     await a.publish(started('d9'));
     await atA;
-    expect(seenByB).toEqual([started('marker')]);
+    // PostgreSQL delivers notifications to a listener in commit order: once b has its second marker, anything of
+    // a's (committed before it) would have reached b already.
+    const atB = collect(b, 1);
+    await b.publish(started('marker-2'));
+    await atB;
+    expect(seenByB).toEqual([started('marker'), started('marker-2')]);
   });
 
   it('refuses an event over the NOTIFY payload limit', async () => {
