@@ -1,4 +1,5 @@
 /** UTF-8 decoding of WBXML strings with an ASCII fast path (most SyncML strings are short and ASCII). */
+import { Buffer } from 'node:buffer';
 import { DecodeError } from '../../errors.js';
 
 // ignoreBOM: a leading U+FEFF is content, not a byte-order mark, inside a WBXML string.
@@ -32,6 +33,14 @@ export function asciiString(b: Uint8Array, start: number, end: number): string {
       for (; i < end; i++) s += fromCharCode(b[i]!);
       return s;
   }
+}
+
+/**
+ * All of `bytes` as a Latin-1 string (one char per byte), in one native copy. Slices of it are the ASCII strings
+ * of a document: flat strings without a per-byte loop, where building them char by char made rope strings.
+ */
+export function latin1Text(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
 }
 
 /** Decodes bytes[start, end) as UTF-8; invalid sequences are the sender's fault. `where` locates them. */

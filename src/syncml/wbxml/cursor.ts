@@ -1,0 +1,113 @@
+/**
+ * A read position in WBXML bytes with the primitives every part of the reader shares: bytes, multi-byte
+ * integers, inline and string-table strings, entities, and errors located at a byte offset of the outer message.
+ */
+import { DecodeError } from '../../errors.js';
+import * as mbUint32 from './mb-uint32.js';
+import type { MbRead } from './mb-uint32.js';
+import * as textDecoding from './text-decoding.js';
+
+// Module-local copies: imported bindings cost a getter call per use under some loaders (tsx), on the hottest path.
+const { readMbUint32 } = mbUint32;
+const { SHORT_STRING, decodeUtf8, latin1Text } = textDecoding;
+
+export class WbxmlCursor {
+  pos = 0;
+  /** Where the string table lies in `bytes` (set by the header reader). */
+  strtblStart = 0;
+  strtblEnd = 0;
+  private readonly strtblCache = new Map<number, string>();
+  private readonly mb: MbRead = { value: 0, next: 0 };
+  /** The bytes as one Latin-1 string, made on first use: an ASCII string is then a slice of it (no copy loop). */
+  private text: string | undefined;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    /** Offset of these bytes in the outer message, so errors point into the outer bytes. */
+    readonly base: number,
+  ) {}
+
+  u8(what: string): number {
+    if (this.pos >= this.bytes.length)
+      this.fail('wbxml-truncated', `WBXML input ends before the ${what}`, this.pos);
+    return this.bytes[this.pos++]!;
+  }
+
+  mbInt(): number {
+    const pos = this.pos;
+    const b = this.bytes[pos]!;
+    // One byte (< 0x80) is by far the usual case; past the end `b` is undefined and the general reader says so.
+    if (b < 0x80) {
+      this.pos = pos + 1;
+      return b;
+    }
+    readMbUint32(this.bytes, pos, this.mb, this.base);
+    this.pos = this.mb.next;
+    return this.mb.value;
+  }
+
+  /** STR_I's string, the cursor just past the token. */
+  inlineString(): string {
+    const bytes = this.bytes;
+    const start = this.pos;
+    // Most strings are short ASCII: find the NUL and check for ASCII in one pass, then slice the Latin-1 text
+    // (for bytes < 0x80 Latin-1 and UTF-8 agree).
+    const shortEnd = Math.min(start + SHORT_STRING, bytes.length);
+    for (let i = start; i < shortEnd; i++) {
+      const c = bytes[i]!;
+      if (c === 0) {
+        this.pos = i + 1;
+        return (this.text ??= latin1Text(bytes)).slice(start, i);
+      }
+      if (c >= 0x80) break;
+    }
+    const nul = bytes.indexOf(0, start);
+    if (nul < 0) this.fail('wbxml-truncated', 'inline string (STR_I) has no terminating NUL', start - 1);
+    this.pos = nul + 1;
+    return decodeUtf8(bytes, start, nul, this.base + start);
+  }
+
+  /** STR_T's (or LITERAL's) string: the offset follows the token. */
+  tableRef(): string {
+    const at = this.pos - 1;
+    return this.tableString(this.mbInt(), at);
+  }
+
+  /** The string at `offset` in the string table: up to its NUL, or to the table's end (RTK writes the FPI so). */
+  tableString(offset: number, at: number): string {
+    const cached = this.strtblCache.get(offset);
+    if (cached !== undefined) return cached;
+    const size = this.strtblEnd - this.strtblStart;
+    if (offset >= size) {
+      this.fail(
+        'wbxml-bad-string-offset',
+        `string table offset ${offset} is outside the ${size}-byte string table`,
+        at,
+      );
+    }
+    const start = this.strtblStart + offset;
+    const nul = this.bytes.subarray(start, this.strtblEnd).indexOf(0);
+    const end = nul < 0 ? this.strtblEnd : start + nul;
+    const text = decodeUtf8(this.bytes, start, end, this.base + start);
+    this.strtblCache.set(offset, text);
+    return text;
+  }
+
+  /** ENTITY's character, the cursor just past the token. */
+  entity(): string {
+    const at = this.pos - 1;
+    const cp = this.mbInt();
+    if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp === 0) {
+      this.fail('wbxml-bad-entity', `ENTITY ${cp} is not a Unicode scalar value`, at);
+    }
+    return String.fromCodePoint(cp);
+  }
+
+  fail(code: string, message: string, at: number): never {
+    throw new DecodeError(code, message, `byte ${this.base + at}`);
+  }
+}
+
+export function hex(b: number): string {
+  return b.toString(16).padStart(2, '0');
+}
