@@ -11,6 +11,9 @@ import * as textDecoding from './text-decoding.js';
 const { readMbUint32 } = mbUint32;
 const { SHORT_STRING, decodeUtf8, latin1Text } = textDecoding;
 
+/** Bytes decoded to Latin-1 text at a time (see WbxmlCursor.text); well under the large-object threshold. */
+const TEXT_WINDOW = 4096;
+
 export class WbxmlCursor {
   pos = 0;
   /** Where the string table lies in `bytes` (set by the header reader). */
@@ -18,8 +21,13 @@ export class WbxmlCursor {
   strtblEnd = 0;
   private readonly strtblCache = new Map<number, string>();
   private readonly mb: MbRead = { value: 0, next: 0 };
-  /** The bytes as one Latin-1 string, made on first use: an ASCII string is then a slice of it (no copy loop). */
-  private text: string | undefined;
+  /**
+   * A window of the bytes as Latin-1 text, bytes[textStart, textStart + text.length): an ASCII string is a slice
+   * of it (for bytes < 0x80 Latin-1 and UTF-8 agree), with no per-byte loop and no rope string. A window rather
+   * than the whole input keeps the copy out of the large-object space and a kept string from pinning it all.
+   */
+  private text = '';
+  private textStart = 0;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -57,7 +65,7 @@ export class WbxmlCursor {
       const c = bytes[i]!;
       if (c === 0) {
         this.pos = i + 1;
-        return (this.text ??= latin1Text(bytes)).slice(start, i);
+        return this.asciiSlice(start, i);
       }
       if (c >= 0x80) break;
     }
@@ -65,6 +73,17 @@ export class WbxmlCursor {
     if (nul < 0) this.fail('wbxml-truncated', 'inline string (STR_I) has no terminating NUL', start - 1);
     this.pos = nul + 1;
     return decodeUtf8(bytes, start, nul, this.base + start);
+  }
+
+  /** bytes[start, end), every byte < 0x80 (the caller checked), end - start ≤ SHORT_STRING. */
+  private asciiSlice(start: number, end: number): string {
+    let from = start - this.textStart;
+    if (from < 0 || end - this.textStart > this.text.length) {
+      this.text = latin1Text(this.bytes, start, Math.min(this.bytes.length, start + TEXT_WINDOW));
+      this.textStart = start;
+      from = 0;
+    }
+    return this.text.slice(from, from + end - start);
   }
 
   /** STR_T's (or LITERAL's) string: the offset follows the token. */

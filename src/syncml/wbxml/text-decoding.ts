@@ -36,11 +36,11 @@ export function asciiString(b: Uint8Array, start: number, end: number): string {
 }
 
 /**
- * All of `bytes` as a Latin-1 string (one char per byte), in one native copy. Slices of it are the ASCII strings
- * of a document: flat strings without a per-byte loop, where building them char by char made rope strings.
+ * bytes[start, end) as a Latin-1 string (one char per byte), in one native copy. Slices of it are the ASCII
+ * strings of a document: flat strings without a per-byte loop, where building them char by char made ropes.
  */
-export function latin1Text(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+export function latin1Text(bytes: Uint8Array, start: number, end: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
 }
 
 /** Decodes bytes[start, end) as UTF-8; invalid sequences are the sender's fault. `where` locates them. */
