@@ -19,7 +19,7 @@ export type OpaqueOffsets = ReadonlyMap<Opaque, number>;
 
 const LIMIT_CODES = new Set(['too-large', 'too-deep', 'too-many-elements']);
 // Module-local copies: imported bindings cost a getter call per use under some loaders (tsx).
-const { METINF_NS, SYNCML_NS, pageForNamespace } = codePages;
+const { DMDDF_NS, METINF_NS, SYNCML_NS, pageForNamespace } = codePages;
 const { TNDS_WBXML_TYPE, TNDS_XML_TYPE } = constants;
 const { isElement } = elements;
 
@@ -167,7 +167,10 @@ function soleOpaque(data: Element): Opaque | undefined {
 }
 
 function isSyncmlNs(ns: string): boolean {
-  return ns === SYNCML_NS || pageForNamespace(ns)?.ns === SYNCML_NS;
+  // A decoded tree holds the code pages' own namespace strings: the other two are answered without a lookup.
+  if (ns === SYNCML_NS) return true;
+  if (ns === METINF_NS || ns === DMDDF_NS) return false;
+  return pageForNamespace(ns)?.ns === SYNCML_NS;
 }
 
 function isSyncml(el: Element, name: string): boolean {
