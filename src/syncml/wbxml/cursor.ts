@@ -19,8 +19,9 @@ export class WbxmlCursor {
   /** Where the string table lies in `bytes` (set by the header reader). */
   strtblStart = 0;
   strtblEnd = 0;
-  private readonly strtblCache = new Map<number, string>();
-  private readonly mb: MbRead = { value: 0, next: 0 };
+  /** Made on first use, like `mb`: most messages have an empty string table and one-byte integers only. */
+  private strtblCache: Map<number, string> | undefined;
+  private mb: MbRead | undefined;
   /**
    * A window of the bytes as Latin-1 text, bytes[textStart, textStart + text.length): an ASCII string is a slice
    * of it (for bytes < 0x80 Latin-1 and UTF-8 agree), with no per-byte loop and no rope string. A window rather
@@ -49,9 +50,9 @@ export class WbxmlCursor {
       this.pos = pos + 1;
       return b;
     }
-    readMbUint32(this.bytes, pos, this.mb, this.base);
-    this.pos = this.mb.next;
-    return this.mb.value;
+    const mb = readMbUint32(this.bytes, pos, (this.mb ??= { value: 0, next: 0 }), this.base);
+    this.pos = mb.next;
+    return mb.value;
   }
 
   /** STR_I's string, the cursor just past the token. */
@@ -94,7 +95,8 @@ export class WbxmlCursor {
 
   /** The string at `offset` in the string table: up to its NUL, or to the table's end (RTK writes the FPI so). */
   tableString(offset: number, at: number): string {
-    const cached = this.strtblCache.get(offset);
+    const cache = (this.strtblCache ??= new Map<number, string>());
+    const cached = cache.get(offset);
     if (cached !== undefined) return cached;
     const size = this.strtblEnd - this.strtblStart;
     if (offset >= size) {
@@ -108,7 +110,7 @@ export class WbxmlCursor {
     const nul = this.bytes.subarray(start, this.strtblEnd).indexOf(0);
     const end = nul < 0 ? this.strtblEnd : start + nul;
     const text = decodeUtf8(this.bytes, start, end, this.base + start);
-    this.strtblCache.set(offset, text);
+    cache.set(offset, text);
     return text;
   }
 
