@@ -10,6 +10,7 @@ import { DeviceRuntime } from '../../src/device/device-runtime.js';
 import { listenForNotifications, type NotificationListener } from '../../src/device/notification-listener.js';
 import type { SessionSummary } from '../../src/device/session-summary.js';
 import type { ServerEvent } from '../../src/server/events/event-bus.js';
+import { waitFor } from './support/wait.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const PG_URL = process.env['OMADM_TEST_PG'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -32,16 +33,6 @@ afterAll(async () => {
   await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   await client.end();
 });
-
-async function waitFor<T>(fn: () => T | undefined, what: string, ms = 5000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('Package 0 with two server processes on PostgreSQL', () => {
   it('notified through one process, answered through the other: session.started carries notifiedAt and latencyMs', async () => {

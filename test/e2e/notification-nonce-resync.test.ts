@@ -23,6 +23,7 @@ import type { ServerEvent } from '../../src/server/events/event-bus.js';
 import { decodeMessage } from '../../src/syncml/codec.js';
 import type { Status, SyncMLMessage } from '../../src/syncml/model.js';
 import { createTestDevice, runSession } from './support/device.js';
+import { waitFor, sleep } from './support/wait.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const SERVER_ID = 'omadm';
@@ -40,18 +41,6 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
   await t.close();
 });
-
-async function waitFor<T>(fn: () => T | undefined, what: string, ms = 5000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface ListeningDevice {
   readonly deviceId: string;

@@ -19,6 +19,7 @@ import type { OmadmError } from '../../src/errors.js';
 import { decodeNotification } from '../../src/notification/index.js';
 import type { ServerEvent } from '../../src/server/events/event-bus.js';
 import { UdpNotificationChannel } from '../../src/server/notification/udp-channel.js';
+import { waitFor, sleep } from './support/wait.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 let t: TestServer;
@@ -33,18 +34,6 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
   await t.close();
 });
-
-async function waitFor<T>(fn: () => T | undefined, what: string, ms = 5000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A real device runtime with its notification listener, registered with the server. */
 interface ListeningDevice {
