@@ -9,6 +9,7 @@ import type { CommandSpec } from './command-spec.js';
 import type { Row, SqlDriver, SqlExecutor, SqlValue } from './sql-driver.js';
 import { applyCommit, patchDevice } from './exchange-commit.js';
 import { CommitBatcher } from './commit-batcher.js';
+import { ReadBatcher } from './read-batcher.js';
 import { MessageLog, type MessageLogOptions } from './message-log.js';
 import { readMessagePage } from './message-log-reader.js';
 import { pruneMessageLog } from './message-retention.js';
@@ -111,6 +112,8 @@ export class SqlStore implements Store {
   readonly messageLog: MessageLog;
   /** Group commit of one-statement exchange commits (the idle check-in's write). */
   readonly #commits: CommitBatcher;
+  /** Group read of the exchanges' one read (SQLite; PostgreSQL reads at once). */
+  readonly #reads: ReadBatcher;
 
   constructor(driver: SqlDriver, options: SqlStoreOptions = {}) {
     this.driver = driver;
@@ -122,6 +125,7 @@ export class SqlStore implements Store {
       throw new StoreRequestError('maxDeliveries', 'must be an integer of at least 1');
     }
     this.#commits = new CommitBatcher(driver);
+    this.#reads = new ReadBatcher(driver);
     this.messageLog = new MessageLog(driver, {
       ...options.messageLog,
       maxPerDevice: this.#retention.maxPerDevice,
@@ -265,9 +269,9 @@ export class SqlStore implements Store {
 
   async loadExchange(deviceId: string, sessionId: string): Promise<Exchange | undefined> {
     // One statement, one round trip: the idle fast path's only read. The session and the pending commands come
-    // back as JSON columns beside the device row.
+    // back as JSON columns beside the device row. Run in this turn's group read (read-batcher.ts).
     const row = (
-      await this.driver.all(this.driver.dialect === 'postgres' ? LOAD_EXCHANGE_PG : LOAD_EXCHANGE_SQLITE, [
+      await this.#reads.all(this.driver.dialect === 'postgres' ? LOAD_EXCHANGE_PG : LOAD_EXCHANGE_SQLITE, [
         sessionId,
         this.#clock.now(),
         sessionId,

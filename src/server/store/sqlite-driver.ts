@@ -8,7 +8,7 @@
  */
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Row, SqlDriver, SqlExecutor, SqlValue } from './sql-driver.js';
+import type { ReadOutcome, Row, SqlDriver, SqlExecutor, SqlQuery, SqlValue } from './sql-driver.js';
 
 /** FIFO async mutex: `run(fn)` waits for every earlier holder. */
 class Mutex {
@@ -106,6 +106,25 @@ export class SqliteDriver implements SqlDriver {
 
   run(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
     return this.#mutex.runSync(() => this.#run(sql, params));
+  }
+
+  readMany(queries: readonly SqlQuery[]): Promise<ReadOutcome[]> {
+    return this.#mutex.runSync(() => {
+      // One read transaction: WAL takes its read lock (and reads the WAL index header) once, not per query.
+      const grouped = queries.length > 1;
+      if (grouped) this.#db.exec('BEGIN');
+      try {
+        return queries.map((query): ReadOutcome => {
+          try {
+            return { rows: this.#all(query.sql, query.params) };
+          } catch (error) {
+            return { error };
+          }
+        });
+      } finally {
+        if (grouped && this.#db.inTransaction) this.#db.exec('COMMIT');
+      }
+    });
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
