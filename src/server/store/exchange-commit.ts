@@ -9,11 +9,14 @@ import { DEVICE_PATCH_COLUMNS } from './sql-statements.js';
 import type { CommitResult, DevicePatch, ExchangeCommit } from './store.js';
 import { NonceResyncTakenError, StaleSessionError, StoreRequestError } from './store.js';
 
+/** Built once: every idle check-in patches the device row. */
+const PATCH_COLUMN_LIST = Object.entries(DEVICE_PATCH_COLUMNS);
+
 /** Returns false when the device does not exist. */
 export async function patchDevice(tx: SqlExecutor, deviceId: string, patch: DevicePatch): Promise<boolean> {
   const sets: string[] = [];
   const params: SqlValue[] = [];
-  for (const [key, column] of Object.entries(DEVICE_PATCH_COLUMNS)) {
+  for (const [key, column] of PATCH_COLUMN_LIST) {
     const value = (patch as Record<string, unknown>)[key];
     if (value === undefined) continue;
     sets.push(`${column} = ?`);
