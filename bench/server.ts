@@ -20,6 +20,7 @@
  * Target (issue 5): idle check-ins ≥ half the bare server's requests/s.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { hash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -33,7 +34,7 @@ import { systemClock } from '../src/platform/clock.js';
 import { decodeMessage, encodeMessage } from '../src/syncml/codec.js';
 import type { AuthName } from '../src/syncml/constants.js';
 import type { Item, SyncMLMessage } from '../src/syncml/model.js';
-import { fromB64, md5CredentialFromKey, md5Key } from '../src/security/digest.js';
+import { md5CredentialFromKey, md5Key } from '../src/security/digest.js';
 import type { CommandExecutor } from '../src/syncml/command-outcome.js';
 
 const { values } = parseArgs({
@@ -249,29 +250,47 @@ async function leanMd5CheckIn(dm: string, device: BenchDevice): Promise<void> {
   const nonce = device.nonces.get('omadm', 'client-to-server');
   if (nonce === undefined) throw new Error('no nonce yet');
   const sessionId = (++sessionSeq % 0xffff || 1).toString(16).toUpperCase();
-  const digest = md5CredentialFromKey(template.key, fromB64(nonce));
-  const body = template.before + sessionId + template.between + digest + template.after;
+  // security.md §4: B64(H(B64(H(user:pass)) ":" nonce)), the key and ':' as bytes once, the nonce's octets.
+  const digest = hash('md5', Buffer.concat([template.keyColon, Buffer.from(nonce, 'base64')]), 'base64');
+  const body = Buffer.concat([
+    template.before,
+    Buffer.from(sessionId, 'latin1'),
+    template.between,
+    Buffer.from(digest, 'latin1'),
+    template.after,
+  ]);
   const reply = await post(dm, body, { 'content-type': TYPE });
-  const text = Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength).toString(
-    'latin1',
-  );
+  const bytes = Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength);
   // The first Status answers the SyncHdr (representation.md §5): it must say 212.
-  const status = text.slice(text.indexOf('<Status>'), text.indexOf('</Status>'));
-  const accepted = status.includes('<Cmd>SyncHdr</Cmd>') && status.includes('<Data>212</Data>');
-  const open = text.indexOf('>', text.indexOf('<NextNonce')) + 1;
-  const next = open > 0 ? text.slice(open, text.indexOf('</NextNonce>', open)) : '';
-  if (reply.status !== 200 || !accepted || next === '' || !text.includes('<Final/>')) {
-    throw new Error(`md5 check-in not accepted: HTTP ${reply.status} ${text.slice(0, 200)}`);
+  const statusEnd = bytes.indexOf(MARK.statusEnd);
+  const status = bytes.subarray(bytes.indexOf(MARK.status), statusEnd);
+  const accepted = status.includes(MARK.syncHdr) && status.includes(MARK.accepted);
+  const open = bytes.indexOf(MARK.gt, bytes.indexOf(MARK.nextNonce)) + 1;
+  const next = open > 0 ? bytes.toString('latin1', open, bytes.indexOf(MARK.nextNonceEnd, open)) : '';
+  if (reply.status !== 200 || !accepted || next === '' || !bytes.includes(MARK.final)) {
+    throw new Error(`md5 check-in not accepted: HTTP ${reply.status} ${bytes.toString('latin1', 0, 200)}`);
   }
   device.nonces.set('omadm', 'client-to-server', next);
 }
 
+/** What the lean client looks for in the answer, as bytes (searched without decoding the answer to a string). */
+const MARK = {
+  status: Buffer.from('<Status>'),
+  statusEnd: Buffer.from('</Status>'),
+  syncHdr: Buffer.from('<Cmd>SyncHdr</Cmd>'),
+  accepted: Buffer.from('<Data>212</Data>'),
+  nextNonce: Buffer.from('<NextNonce'),
+  nextNonceEnd: Buffer.from('</NextNonce>'),
+  gt: Buffer.from('>'),
+  final: Buffer.from('<Final/>'),
+};
+
 interface Md5Template {
-  readonly before: string;
-  readonly between: string;
-  readonly after: string;
-  /** B64(MD5(user:pass)): the digest's key, computed once. */
-  readonly key: string;
+  readonly before: Buffer;
+  readonly between: Buffer;
+  readonly after: Buffer;
+  /** B64(MD5(user:pass)) ":" as bytes: the digest's key, computed once. */
+  readonly keyColon: Buffer;
 }
 
 async function md5Template(dm: string, device: BenchDevice): Promise<Md5Template> {
@@ -284,11 +303,18 @@ async function md5Template(dm: string, device: BenchDevice): Promise<Md5Template
   const xml = new TextDecoder().decode(encodeMessage(marked, TYPE));
   const [before, rest] = xml.split('<SessionID>SESSION-ID</SessionID>') as [string, string];
   const [between, after] = rest.split('<Data>DIGEST</Data>') as [string, string];
+  const key = md5Key(device.username, device.password);
+  const keyColon = Buffer.from(`${key}:`);
+  // The shortcut computes the library's formula (checked once per device on a sample nonce).
+  const sample = Buffer.from('bench-sample-nonce');
+  if (hash('md5', Buffer.concat([keyColon, sample]), 'base64') !== md5CredentialFromKey(key, sample)) {
+    throw new Error('the lean md5 digest differs from md5CredentialFromKey');
+  }
   return {
-    before: `${before}<SessionID>`,
-    between: `</SessionID>${between}<Data>`,
-    after: `</Data>${after}`,
-    key: md5Key(device.username, device.password),
+    before: Buffer.from(`${before}<SessionID>`),
+    between: Buffer.from(`</SessionID>${between}<Data>`),
+    after: Buffer.from(`</Data>${after}`),
+    keyColon,
   };
 }
 
