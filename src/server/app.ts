@@ -216,6 +216,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   const housekeepingMs = config.housekeepingMs ?? 60_000;
+  /** Time each housekeeping run may start new message-log retention chunks for (≈ 0.4 % of a minute). */
+  const HOUSEKEEPING_PRUNE_BUDGET_MS = 250;
   const idleMs = config.sessionIdleMs ?? 10 * 60_000;
   const housekeeping = async (): Promise<void> => {
     try {
@@ -225,7 +227,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       for (const { deviceId, id } of sweep.unanswered) {
         for (const event of unansweredEvents(deviceId, [id], at)) await events.publish(event);
       }
-      await store.pruneMessages();
+      // A slice of the message log's retention per run, resumed by the next one: a full pass over millions of rows
+      // would hold SQLite (and so the event loop) for seconds every minute.
+      await store.pruneMessages(undefined, { budgetMs: HOUSEKEEPING_PRUNE_BUDGET_MS });
     } catch (error) {
       log(`housekeeping failed: ${formatError(error)}`);
     }

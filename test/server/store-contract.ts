@@ -1119,6 +1119,63 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
         expect(await segmentStats()).toEqual({ segments: 0, bytes: 0, rawSize: 0 });
       });
 
+      it('budgeted pruneMessages works in slices from where the last run stopped, wrapping around, and yields between chunks', async () => {
+        const devices = ['ca', 'cb', 'cc', 'cd', 'ce'];
+        for (const id of devices) await store.createDevice(device(id));
+        const log = await harness.openSecond({
+          clock,
+          retention: { maxPerDevice: 1000 },
+          retentionChunks: { devices: 2, segments: 1 },
+        });
+        const sent = new Map<string, Buffer[]>(devices.map((id) => [id, []]));
+        // Five flushes, five segments, each holding three messages of every device.
+        for (let flush = 0; flush < 5; flush++) {
+          for (const id of devices) {
+            const bodies = [0, 1, 2].map((n) => Buffer.from(text(id, flush * 3 + n)));
+            sent.get(id)!.push(...bodies);
+            await log.commitExchange({ deviceId: id, messages: bodies.map((b) => message(b)) });
+          }
+          await log.messageLog.flush();
+        }
+        expect((await segmentStats()).segments).toBe(5);
+        const counts = async () => {
+          const out: Record<string, number> = {};
+          for (const id of devices) out[id] = (await log.listMessages(id, { limit: 100 })).items.length;
+          return out;
+        };
+        // A budget of 0 ms: one chunk of devices (two) and one segment per run.
+        const slice = () => log.pruneMessages({ maxPerDevice: 3 }, { budgetMs: 0 });
+        expect(await slice()).toBe(24);
+        expect(await counts()).toEqual({ ca: 3, cb: 3, cc: 15, cd: 15, ce: 15 });
+        expect(await slice()).toBe(24);
+        expect(await slice()).toBe(12);
+        expect(await counts()).toEqual({ ca: 3, cb: 3, cc: 3, cd: 3, ce: 3 });
+        // Wrapped around: the devices are at the limit, later runs go on reclaiming segments one at a time.
+        for (let run = 0; run < 12; run++) expect(await slice()).toBe(0);
+        expect((await segmentStats()).segments).toBe(1);
+        for (const id of devices) {
+          expect((await log.listMessages(id)).items.map((m) => Buffer.from(m.body))).toEqual(
+            sent.get(id)!.slice(-3).reverse(),
+          );
+        }
+        // A full run covers everything in one call, letting the event loop turn between its chunks.
+        for (const id of devices) {
+          await log.commitExchange({ deviceId: id, messages: [message(Buffer.from(text(id, 99)))] });
+        }
+        let turns = 0;
+        let spinning = true;
+        const spin = (): void => {
+          turns++;
+          if (spinning) setImmediate(spin);
+        };
+        setImmediate(spin);
+        expect(await log.pruneMessages({ maxPerDevice: 3 })).toBe(5);
+        spinning = false;
+        expect(await counts()).toEqual({ ca: 3, cb: 3, cc: 3, cd: 3, ce: 3 });
+        // Five devices in chunks of two: three chunks, two turns between them (none without the yields: SQLite is synchronous).
+        expect(turns).toBeGreaterThanOrEqual(2);
+      });
+
       it('a corrupt or missing segment fails that read with a clear error; other reads and pruning go on', async () => {
         for (const id of ['bad', 'good']) await store.createDevice(device(id));
         const log = await unbounded();

@@ -8,7 +8,11 @@
  *   `SEGMENT_MAX_INPUT` of live input and 16 old segments per group), their rows repointed (ids unchanged), the old
  *   segment deleted. So pruning one device's messages frees space held with other devices' messages.
  *
- * So when a run ends, every segment holds at least a quarter of its uncompressed bytes live (the new ones all of
+ * The work is cut into chunks (a few devices, a few segments per statement) with a turn of the event loop between
+ * them, since SQLite answers on the event loop's thread. Housekeeping runs on a time budget with a cursor, so each run
+ * does a bounded slice and the next goes on from there; a run without a budget covers everything.
+ *
+ * So when a full run ends, every segment holds at least a quarter of its uncompressed bytes live (the new ones all of
  * them), unless rows were pruned by a flush meanwhile or it does not decode. Reading and re-packing happen outside
  * the transaction; the transaction repoints only rows still in the old segment (a row pruned meanwhile leaves dead
  * bytes in the new segment, reclaimed later; of two processes compacting the same segment, the second repoints
@@ -33,48 +37,175 @@ const MAX_SEGMENTS_PER_GROUP = 16;
 /** Rows per repointing UPDATE; partial chunks are padded, so the statement has one shape. */
 const UPDATE_CHUNK = 64;
 
+/**
+ * How much one statement of a run may cover. SQLite answers on the event loop's thread, so a run is cut into chunks
+ * with a turn of the event loop between them: measured with 1 M messages of 5 000 devices, the one-statement run
+ * held the loop for ≈ 600 ms even with nothing to delete; a chunk of the defaults holds it for a few ms.
+ */
+export interface PruneChunks {
+  /** Devices whose count is cut per statement (≈ 200 index entries each at the default limit). Default 32. */
+  readonly devices?: number;
+  /** Segments checked (unreferenced, sparse) per chunk. Default 128. */
+  readonly segments?: number;
+}
+
+/** Where a budgeted run stopped; the next one goes on from there, wrapping around at the end. */
+export interface PruneCursor {
+  /** Last device whose count was cut; undefined: start from the first. */
+  device: string | undefined;
+  /** Last segment checked; 0: start from the first. */
+  segment: number;
+}
+
+export interface PruneRun {
+  readonly chunks?: PruneChunks;
+  /**
+   * Stop starting new chunks once this much time has passed, and leave `cursor` where the next run goes on (every
+   * device and segment is reached in turn over the runs). Without a budget a run covers every device and segment.
+   * Age pruning always runs in full: it deletes through indexes, in chunks too.
+   */
+  readonly budgetMs?: number;
+  readonly cursor?: PruneCursor;
+  /** Milliseconds now, for the budget. Default performance.now. */
+  readonly elapsed?: () => number;
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Applies `policy` and reclaims segments. Returns how many messages were deleted. */
 export async function pruneMessageLog(
   driver: SqlDriver,
   policy: RetentionPolicy,
   now: number,
+  run: PruneRun = {},
 ): Promise<number> {
+  const devicesPerChunk = Math.max(1, run.chunks?.devices ?? 32);
+  const segmentsPerChunk = Math.max(1, run.chunks?.segments ?? 128);
+  const elapsed = run.elapsed ?? (() => performance.now());
+  const started = elapsed();
+  const budget = run.budgetMs;
+  const overBudget = (): boolean => budget !== undefined && elapsed() - started >= budget;
   let deleted = 0;
-  if (policy.maxAgeMs !== undefined) {
-    const cutoff = now - policy.maxAgeMs;
-    // Candidates through their segment (no per-row created_at index: migration 6), then the exact age per row.
-    deleted += (
-      await driver.run(
-        `DELETE FROM messages WHERE segment_id IN (SELECT id FROM message_segments WHERE oldest_at < ?)
-           AND created_at < ?`,
-        [cutoff, cutoff],
-      )
-    ).changes;
-    deleted += (
-      await driver.run(`DELETE FROM messages WHERE segment_id IS NULL AND created_at < ?`, [cutoff])
-    ).changes;
+  if (policy.maxAgeMs !== undefined)
+    deleted += await pruneByAge(driver, now - policy.maxAgeMs, segmentsPerChunk);
+
+  // Full run: every device and every segment, from the start. Budgeted: from the cursor, a chunk of each in turn
+  // until the budget is spent (one of each at least, so every run makes progress); the end wraps to the start for
+  // the next run.
+  const cursor: PruneCursor = run.cursor ?? { device: undefined, segment: 0 };
+  if (budget === undefined) {
+    cursor.device = undefined;
+    cursor.segment = 0;
   }
-  if (policy.maxPerDevice !== undefined) {
-    deleted += (
-      await driver.run(
-        `DELETE FROM messages WHERE id IN (
-           SELECT id FROM (
-             SELECT id, ROW_NUMBER() OVER (PARTITION BY device_id ORDER BY id DESC) AS rn FROM messages) ranked
-           WHERE rn > ?)`,
-        [policy.maxPerDevice],
-      )
-    ).changes;
+  let devicesLeft = policy.maxPerDevice !== undefined;
+  let segmentsLeft = true;
+  for (let chunk = 0; devicesLeft || segmentsLeft; chunk++) {
+    if (chunk > 0) {
+      if (overBudget()) break;
+      await nextTurn();
+    }
+    if (devicesLeft) {
+      const step = await pruneCountChunk(driver, policy.maxPerDevice!, cursor.device, devicesPerChunk);
+      deleted += step.deleted;
+      cursor.device = step.end ? undefined : step.last;
+      devicesLeft = !step.end;
+    }
+    if (segmentsLeft) {
+      const step = await reclaimSegmentChunk(driver, cursor.segment, segmentsPerChunk);
+      cursor.segment = step.end ? 0 : step.last;
+      segmentsLeft = !step.end;
+    }
   }
-  await deleteUnreferencedSegments(driver);
-  await compactSparseSegments(driver);
   return deleted;
 }
 
-export async function deleteUnreferencedSegments(db: SqlExecutor): Promise<number> {
+/** Age pruning through the segments' `oldest_at` (no per-row created_at index: migration 6), chunk by chunk. */
+async function pruneByAge(driver: SqlDriver, cutoff: number, perChunk: number): Promise<number> {
+  let deleted = 0;
+  let after = 0;
+  for (;;) {
+    const ids = await driver.all(
+      `SELECT id FROM message_segments WHERE oldest_at < ? AND id > ? ORDER BY id LIMIT ?`,
+      [cutoff, after, perChunk],
+    );
+    if (ids.length === 0) break;
+    const lo = Number(ids[0]!['id']);
+    const hi = Number(ids[ids.length - 1]!['id']);
+    deleted += (
+      await driver.run(
+        `DELETE FROM messages WHERE segment_id IN (
+           SELECT id FROM message_segments WHERE oldest_at < ? AND id >= ? AND id <= ?) AND created_at < ?`,
+        [cutoff, lo, hi, cutoff],
+      )
+    ).changes;
+    after = hi;
+    await nextTurn();
+  }
+  // Rows written before segments (migration 5) carry their own body: through their partial index.
+  deleted += (await driver.run(`DELETE FROM messages WHERE segment_id IS NULL AND created_at < ?`, [cutoff]))
+    .changes;
+  return deleted;
+}
+
+/** Cuts the next `perChunk` devices after `after` to `keep` messages each; `end`: no device is left after them. */
+async function pruneCountChunk(
+  driver: SqlDriver,
+  keep: number,
+  after: string | undefined,
+  perChunk: number,
+): Promise<{ deleted: number; last: string; end: boolean }> {
+  const devices = await driver.all(
+    after === undefined
+      ? `SELECT device_id FROM devices ORDER BY device_id LIMIT ?`
+      : `SELECT device_id FROM devices WHERE device_id > ? ORDER BY device_id LIMIT ?`,
+    after === undefined ? [perChunk] : [after, perChunk],
+  );
+  if (devices.length === 0) return { deleted: 0, last: after ?? '', end: true };
+  const lo = String(devices[0]!['device_id']);
+  const hi = String(devices[devices.length - 1]!['device_id']);
+  const { changes } = await driver.run(
+    `DELETE FROM messages WHERE id IN (
+       SELECT id FROM (
+         SELECT id, ROW_NUMBER() OVER (PARTITION BY device_id ORDER BY id DESC) AS rn
+         FROM messages WHERE device_id >= ? AND device_id <= ?) ranked
+       WHERE rn > ?)`,
+    [lo, hi, keep],
+  );
+  return { deleted: changes, last: hi, end: devices.length < perChunk };
+}
+
+/**
+ * The next `perChunk` segments after `after`: those no row names any more are deleted, sparse ones compacted (into
+ * new segments, after every existing one). `end`: no segment was left after them when the chunk was read.
+ */
+async function reclaimSegmentChunk(
+  driver: SqlDriver,
+  after: number,
+  perChunk: number,
+): Promise<{ last: number; end: boolean }> {
+  const ids = await driver.all(`SELECT id FROM message_segments WHERE id > ? ORDER BY id LIMIT ?`, [
+    after,
+    perChunk,
+  ]);
+  if (ids.length === 0) return { last: after, end: true };
+  const lo = Number(ids[0]!['id']);
+  const hi = Number(ids[ids.length - 1]!['id']);
+  await deleteUnreferencedSegments(driver, lo, hi);
+  await compactSparseSegments(driver, lo, hi);
+  return { last: hi, end: ids.length < perChunk };
+}
+
+/** Deletes the segments (with ids in [lo, hi], or all) that no `messages` row names any more. */
+export async function deleteUnreferencedSegments(
+  db: SqlExecutor,
+  lo = 0,
+  hi = Number.MAX_SAFE_INTEGER,
+): Promise<number> {
   return (
     await db.run(
-      `DELETE FROM message_segments WHERE NOT EXISTS (
+      `DELETE FROM message_segments WHERE id >= ? AND id <= ? AND NOT EXISTS (
          SELECT 1 FROM messages m WHERE m.segment_id = message_segments.id)`,
+      [lo, hi],
     )
   ).changes;
 }
@@ -84,15 +215,20 @@ interface SparseSegment {
   readonly live: number;
 }
 
-/** Compacts every sparse segment; returns how many old segments were replaced. */
-export async function compactSparseSegments(driver: SqlDriver): Promise<number> {
+/** Compacts the sparse segments with ids in [lo, hi] (default all); returns how many old segments were replaced. */
+export async function compactSparseSegments(
+  driver: SqlDriver,
+  lo = 0,
+  hi = Number.MAX_SAFE_INTEGER,
+): Promise<number> {
   const sparse = (
     await driver.all(
       `SELECT s.id, live.bytes FROM message_segments s
-       JOIN (SELECT segment_id, SUM(size) AS bytes FROM messages WHERE segment_id IS NOT NULL GROUP BY segment_id) live
+       JOIN (SELECT segment_id, SUM(size) AS bytes FROM messages WHERE segment_id >= ? AND segment_id <= ?
+             GROUP BY segment_id) live
          ON live.segment_id = s.id
-       WHERE live.bytes * ? < s.raw_size ORDER BY s.id`,
-      [SPARSE_FACTOR],
+       WHERE s.id >= ? AND s.id <= ? AND live.bytes * ? < s.raw_size ORDER BY s.id`,
+      [lo, hi, lo, hi, SPARSE_FACTOR],
     )
   ).map((r): SparseSegment => ({ id: Number(r['id']), live: Number(r['bytes']) }));
   let replaced = 0;

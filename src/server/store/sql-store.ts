@@ -12,7 +12,7 @@ import { CommitBatcher } from './commit-batcher.js';
 import { ReadBatcher } from './read-batcher.js';
 import { MessageLog, type MessageLogOptions } from './message-log.js';
 import { readMessagePage } from './message-log-reader.js';
-import { pruneMessageLog } from './message-retention.js';
+import { pruneMessageLog, type PruneChunks, type PruneCursor } from './message-retention.js';
 import {
   COMMAND_SQL,
   DEVICE_SQL,
@@ -51,6 +51,7 @@ import type {
   Page,
   PendingNotification,
   PageRequest,
+  PruneBudget,
   RetentionPolicy,
   Store,
   TreeValue,
@@ -66,6 +67,8 @@ export interface SqlStoreOptions {
    * device.
    */
   readonly retention?: RetentionPolicy;
+  /** How much one statement of `pruneMessages` covers (message-retention.ts). For tests; the defaults suit servers. */
+  readonly retentionChunks?: PruneChunks;
   /**
    * The message log's group commit (message-log.ts): entries are flushed in one transaction `flushMs` (default
    * 100 ms) after the first one is buffered, or at once when `maxBuffered` (default 512) are waiting.
@@ -112,6 +115,9 @@ export class SqlStore implements Store {
   readonly messageLog: MessageLog;
   /** Group commit of one-statement exchange commits (the idle check-in's write). */
   readonly #commits: CommitBatcher;
+  readonly #retentionChunks: PruneChunks | undefined;
+  /** Where the last budgeted `pruneMessages` stopped (per process: another process keeps its own). */
+  readonly #pruneCursor: PruneCursor = { device: undefined, segment: 0 };
   /** Group read of the exchanges' one read (SQLite; PostgreSQL reads at once). */
   readonly #reads: ReadBatcher;
 
@@ -125,6 +131,7 @@ export class SqlStore implements Store {
       throw new StoreRequestError('maxDeliveries', 'must be an integer of at least 1');
     }
     this.#commits = new CommitBatcher(driver);
+    this.#retentionChunks = options.retentionChunks;
     this.#reads = new ReadBatcher(driver);
     this.messageLog = new MessageLog(driver, {
       ...options.messageLog,
@@ -431,9 +438,12 @@ export class SqlStore implements Store {
     return readMessagePage(this.driver, deviceId, request);
   }
 
-  async pruneMessages(policy: RetentionPolicy = this.#retention): Promise<number> {
+  async pruneMessages(policy: RetentionPolicy = this.#retention, run: PruneBudget = {}): Promise<number> {
     await this.messageLog.flush();
-    return pruneMessageLog(this.driver, policy, this.#clock.now());
+    return pruneMessageLog(this.driver, policy, this.#clock.now(), {
+      ...(this.#retentionChunks === undefined ? {} : { chunks: this.#retentionChunks }),
+      ...(run.budgetMs === undefined ? {} : { budgetMs: run.budgetMs, cursor: this.#pruneCursor }),
+    });
   }
 
   async close(): Promise<void> {

@@ -246,6 +246,11 @@ export interface LockoutPolicy {
   readonly lockMs: number;
 }
 
+export interface PruneBudget {
+  /** Milliseconds after which a run starts no new chunk (it resumes in the next budgeted run). */
+  readonly budgetMs?: number;
+}
+
 export interface RetentionPolicy {
   /** Delete messages older than this. */
   readonly maxAgeMs?: number;
@@ -402,8 +407,13 @@ export interface Store {
   listAlerts(deviceId: string, page?: PageRequest): Promise<Page<GenericAlertRecord>>;
   /** Newest first; bodies decompressed. */
   listMessages(deviceId: string, page?: PageRequest): Promise<Page<MessageRecord>>;
-  /** Applies the retention policy (the store's default when omitted). Returns how many messages were deleted. */
-  pruneMessages(policy?: RetentionPolicy): Promise<number>;
+  /**
+   * Applies the retention policy (the store's default when omitted) and reclaims the log's storage. Returns how many
+   * messages were deleted. Without a budget every device and segment is covered; with `budgetMs`, the run stops
+   * starting new chunks once that time has passed and the next budgeted run goes on from there (housekeeping).
+   * Either way the work is cut into short statements with turns of the event loop between them.
+   */
+  pruneMessages(policy?: RetentionPolicy, run?: PruneBudget): Promise<number>;
 
   close(): Promise<void>;
 }
