@@ -1,31 +1,16 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CommitBatcher } from '../../src/server/store/commit-batcher.js';
 import { PostgresDriver } from '../../src/server/store/postgres-driver.js';
 import type { SqlDriver } from '../../src/server/store/sql-driver.js';
 import { SqliteDriver } from '../../src/server/store/sqlite-driver.js';
-const PG_URL = process.env['OMADM_TEST_PG'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { PG_URL, PgSchemas } from './support/pg-schemas.js';
 
-const schemas: string[] = [];
-afterAll(async () => {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await client.end();
-});
+const schemas = new PgSchemas();
+afterAll(() => schemas.dropAll());
 
 const drivers: Record<string, () => Promise<SqlDriver>> = {
   SQLite: async () => new SqliteDriver(':memory:'),
-  PostgreSQL: async () => {
-    const schema = `omadm_test_${randomBytes(6).toString('hex')}`;
-    schemas.push(schema);
-    const admin = new pg.Client({ connectionString: PG_URL });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA "${schema}"`);
-    await admin.end();
-    return new PostgresDriver({ connection: PG_URL, schema });
-  },
+  PostgreSQL: async () => new PostgresDriver({ connection: PG_URL, schema: await schemas.create() }),
 };
 
 async function withCounters(open: () => Promise<SqlDriver>): Promise<SqlDriver> {

@@ -1,23 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresDriver } from '../../src/server/store/postgres-driver.js';
 import { ReadBatcher } from '../../src/server/store/read-batcher.js';
 import type { SqlDriver } from '../../src/server/store/sql-driver.js';
 import { SqliteDriver } from '../../src/server/store/sqlite-driver.js';
-const PG_URL = process.env['OMADM_TEST_PG'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { PG_URL, PgSchemas } from './support/pg-schemas.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'omadm-read-batcher-'));
-const schemas: string[] = [];
+const schemas = new PgSchemas();
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await client.end();
+  await schemas.dropAll();
 });
 
 async function withCounters(driver: SqlDriver): Promise<SqlDriver> {
@@ -115,13 +110,9 @@ describe('ReadBatcher on SQLite (WAL file, as the server runs)', () => {
 
 describe('ReadBatcher on PostgreSQL (no readMany: reads at once)', () => {
   it('answers each read as the driver does, without batching', async () => {
-    const schema = `omadm_test_${randomBytes(6).toString('hex')}`;
-    schemas.push(schema);
-    const admin = new pg.Client({ connectionString: PG_URL });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA "${schema}"`);
-    await admin.end();
-    const driver = await withCounters(new PostgresDriver({ connection: PG_URL, schema }));
+    const driver = await withCounters(
+      new PostgresDriver({ connection: PG_URL, schema: await schemas.create() }),
+    );
     try {
       expect('readMany' in driver).toBe(false);
       const batcher = new ReadBatcher(driver);

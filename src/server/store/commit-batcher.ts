@@ -12,6 +12,7 @@
  *   runs again on its own, so one bad commit fails only its own caller and the others still commit.
  */
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
+import { TurnBatch } from './turn-batch.js';
 
 interface Pending<T = unknown> {
   readonly key: string;
@@ -27,35 +28,18 @@ export interface CommitBatcherOptions {
 
 export class CommitBatcher {
   readonly #driver: SqlDriver;
-  readonly #maxBatch: number;
-  #queue: Pending[] = [];
-  #scheduled = false;
+  readonly #turn: TurnBatch<Pending>;
   /** Batches written since the store opened, and works in them (for tests and the docs' figures). */
   readonly stats = { batches: 0, works: 0, retriedAlone: 0 };
 
   constructor(driver: SqlDriver, options: CommitBatcherOptions = {}) {
     this.#driver = driver;
-    this.#maxBatch = Math.max(1, options.maxBatch ?? 256);
+    this.#turn = new TurnBatch(options.maxBatch ?? 256, (batch) => void this.#write(batch));
   }
 
   /** Runs `work` (one statement's worth of writes) in the next group commit; settles once that committed. */
   run<T>(key: string, work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ key, work, resolve, reject } as Pending);
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#flush());
-      }
-    });
-  }
-
-  #flush(): void {
-    this.#scheduled = false;
-    const queue = this.#queue;
-    this.#queue = [];
-    for (let i = 0; i < queue.length; i += this.#maxBatch) {
-      void this.#write(queue.slice(i, i + this.#maxBatch));
-    }
+    return new Promise<T>((resolve, reject) => this.#turn.push({ key, work, resolve, reject } as Pending));
   }
 
   async #write(batch: Pending[]): Promise<void> {

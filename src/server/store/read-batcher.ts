@@ -15,6 +15,7 @@
  * never misses a write its own caller made.
  */
 import type { ReadOutcome, Row, SqlDriver, SqlQuery, SqlValue } from './sql-driver.js';
+import { TurnBatch } from './turn-batch.js';
 
 interface PendingRead extends SqlQuery {
   readonly resolve: (rows: Row[]) => void;
@@ -28,35 +29,19 @@ export interface ReadBatcherOptions {
 
 export class ReadBatcher {
   readonly #driver: SqlDriver;
-  readonly #maxBatch: number;
-  #queue: PendingRead[] = [];
-  #scheduled = false;
+  readonly #turn: TurnBatch<PendingRead>;
   /** Batches run since the store opened, and reads in them (for tests and the docs' figures). */
   readonly stats = { batches: 0, reads: 0 };
 
   constructor(driver: SqlDriver, options: ReadBatcherOptions = {}) {
     this.#driver = driver;
-    this.#maxBatch = Math.max(1, options.maxBatch ?? 128);
+    this.#turn = new TurnBatch(options.maxBatch ?? 128, (batch) => void this.#read(batch));
   }
 
   /** The rows of `sql`, read in this turn's batch (or at once when the driver cannot batch). */
   all(sql: string, params: readonly SqlValue[]): Promise<Row[]> {
     if (this.#driver.readMany === undefined) return this.#driver.all(sql, params);
-    return new Promise<Row[]>((resolve, reject) => {
-      this.#queue.push({ sql, params, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#flush());
-      }
-    });
-  }
-
-  #flush(): void {
-    this.#scheduled = false;
-    const queue = this.#queue;
-    this.#queue = [];
-    for (let i = 0; i < queue.length; i += this.#maxBatch)
-      void this.#read(queue.slice(i, i + this.#maxBatch));
+    return new Promise<Row[]>((resolve, reject) => this.#turn.push({ sql, params, resolve, reject }));
   }
 
   async #read(batch: readonly PendingRead[]): Promise<void> {
