@@ -76,6 +76,15 @@ describe.each(implementations)('EventBus contract (%s)', (_name, make) => {
     expect(await second).toEqual([started('d1'), alert]);
   });
 
+  it('keeps publish order when the publisher does not wait between events', async () => {
+    const b = await bus();
+    const events = Array.from({ length: 300 }, (_, i) => started(`d${i % 7}`, String(i)));
+    const got = collect(b, events.length);
+    const published = events.map((event) => b.publish(event));
+    await Promise.all(published);
+    expect(await got).toEqual(events);
+  });
+
   it('filters by device and by type', async () => {
     const b = await bus();
     const onlyD2 = collect(b, 1, { deviceId: 'd2' });
@@ -120,6 +129,21 @@ describe('PostgresEventBus across processes', () => {
     await b.publish(started('d1', 'from-b'));
     expect(await atB).toEqual([started('d1', 'from-a'), started('d1', 'from-b')]);
     expect(await atA).toEqual([started('d1', 'from-a'), started('d1', 'from-b')]);
+  });
+
+  it('sends the events published together in one NOTIFY statement, and what was published before close', async () => {
+    const channel = `omadm_t_${randomBytes(5).toString('hex')}`;
+    const a = await PostgresEventBus.connect({ connection: PG_URL, channel });
+    const b = await PostgresEventBus.connect({ connection: PG_URL, channel });
+    buses.push(b);
+    const events = Array.from({ length: 40 }, (_, i) => started('d1', `s${i}`));
+    const atB = collect(b, events.length);
+    for (const event of events) void a.publish(event);
+    // Published, not awaited, then closed: close sends them first.
+    await a.close();
+    expect(await atB).toEqual(events);
+    expect(a.stats).toEqual({ statements: 1, events: 40 });
+    await expect(a.publish(started('d1'))).rejects.toThrow(/closed/);
   });
 
   it('buses on different channels do not see each other', async () => {

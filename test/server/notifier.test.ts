@@ -21,6 +21,7 @@ import { NotifiedSessionEvents } from '../../src/server/notification/notified-se
 import { storeCommandQueue } from '../../src/server/queue/command-queue.js';
 import { notifyOnQueue } from '../../src/server/queue/notify-on-queue.js';
 import { openSqliteStore, type SqlStore } from '../../src/server/store/index.js';
+import { sleep, waitFor } from '../e2e/support/wait.js';
 import { startHarness } from './http-harness.js';
 
 const SERVER_ID = 'com.mgmtsrv.manage';
@@ -72,15 +73,6 @@ function scripted(...draws: number[]): Random {
   };
 }
 
-async function waitFor<T>(fn: () => T | undefined): Promise<T> {
-  for (let i = 0; i < 500; i++) {
-    const v = fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error('timed out');
-}
-
 function notifier(options: { random?: Random; channel?: NotificationChannel } = {}): DeviceNotifier {
   return new DeviceNotifier({
     store,
@@ -101,7 +93,7 @@ describe('DeviceNotifier', () => {
       notifiedAt: clock.now(),
       channel: 'udp',
     });
-    const bytes = await waitFor(() => received[0]);
+    const bytes = await waitFor(() => received[0], 'received[0]');
     // Header bytes of security.md §8.6 but ui-mode 3 and initiator 1: 02 | 3<<4 | 1<<3 = 0x02 0xF8.
     expect([...bytes.subarray(16, 24)]).toEqual([0x02, 0xf8, 0, 0, 0, 0x12, 0x34, SERVER_ID.length]);
     const verified = verifyNotification(bytes, (id) =>
@@ -116,7 +108,7 @@ describe('DeviceNotifier', () => {
     expect(await store.listPendingNotifications('dev')).toEqual([
       { deviceId: 'dev', sessionId: '1234', uiMode: 'user-interaction', notifiedAt: clock.now() },
     ]);
-    expect(await waitFor(() => seen[0])).toEqual({
+    expect(await waitFor(() => seen[0], 'seen[0]')).toEqual({
       type: 'notification.sent',
       deviceId: 'dev',
       sessionId: '1234',
@@ -129,7 +121,7 @@ describe('DeviceNotifier', () => {
   it('a device that never issued a nonce gets a trigger signed with the empty nonce, as its DMAcc holds none', async () => {
     await store.updateDevice('dev', { serverNonce: null });
     await notifier().notify('dev');
-    const bytes = await waitFor(() => received[0]);
+    const bytes = await waitFor(() => received[0], 'received[0]');
     expect(verifyNotification(bytes, () => ({ password: 'srvsecret' })).trigger.uiMode).toBe('not-specified');
   });
 
@@ -207,7 +199,7 @@ describe('NotifiedSessionEvents', () => {
     const bus = new NotifiedSessionEvents(events, store);
     await bus.publish(started('server', '1234'));
     await bus.publish(started('server', '1234'));
-    await waitFor(() => seen[1]);
+    await waitFor(() => seen[1], 'seen[1]');
     expect(seen[0]).toMatchObject({ sessionId: '1234', notifiedAt, latencyMs: 850 });
     expect(seen[1]).not.toHaveProperty('notifiedAt');
   });
@@ -219,9 +211,35 @@ describe('NotifiedSessionEvents', () => {
     const ended: ServerEvent = { type: 'session.ended', deviceId: 'dev', sessionId: '1234', at: clock.now() };
     await bus.publish(client);
     await bus.publish(ended);
-    await waitFor(() => seen[1]);
+    await waitFor(() => seen[1], 'seen[1]');
     expect(seen).toEqual([client, ended]);
     expect(await store.listPendingNotifications('dev')).toHaveLength(1);
+  });
+
+  it('keeps publish order: events after a session.started wait for its lookup', async () => {
+    await store.recordNotification('dev', { sessionId: '77', uiMode: 'background' });
+    let release!: () => void;
+    const slow = {
+      takePendingNotification: async (deviceId: string, sessionId: string) => {
+        await new Promise<void>((resolve) => (release = resolve));
+        return store.takePendingNotification(deviceId, sessionId);
+      },
+    };
+    const bus = new NotifiedSessionEvents(events, slow);
+    const ended: ServerEvent = { type: 'session.ended', deviceId: 'dev', sessionId: '77', at: clock.now() };
+    const alone: ServerEvent = { type: 'session.ended', deviceId: 'other', sessionId: '1', at: clock.now() };
+    const publishing = [bus.publish(started('server', '77')), bus.publish(ended), bus.publish(alone)];
+    await sleep(20);
+    expect(seen).toEqual([]);
+    release();
+    await Promise.all(publishing);
+    await waitFor(() => seen[2], 'seen[2]');
+    expect(seen.map((e) => e.type)).toEqual(['session.started', 'session.ended', 'session.ended']);
+    expect(seen[0]).toMatchObject({ sessionId: '77', latencyMs: expect.any(Number) });
+    expect(seen.slice(1)).toEqual([ended, alone]);
+    // Once the queue is empty, events go straight through again.
+    await bus.publish(alone);
+    await waitFor(() => seen[3], 'seen[3]');
   });
 
   it('a failing store lookup still publishes the event, and reports the failure', async () => {
@@ -233,7 +251,7 @@ describe('NotifiedSessionEvents', () => {
     );
     const event = started('server', '1234');
     await bus.publish(event);
-    expect(await waitFor(() => seen[0])).toEqual(event);
+    expect(await waitFor(() => seen[0], 'seen[0]')).toEqual(event);
     expect(failures).toHaveLength(1);
   });
 });
@@ -266,7 +284,7 @@ describe('notifyOnQueue (policy around the command queue)', () => {
       outcome: 'sent',
       sessionId: '22',
     });
-    await waitFor(() => (received.length >= 2 ? true : undefined));
+    await waitFor(() => (received.length >= 2 ? true : undefined), 'two notifications');
     expect(received).toHaveLength(2);
   });
 

@@ -93,6 +93,10 @@ export type EventListener = (event: ServerEvent) => void;
 export type Unsubscribe = () => void;
 
 export interface EventBus {
+  /**
+   * Delivers `event` to every subscriber (of every process, for a shared bus). Events reach subscribers in the order
+   * `publish` was called in this process, whether or not the caller waited for the previous one.
+   */
   publish(event: ServerEvent): Promise<void>;
   subscribe(listener: EventListener, filter?: EventFilter): Unsubscribe;
   close(): Promise<void>;
