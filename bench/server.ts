@@ -1,7 +1,8 @@
 /**
- * `npx tsx bench/server.ts [--seconds 2] [--rounds 5] [--concurrency 32] [--devices 64] [--profile DIR]`
+ * `npx tsx bench/server.ts [--seconds 2] [--rounds 5] [--concurrency 32] [--devices 64] [--profile DIR]
+ *   [--db sqlite|postgres://…]`
  *
- * The real server (`omadm server`, SQLite, its own process) over loopback, beside a bare node:http server (its own
+ * The real server (`omadm server`, SQLite or with `--db` PostgreSQL, its own process) over loopback, beside a bare node:http server (its own
  * process) answering a body of the same size, measured in the same run with the same HTTP client (this process, so
  * the load client never shares a process with either server). Both servers run for the whole bench and are measured
  * in interleaved rounds (bare, basic, md5, one-Get, bare, …); the figures are medians over the rounds and the ratio is
@@ -27,6 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { ClientSession } from '../src/session/index.js';
 import { MemoryNonceStore } from '../src/security/nonce.js';
 import { cryptoRandom } from '../src/platform/random.js';
@@ -47,6 +49,7 @@ const { values } = parseArgs({
     devices: { type: 'string', default: '64' },
     from: { type: 'string', default: 'dist' },
     'node-flags': { type: 'string', default: '' },
+    db: { type: 'string', default: 'sqlite' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -62,6 +65,14 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST_MAIN = new URL('../dist/src/cli/main.js', import.meta.url).href;
 if (values.from !== 'dist' && values.from !== 'src') throw new Error('--from is dist or src');
 const FROM_DIST = values.from === 'dist';
+/**
+ * `--db postgres://user@host/db`: the server on PostgreSQL instead (a throwaway schema, dropped at the end);
+ * default `sqlite` (a temporary file).
+ */
+const DB = values.db;
+if (DB !== 'sqlite' && !/^postgres(ql)?:\/\//.test(DB))
+  throw new Error('--db is sqlite or a postgres:// URL');
+const PG_SCHEMA = `omadm_bench_${process.pid}`;
 /** `--node-flags "--max-semi-space-size=64"`: extra Node.js flags for the server process (for A/B runs). */
 const NODE_FLAGS = values['node-flags'].split(' ').filter((flag) => flag !== '');
 
@@ -335,6 +346,16 @@ async function packageOne(dm: string, device: BenchDevice): Promise<SyncMLMessag
   return (await client.start()).outgoing!.message;
 }
 
+async function dropSchema(connection: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: connection });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'omadm-bench-'));
   const children: ChildProcess[] = [];
@@ -359,7 +380,7 @@ async function main(): Promise<void> {
         '--port',
         '0',
         '--db',
-        join(dir, 'bench.db'),
+        DB === 'sqlite' ? join(dir, 'bench.db') : `${DB}${DB.includes('?') ? '&' : '?'}schema=${PG_SCHEMA}`,
         '--admin-token',
         TOKEN,
       ],
@@ -495,7 +516,7 @@ async function main(): Promise<void> {
           `  (rounds ${spread(rates[name])}/s)`;
     console.log(
       [
-        `omadm bench/server: ${ROUNDS} interleaved rounds of ${SECONDS} s per figure, medians; ${CONCURRENCY} concurrent clients, loopback, SQLite, Node ${process.version}, server from ${FROM_DIST ? 'dist (tsc)' : 'src (tsx)'}${NODE_FLAGS.length === 0 ? '' : ` with ${NODE_FLAGS.join(' ')}`}`,
+        `omadm bench/server: ${ROUNDS} interleaved rounds of ${SECONDS} s per figure, medians; ${CONCURRENCY} concurrent clients, loopback, ${DB === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, Node ${process.version}, server from ${FROM_DIST ? 'dist (tsc)' : 'src (tsx)'}${NODE_FLAGS.length === 0 ? '' : ` with ${NODE_FLAGS.join(' ')}`}`,
         `check-in request ${requestSize} B, response ${responseSize} B (the bare server answers the same sizes)`,
         '',
         row('bare', 'bare node:http (equal-sized body)', 'req/s'),
@@ -516,6 +537,7 @@ async function main(): Promise<void> {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
     agent.destroy();
     rmSync(dir, { recursive: true, force: true });
+    if (DB !== 'sqlite') await dropSchema(DB, PG_SCHEMA);
   }
 }
 
