@@ -47,6 +47,15 @@ function countRoundTrips(inner: SqlDriver) {
       calls.transactions++;
       return inner.transaction(fn);
     },
+    // A group read (SQLite: one read transaction in this process) is one round trip.
+    ...(inner.readMany === undefined
+      ? {}
+      : {
+          readMany: (queries) => {
+            calls.reads++;
+            return inner.readMany!(queries);
+          },
+        }),
     close: () => inner.close(),
   };
   return {
@@ -352,6 +361,40 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
           lastSeen: clock.now(),
           clientNonce: 'bm9uY2U=',
         });
+      });
+
+      it('the reads of one event-loop turn take one round trip together; each caller gets its own answer', async () => {
+        for (const id of ['t0', 't1', 't2', 't3']) await store.createDevice(device(id));
+        const a = (await store.enqueueCommand('t1', GET_MOD))!;
+        const b = (await store.enqueueCommand('t1', REPLACE))!;
+        const c = (await store.enqueueCommand('t3', GET_MOD))!;
+        await store.commitExchange({
+          deviceId: 't2',
+          session: { sessionId: 'S2', expectedVersion: 0, snapshot: { pkg: 2 } },
+        });
+        const counted = countRoundTrips(store.driver);
+        const grouped = new SqlStore(counted.driver, { clock });
+        const pairs: [string, string][] = [
+          ['t0', 'A'],
+          ['t1', 'B'],
+          ['t2', 'S2'],
+          ['nope', 'X'],
+          ['t3', 'C'],
+          ['t2', 'other'],
+        ];
+        const loads = await Promise.all(pairs.map(([id, session]) => grouped.loadExchange(id, session)));
+        expect(counted.calls).toEqual({ reads: 1, writes: 0, transactions: 0 });
+        expect(loads.map((l) => l?.device.deviceId)).toEqual(['t0', 't1', 't2', undefined, 't3', 't2']);
+        expect(loads.map((l) => l?.pending.map((p) => p.id))).toEqual([
+          [],
+          [a.id, b.id],
+          [],
+          undefined,
+          [c.id],
+          [],
+        ]);
+        expect(loads[2]!.session).toMatchObject({ sessionId: 'S2', version: 1, snapshot: { pkg: 2 } });
+        expect(loads.filter((l, i) => i !== 2).every((l) => l?.session === undefined)).toBe(true);
       });
 
       it('idle fast path: a check-in costs one read round trip and one write; queued commands come in that read', async () => {

@@ -1,9 +1,10 @@
 /**
  * The little a SQL store needs from a database driver (Kysely-style: declare the subset, nothing more).
  * SQL is written once with `?` placeholders; the PostgreSQL driver numbers them (`$1`, `$2`, …).
- * Values: strings, numbers, null and Buffers (BLOB / BYTEA). BIGINT columns come back as numbers.
+ * Values: strings, numbers, null and Buffers (BLOB / BYTEA); arrays of strings on PostgreSQL only (`?::text[]`).
+ * BIGINT columns come back as numbers.
  */
-export type SqlValue = string | number | null | Buffer;
+export type SqlValue = string | number | null | Buffer | readonly string[];
 export type Row = Record<string, unknown>;
 
 export interface SqlExecutor {

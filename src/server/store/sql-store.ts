@@ -9,19 +9,11 @@ import type { CommandSpec } from './command-spec.js';
 import type { Row, SqlDriver, SqlExecutor, SqlValue } from './sql-driver.js';
 import { applyCommit, patchDevice } from './exchange-commit.js';
 import { CommitBatcher } from './commit-batcher.js';
-import { ReadBatcher } from './read-batcher.js';
+import { ExchangeReads } from './exchange-reads.js';
 import { MessageLog, type MessageLogOptions } from './message-log.js';
 import { readMessagePage } from './message-log-reader.js';
 import { pruneMessageLog, type PruneChunks, type PruneCursor } from './message-retention.js';
-import {
-  COMMAND_SQL,
-  DEVICE_SQL,
-  LOAD_EXCHANGE_PG,
-  LOAD_EXCHANGE_SQLITE,
-  TABLE_COLUMNS,
-  TABLE_SQL,
-  parseJsonColumn,
-} from './sql-statements.js';
+import { COMMAND_SQL, DEVICE_SQL, TABLE_COLUMNS, TABLE_SQL } from './sql-statements.js';
 import {
   clientSecretDigest,
   encodeCursor,
@@ -31,7 +23,6 @@ import {
   toCommand,
   toDevice,
   toPendingNotification,
-  toSession,
   toTreeValue,
 } from './rows.js';
 import type {
@@ -118,8 +109,8 @@ export class SqlStore implements Store {
   readonly #retentionChunks: PruneChunks | undefined;
   /** Where the last budgeted `pruneMessages` stopped (per process: another process keeps its own). */
   readonly #pruneCursor: PruneCursor = { device: undefined, segment: 0 };
-  /** Group read of the exchanges' one read (SQLite; PostgreSQL reads at once). */
-  readonly #reads: ReadBatcher;
+  /** The exchanges' one read, grouped per event-loop turn. */
+  readonly #exchangeReads: ExchangeReads;
 
   constructor(driver: SqlDriver, options: SqlStoreOptions = {}) {
     this.driver = driver;
@@ -132,7 +123,7 @@ export class SqlStore implements Store {
     }
     this.#commits = new CommitBatcher(driver);
     this.#retentionChunks = options.retentionChunks;
-    this.#reads = new ReadBatcher(driver);
+    this.#exchangeReads = new ExchangeReads(driver, this.#clock, this.#maxDeliveries);
     this.messageLog = new MessageLog(driver, {
       ...options.messageLog,
       maxPerDevice: this.#retention.maxPerDevice,
@@ -276,25 +267,8 @@ export class SqlStore implements Store {
 
   async loadExchange(deviceId: string, sessionId: string): Promise<Exchange | undefined> {
     // One statement, one round trip: the idle fast path's only read. The session and the pending commands come
-    // back as JSON columns beside the device row. Run in this turn's group read (read-batcher.ts).
-    const row = (
-      await this.#reads.all(this.driver.dialect === 'postgres' ? LOAD_EXCHANGE_PG : LOAD_EXCHANGE_SQLITE, [
-        sessionId,
-        this.#clock.now(),
-        sessionId,
-        this.#maxDeliveries,
-        sessionId,
-        deviceId,
-      ])
-    )[0];
-    if (row === undefined) return undefined;
-    const session = parseJsonColumn(row['session_json']);
-    const pending = parseJsonColumn(row['pending_json']);
-    return {
-      device: toDevice(row),
-      session: session === null || session === undefined ? undefined : toSession(session as Row),
-      pending: Array.isArray(pending) ? (pending as Row[]).map(toCommand) : [],
-    };
+    // back as JSON columns beside the device row. Grouped with the turn's other reads (exchange-reads.ts).
+    return this.#exchangeReads.load(deviceId, sessionId);
   }
 
   async commitExchange(commit: ExchangeCommit): Promise<CommitResult> {
