@@ -10,7 +10,7 @@
  *   is the worst escape), and the real encoder measures only messages near the limit.
  */
 import type { Item, SyncMLMessage } from '../../syncml/model.js';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export class DevInfoMemo {
   readonly #seen = new Map<string, string>();
@@ -34,7 +34,7 @@ export class DevInfoMemo {
               : `x${JSON.stringify(data.element)}`) +
         '\u0001';
     }
-    const digest = createHash('sha1').update(text).digest('base64');
+    const digest = hash('sha1', text, 'base64');
     if (this.#seen.get(deviceId) === digest) return false;
     this.#seen.delete(deviceId);
     this.#seen.set(deviceId, digest);
