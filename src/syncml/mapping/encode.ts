@@ -131,7 +131,7 @@ function encodeData(data: Data): Element {
 }
 
 /** An embedded document: `namespace` absent means inherited from the enclosing embedded element. */
-function xmlToElement(x: XmlElement, inheritedNs: string): Element {
+export function xmlToElement(x: XmlElement, inheritedNs: string): Element {
   const ns = x.namespace ?? inheritedNs;
   const children: Node[] = [];
   for (const c of x.children) {

@@ -1,10 +1,10 @@
 /** The XML codec: bytes ⇄ Element (parse/serialize) and bytes ⇄ SyncMLMessage through the shared mapping. */
 import type { DecodeLimits } from '../limits.js';
 import { resolveLimits } from '../limits.js';
-import { elementToMessage, messageToElement } from '../mapping/index.js';
+import { elementToMessage } from '../mapping/index.js';
 import type { SyncMLMessage } from '../model.js';
 import { parseWithLimits } from './parse.js';
-import { serializeXml } from './serialize.js';
+import { messageToXml } from './write-message.js';
 
 export { parseXml } from './parse.js';
 export { serializeXml, XML_DECLARATION, type SerializeOptions } from './serialize.js';
@@ -17,7 +17,9 @@ export function decodeXml(bytes: Uint8Array | string, limits?: Partial<DecodeLim
   return elementToMessage(parseWithLimits(bytes, resolved), resolved);
 }
 
-/** Encodes a message as compact UTF-8 XML with the XML declaration. */
+/** Encodes a message as compact UTF-8 XML with the XML declaration (write-message.ts: no Element tree between). */
 export function encodeXml(message: SyncMLMessage): Uint8Array {
-  return utf8.encode(serializeXml(messageToElement(message), { declaration: true }));
+  return utf8.encode(messageToXml(message));
 }
+
+export { messageToXml } from './write-message.js';

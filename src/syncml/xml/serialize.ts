@@ -42,6 +42,13 @@ export function serializeXml(root: Element, options: SerializeOptions = {}): str
   return out.text;
 }
 
+/** Serializes `element` as the child of an element whose namespace is `inScopeNs` (no declaration). */
+export function serializeXmlIn(element: Element, inScopeNs: string): string {
+  const out = new Writer();
+  out.element(element, inScopeNs);
+  return out.text;
+}
+
 type WellFormedString = string & { isWellFormed?: () => boolean };
 
 function checkCharacters(s: string, where: string): void {
@@ -58,7 +65,7 @@ function checkCharacters(s: string, where: string): void {
   );
 }
 
-function escapeText(s: string, where: string): string {
+export function escapeText(s: string, where: string): string {
   if (!TEXT_SPECIAL.test(s)) {
     // Only unpaired surrogates can still be wrong here; the regex covers every other illegal character.
     if ((s as WellFormedString).isWellFormed?.() === false) checkCharacters(s, where);
