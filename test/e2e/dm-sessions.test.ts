@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../../src/server/events/event-bus.js';
 import type { AuthName } from '../../src/syncml/constants.js';
 import { createTestDevice, runSession } from './support/device.js';
+import { waitFor } from './support/wait.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 let t: TestServer;
@@ -18,16 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.close();
 });
-
-async function waitFor<T>(fn: () => T | undefined, ms = 2000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('DM sessions over HTTP', () => {
   const matrix: [AuthName, 'xml' | 'wbxml'][] = [
@@ -207,7 +198,7 @@ describe('DM sessions over HTTP', () => {
     const done = await waitFor(() => {
       const events = seen.filter((e) => e.type === 'command.done' && e.deviceId === device.deviceId);
       return events.length === Object.keys(ids).length ? events : undefined;
-    });
+    }, 'a command.done event per command');
     expect(new Set(done.map((e) => (e.type === 'command.done' ? e.commandId : 0))).size).toBe(
       Object.keys(ids).length,
     );
@@ -223,7 +214,7 @@ describe('DM sessions over HTTP', () => {
     });
     await runSession(device, { url: t.dm });
     expect(await t.api.command(device.deviceId, id)).toMatchObject({ state: 'done', status: 202 });
-    await waitFor(() => (device.raised.length > 0 ? true : undefined));
+    await waitFor(() => (device.raised.length > 0 ? true : undefined), 'the device to raise its alert');
     const raised = device.raised.splice(0);
     const run = await runSession(device, {
       url: t.dm,
@@ -253,7 +244,10 @@ describe('DM sessions over HTTP', () => {
         },
       ],
     });
-    await waitFor(() => seen.find((e) => e.type === 'generic-alert' && e.deviceId === device.deviceId));
+    await waitFor(
+      () => seen.find((e) => e.type === 'generic-alert' && e.deviceId === device.deviceId),
+      'the generic-alert event',
+    );
   });
 
   it('legacy application/vnd.syncml+xml and +wbxml are accepted and answered with the DM content type', async () => {
@@ -276,7 +270,7 @@ describe('DM sessions over HTTP', () => {
     const mine = await waitFor(() => {
       const e = seen.filter((x) => x.deviceId === device.deviceId);
       return e.some((x) => x.type === 'session.ended') ? e : undefined;
-    });
+    }, 'session.ended');
     expect(mine.map((e) => e.type)).toEqual(['session.started', 'command.done', 'session.ended']);
   });
 
