@@ -14,6 +14,11 @@ export interface NotifiedSessionEventsOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+/** protocol.md §3.2: Alert 1200 (initiator `server`) is the answer to a Package 0; 1201 sessions were never notified. */
+function answersNotification(event: ServerEvent): boolean {
+  return event.type === 'session.started' && event.initiator === 'server';
+}
+
 export class NotifiedSessionEvents implements EventBus {
   readonly #inner: EventBus;
   readonly #store: Pick<Store, 'takePendingNotification'>;
@@ -35,7 +40,7 @@ export class NotifiedSessionEvents implements EventBus {
   #queued = 0;
 
   publish(event: ServerEvent): Promise<void> {
-    const needsLookup = event.type === 'session.started' && event.initiator === 'server';
+    const needsLookup = answersNotification(event);
     if (!needsLookup && this.#queued === 0) return this.#inner.publish(event);
     this.#queued++;
     const previous = this.#handedOver;
@@ -54,8 +59,8 @@ export class NotifiedSessionEvents implements EventBus {
     })();
   }
 
+  /** Only called for events that `answersNotification`. */
   async #correlate(event: ServerEvent): Promise<ServerEvent> {
-    // protocol.md §3.2: Alert 1200 is the answer to a Package 0; 1201 sessions were never notified.
     if (event.type !== 'session.started') return event;
     try {
       const pending = await this.#store.takePendingNotification(event.deviceId, event.sessionId);

@@ -92,11 +92,8 @@ export async function pruneMessageLog(
   // Full run: every device and every segment, from the start. Budgeted: from the cursor, a chunk of each in turn
   // until the budget is spent (one of each at least, so every run makes progress); the end wraps to the start for
   // the next run.
-  const cursor: PruneCursor = run.cursor ?? { device: undefined, segment: 0 };
-  if (budget === undefined) {
-    cursor.device = undefined;
-    cursor.segment = 0;
-  }
+  const fromStart: PruneCursor = { device: undefined, segment: 0 };
+  const cursor = budget === undefined ? fromStart : (run.cursor ?? fromStart);
   let devicesLeft = policy.maxPerDevice !== undefined;
   let segmentsLeft = true;
   for (let chunk = 0; devicesLeft || segmentsLeft; chunk++) {
@@ -195,12 +192,8 @@ async function reclaimSegmentChunk(
   return { last: hi, end: ids.length < perChunk };
 }
 
-/** Deletes the segments (with ids in [lo, hi], or all) that no `messages` row names any more. */
-export async function deleteUnreferencedSegments(
-  db: SqlExecutor,
-  lo = 0,
-  hi = Number.MAX_SAFE_INTEGER,
-): Promise<number> {
+/** Deletes the segments with ids in [lo, hi] that no `messages` row names any more. */
+async function deleteUnreferencedSegments(db: SqlExecutor, lo: number, hi: number): Promise<number> {
   return (
     await db.run(
       `DELETE FROM message_segments WHERE id >= ? AND id <= ? AND NOT EXISTS (
@@ -215,12 +208,8 @@ interface SparseSegment {
   readonly live: number;
 }
 
-/** Compacts the sparse segments with ids in [lo, hi] (default all); returns how many old segments were replaced. */
-export async function compactSparseSegments(
-  driver: SqlDriver,
-  lo = 0,
-  hi = Number.MAX_SAFE_INTEGER,
-): Promise<number> {
+/** Compacts the sparse segments with ids in [lo, hi]; returns how many old segments were replaced. */
+async function compactSparseSegments(driver: SqlDriver, lo: number, hi: number): Promise<number> {
   const sparse = (
     await driver.all(
       `SELECT s.id, live.bytes FROM message_segments s

@@ -7,8 +7,8 @@
  * cold: measured in the server under load, the exchange's read took 31 µs when it ran alone and 13–15 µs when it
  * followed another one. Run together, only the first of a batch pays that, the read lock is taken once, and the
  * exchanges then continue side by side (engine, encoder, commit), which keeps those warm too. The cost is one
- * `setImmediate` of latency. A driver without `readMany` (PostgreSQL: each query is a network round trip on a pool)
- * is read at once, as before.
+ * `setImmediate` of latency. A driver without `readMany` is read at once (PostgreSQL's exchange reads are grouped
+ * into one statement instead: exchange-reads.ts).
  *
  * Each read settles on its own: one that fails rejects only its caller. Results are those of the committed data
  * when the batch runs, as for a read that ran then; callers waiting on a commit are not in the batch, so a read

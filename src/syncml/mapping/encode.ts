@@ -36,11 +36,16 @@ function flag(name: string): Element {
   return { name, ns: NS, children: EMPTY };
 }
 
-function num(name: string, value: number): Element {
+/** The text of a count element (MsgID, CmdID, Size, …); anything but a non-negative safe integer is refused. */
+export function countText(name: string, value: number): string {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new EncodeError('invalid-number', `<${name}> must be a non-negative integer, got ${String(value)}`);
   }
-  return { name, ns: NS, children: [String(value)] };
+  return String(value);
+}
+
+function num(name: string, value: number): Element {
+  return { name, ns: NS, children: [countText(name, value)] };
 }
 
 export function messageToElement(message: SyncMLMessage): Element {
@@ -76,10 +81,7 @@ function metinf(name: string, text: string): Element {
 }
 
 function metinfNum(name: string, value: number): Element {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new EncodeError('invalid-number', `<${name}> must be a non-negative integer, got ${String(value)}`);
-  }
-  return { name, ns: METINF_NAMESPACE, children: [String(value)] };
+  return { name, ns: METINF_NAMESPACE, children: [countText(name, value)] };
 }
 
 /** MetInf DTD order: Format, Type, Mark, Size, Version, NextNonce, MaxMsgSize, MaxObjSize, EMI*. */

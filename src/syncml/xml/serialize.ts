@@ -36,10 +36,7 @@ export interface SerializeOptions {
 
 /** Serializes an Element tree. Namespace URIs are emitted as default-namespace declarations, never prefixes. */
 export function serializeXml(root: Element, options: SerializeOptions = {}): string {
-  const out = new Writer();
-  if (options.declaration === true) out.text = XML_DECLARATION;
-  out.element(root, '');
-  return out.text;
+  return (options.declaration === true ? XML_DECLARATION : '') + serializeXmlIn(root, '');
 }
 
 /** Serializes `element` as the child of an element whose namespace is `inScopeNs` (no declaration). */

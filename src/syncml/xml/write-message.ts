@@ -7,7 +7,7 @@
  * serializer, as their names and attributes need its checks.
  */
 import { EncodeError } from '../../errors.js';
-import { xmlToElement } from '../mapping/encode.js';
+import { countText, xmlToElement } from '../mapping/encode.js';
 import type {
   Chal,
   Command,
@@ -42,10 +42,7 @@ function leaf(name: string, text: string): string {
 }
 
 function num(name: string, value: number): string {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new EncodeError('invalid-number', `<${name}> must be a non-negative integer, got ${String(value)}`);
-  }
-  return `<${name}>${value}</${name}>`;
+  return `<${name}>${countText(name, value)}</${name}>`;
 }
 
 function metinf(name: string, text: string): string {
@@ -53,10 +50,7 @@ function metinf(name: string, text: string): string {
 }
 
 function metinfNum(name: string, value: number): string {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new EncodeError('invalid-number', `<${name}> must be a non-negative integer, got ${String(value)}`);
-  }
-  return `<${name}${METINF}>${value}</${name}>`;
+  return `<${name}${METINF}>${countText(name, value)}</${name}>`;
 }
 
 function header(h: SyncHdr): string {
